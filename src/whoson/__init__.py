@@ -1,0 +1,21 @@
+"""whoson: Who's On for any website backend."""
+
+from whoson.clock import Clock, FixedClock, SystemClock
+from whoson.core.errors import ConfigError, ConflictError, InvalidEvent, StoreError, WhosonError
+from whoson.core.events import Event, RatingScale, parse_event
+
+__all__ = [
+    "Clock",
+    "ConfigError",
+    "ConflictError",
+    "Event",
+    "FixedClock",
+    "InvalidEvent",
+    "RatingScale",
+    "StoreError",
+    "SystemClock",
+    "WhosonError",
+    "parse_event",
+]
+
+__version__ = "0.1.0.dev0"

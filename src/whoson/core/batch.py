@@ -1,0 +1,145 @@
+"""Deciding, per event of a batch, whether it is new, a duplicate or rejected.
+
+Pure logic shared by every store: a store looks up what it already holds and
+hands it here, inside the transaction that will write the accepted events.
+
+>>> from whoson.core.events import parse_event
+>>> e = parse_event({"id": "1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z", "visitor": "v"})
+>>> result = classify([e, e], stored={}, owners={}).result
+>>> [o.status.value for o in result.outcomes]
+['accepted', 'duplicate']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from enum import Enum
+
+import attrs
+
+from whoson.core.errors import ConflictError, InvalidEvent
+from whoson.core.events import Event
+
+__all__ = ["BatchResult", "Outcome", "Status", "classify"]
+
+
+class Status(str, Enum):
+    """What happened to one event of a batch."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@attrs.frozen
+class Outcome:
+    """The fate of the event at ``index`` of a batch (``error`` set when rejected)."""
+
+    index: int
+    event_id: str | None
+    status: Status
+    error: InvalidEvent | None = None
+
+
+@attrs.frozen
+class BatchResult:
+    """Per-event outcomes of one append, in input order, plus the counts.
+
+    >>> BatchResult(()).accepted
+    0
+    """
+
+    outcomes: tuple[Outcome, ...]
+
+    def _count(self, status: Status) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status is status)
+
+    @property
+    def accepted(self) -> int:
+        """How many events were new and are now stored."""
+        return self._count(Status.ACCEPTED)
+
+    @property
+    def duplicates(self) -> int:
+        """How many events were already stored, identical (a harmless re-send)."""
+        return self._count(Status.DUPLICATE)
+
+    @property
+    def rejected(self) -> int:
+        """How many events were refused; see :attr:`errors`."""
+        return self._count(Status.REJECTED)
+
+    @property
+    def errors(self) -> list[Outcome]:
+        """The rejected outcomes, each with its error."""
+        return [o for o in self.outcomes if o.status is Status.REJECTED]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected."""
+        return self.rejected == 0
+
+    def __iter__(self) -> Iterator[Outcome]:
+        return iter(self.outcomes)
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    def merged(self, other: BatchResult) -> BatchResult:
+        """This result followed by ``other`` (indices kept as they are)."""
+        return BatchResult(self.outcomes + other.outcomes)
+
+
+@attrs.frozen
+class Classified:
+    """What a store should write (``accepted``) and what to report (``result``)."""
+
+    accepted: list[Event]
+    result: BatchResult
+
+
+def classify(
+    events: Sequence[Event],
+    *,
+    stored: Mapping[str, Event],
+    owners: Mapping[str, str],
+    offset: int = 0,
+) -> Classified:
+    """Classify ``events`` against what a store holds.
+
+    ``stored`` maps the batch's event ids that are already stored to their
+    events; ``owners`` maps the batch's request ids already stored to their
+    visitor. Events earlier in the batch count as stored for later ones.
+    """
+    seen: dict[str, Event] = dict(stored)
+    owner_of: dict[str, str] = dict(owners)
+    accepted: list[Event] = []
+    outcomes: list[Outcome] = []
+    for index, event in enumerate(events, start=offset):
+        previous = seen.get(event.id)
+        if previous is not None:
+            if previous == event:
+                outcomes.append(Outcome(index, event.id, Status.DUPLICATE))
+            else:
+                error = ConflictError(
+                    "id", event.id, "already stored with different content; the stored event is kept",
+                    event_id=event.id,
+                )
+                outcomes.append(Outcome(index, event.id, Status.REJECTED, error))
+            continue
+        request_id = event.request_id
+        if request_id is not None and event.visitor is not None:
+            owner = owner_of.get(request_id)
+            if owner is not None and owner != event.visitor:
+                error = ConflictError(
+                    "visitor", event.visitor,
+                    f"request {request_id!r} belongs to visitor {owner!r}",
+                    event_id=event.id,
+                )
+                outcomes.append(Outcome(index, event.id, Status.REJECTED, error))
+                continue
+            owner_of.setdefault(request_id, event.visitor)
+        seen[event.id] = event
+        accepted.append(event)
+        outcomes.append(Outcome(index, event.id, Status.ACCEPTED))
+    return Classified(accepted, BatchResult(tuple(outcomes)))

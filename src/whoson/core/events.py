@@ -1,0 +1,658 @@
+"""The event contract: one frozen attrs class per event type.
+
+Events are parsed from plain mappings (a decoded JSON line) by
+:func:`parse_event`, which checks every rule of the contract and raises
+:class:`~whoson.core.errors.InvalidEvent` naming the field, value and rule.
+:meth:`Event.to_dict` gives the mapping back, unknown extra fields included.
+
+Optional fields keep ``None`` when the producer left them out, so a round trip
+never invents a value; the properties (``Order.value``, ``RequestEvent.is_offline``)
+apply the contract's defaults.
+
+>>> event = parse_event({"id": "e1", "type": "page_view", "ts": "2026-03-01T13:00:00+01:00",
+...                      "visitor": "v1", "url": "/shoes", "utm": "spring"})
+>>> event.ts.isoformat(), event.url
+('2026-03-01T12:00:00+00:00', '/shoes')
+>>> event.to_dict()
+{'id': 'e1', 'type': 'page_view', 'ts': '2026-03-01T12:00:00Z', 'visitor': 'v1', 'url': '/shoes', 'utm': 'spring'}
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, ClassVar
+
+import attrs
+
+from whoson.core.errors import InvalidEvent
+
+__all__ = [
+    "EVENT_TYPES",
+    "AgentStatusEvent",
+    "AutoMessageClickEvent",
+    "AutoMessageEvent",
+    "CallJoinedEvent",
+    "CartUpdateEvent",
+    "Event",
+    "HeartbeatEvent",
+    "IdentifyEvent",
+    "MessageEvent",
+    "OrderEvent",
+    "PageLeaveEvent",
+    "PageViewEvent",
+    "ParseContext",
+    "RatingScale",
+    "RequestEndEvent",
+    "RequestEvent",
+    "SurveyEvent",
+    "TransferEvent",
+    "WidgetClickEvent",
+    "WidgetImpressionEvent",
+    "format_ts",
+    "parse_event",
+    "parse_ts",
+]
+
+MAX_ID = 200
+MAX_URL = 8192
+MAX_TEXT = 10_000
+ENVELOPE = ("id", "type", "ts", "visitor")
+
+
+class Kind(Enum):
+    """How a field's raw JSON value is read and checked."""
+
+    ID = "id"
+    URL = "url"
+    TEXT = "text"
+    MONEY = "money"
+    BOOL = "bool"
+    COUNT = "count"
+    RATING = "rating"
+    CURRENCY = "currency"
+    CHOICE = "choice"
+
+
+@attrs.frozen
+class RatingScale:
+    """The closed integer range survey ratings live on (1..5 unless configured).
+
+    >>> RatingScale.parse("0..10")
+    RatingScale(low=0, high=10)
+    >>> RatingScale(1, 5).values
+    (1, 2, 3, 4, 5)
+    """
+
+    low: int = 1
+    high: int = 5
+
+    def __attrs_post_init__(self) -> None:
+        if self.low >= self.high:
+            raise ValueError(f"rating scale {self.low}..{self.high} must have low < high")
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """Every value of the scale, ascending."""
+        return tuple(range(self.low, self.high + 1))
+
+    @classmethod
+    def parse(cls, text: str) -> RatingScale:
+        """Read ``"1..5"`` or ``"1-5"``."""
+        match = re.fullmatch(r"\s*(-?\d+)\s*(?:\.\.|-)\s*(-?\d+)\s*", text)
+        if match is None:
+            raise ValueError(f"rating scale {text!r} must look like 1..5 or 0..10")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.low}..{self.high}"
+
+
+CurrencyConverter = Callable[[Decimal, str, datetime], Decimal]
+
+
+@attrs.frozen
+class ParseContext:
+    """The tracker settings some rules depend on.
+
+    ``currency`` is the tracker's currency (``None``: orders must not name one
+    the caller did not expect, so any is accepted and the caller fixes it);
+    ``converter`` turns an amount in another currency into the tracker's.
+    """
+
+    rating_scale: RatingScale = RatingScale()
+    currency: str | None = None
+    converter: CurrencyConverter | None = None
+
+
+def _spec(
+    kind: Kind,
+    *,
+    required: bool = False,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    return attrs.field(
+        default=None,
+        metadata={"kind": kind, "required": required, "choices": choices},
+    )
+
+
+def parse_ts(raw: Any, field: str = "ts") -> datetime:
+    """Read an RFC 3339 timestamp that carries a UTC offset; return it in UTC.
+
+    >>> parse_ts("2026-03-29T02:30:00+02:00").isoformat()
+    '2026-03-29T00:30:00+00:00'
+    >>> parse_ts("2026-03-29T02:30:00")
+    Traceback (most recent call last):
+    ...
+    whoson.core.errors.InvalidEvent: field 'ts' = '2026-03-29T02:30:00': must carry a UTC offset (Z or +hh:mm); no guessing
+    """
+    if isinstance(raw, datetime):
+        parsed = raw
+    else:
+        if not isinstance(raw, str):
+            raise InvalidEvent(field, raw, "must be an RFC 3339 string")
+        try:
+            parsed = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            raise InvalidEvent(field, raw, "must be an RFC 3339 timestamp") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise InvalidEvent(field, raw, "must carry a UTC offset (Z or +hh:mm); no guessing")
+    return parsed.astimezone(UTC)
+
+
+def format_ts(moment: datetime) -> str:
+    """Write a UTC instant the way whoson stores it (``Z``, microseconds only if any).
+
+    >>> format_ts(parse_ts("2026-03-01T12:00:00.250+00:00"))
+    '2026-03-01T12:00:00.250000Z'
+    """
+    text = moment.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
+
+
+def _read_string(field: str, raw: Any, limit: int) -> str:
+    if not isinstance(raw, str):
+        raise InvalidEvent(field, raw, "must be a string")
+    if not raw:
+        raise InvalidEvent(field, raw, "must not be empty")
+    if len(raw) > limit:
+        raise InvalidEvent(field, raw, f"must be at most {limit} characters (has {len(raw)})")
+    return raw
+
+
+def _read_money(field: str, raw: Any) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise InvalidEvent(field, raw, "must be a decimal number or numeric string")
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise InvalidEvent(field, raw, "must be a finite decimal")
+        # A float reached us only if the caller decoded JSON without Decimal; its
+        # shortest repr is what the producer wrote.
+        raw = repr(raw)
+    try:
+        value = Decimal(raw.strip()) if isinstance(raw, str) else Decimal(raw)
+    except InvalidOperation:
+        raise InvalidEvent(field, raw, "must be a decimal number or numeric string") from None
+    if not value.is_finite():
+        raise InvalidEvent(field, raw, "must be a finite decimal")
+    if value < 0:
+        raise InvalidEvent(field, raw, "must be >= 0")
+    return value
+
+
+def _read_int(field: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise InvalidEvent(field, raw, "must be an integer")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, (float, Decimal)) and raw == int(raw):
+        return int(raw)
+    raise InvalidEvent(field, raw, "must be an integer")
+
+
+def _read_field(field: str, raw: Any, meta: Mapping[str, Any], ctx: ParseContext) -> Any:
+    kind: Kind = meta["kind"]
+    if kind is Kind.ID:
+        return _read_string(field, raw, MAX_ID)
+    if kind is Kind.URL:
+        return _read_string(field, raw, MAX_URL)
+    if kind is Kind.TEXT:
+        if isinstance(raw, str) and len(raw) <= MAX_TEXT:
+            return raw
+        return _read_string(field, raw, MAX_TEXT)
+    if kind is Kind.MONEY:
+        return _read_money(field, raw)
+    if kind is Kind.BOOL:
+        if not isinstance(raw, bool):
+            raise InvalidEvent(field, raw, "must be true or false")
+        return raw
+    if kind is Kind.COUNT:
+        value = _read_int(field, raw)
+        if value < 0:
+            raise InvalidEvent(field, raw, "must be >= 0")
+        return value
+    if kind is Kind.RATING:
+        value = _read_int(field, raw)
+        scale = ctx.rating_scale
+        if not scale.low <= value <= scale.high:
+            raise InvalidEvent(field, raw, f"must be on the rating scale {scale}")
+        return value
+    if kind is Kind.CURRENCY:
+        if not isinstance(raw, str) or re.fullmatch(r"[A-Z]{3}", raw) is None:
+            raise InvalidEvent(field, raw, "must be an ISO 4217 code such as 'EUR'")
+        return raw
+    choices: tuple[str, ...] = meta["choices"]
+    if raw not in choices or not isinstance(raw, str):
+        raise InvalidEvent(field, raw, "must be one of " + ", ".join(map(repr, choices)))
+    return raw
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_ts(value)
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Fields every event carries: ``id``, ``ts`` (aware UTC), ``visitor``.
+
+    ``extra`` keeps the fields the contract does not know, for a lossless round trip.
+    """
+
+    TYPE: ClassVar[str] = ""
+    VISITOR_REQUIRED: ClassVar[bool] = True
+
+    id: str
+    ts: datetime
+    visitor: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=False)
+
+    @property
+    def type(self) -> str:
+        """The contract's name for this event type, e.g. ``"page_view"``."""
+        return self.TYPE
+
+    @property
+    def sort_key(self) -> tuple[datetime, str]:
+        """Event-time order: ``(ts, id)``, the order every metric uses."""
+        return (self.ts, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as a JSON-ready mapping: envelope, set fields, then extras.
+
+        Money stays :class:`~decimal.Decimal`; timestamps become UTC strings.
+        """
+        out: dict[str, Any] = {"id": self.id, "type": self.TYPE, "ts": format_ts(self.ts)}
+        if self.visitor is not None:
+            out["visitor"] = self.visitor
+        for field in attrs.fields(type(self)):
+            if field.name in ("id", "ts", "visitor", "extra"):
+                continue
+            value = getattr(self, field.name)
+            if value is not None:
+                out[field.name] = _json_value(value)
+        out.update(self.extra)
+        return out
+
+    def _check(self) -> None:
+        """Cross-field rules of the type; overridden where the contract has some."""
+
+    @property
+    def request_id(self) -> str | None:
+        """The request this event names, if its type names one."""
+        value = getattr(self, "request", None)
+        return value if isinstance(value, str) else None
+
+
+def _require_agent_when(event: Event, field: str, role: str) -> None:
+    if getattr(event, field) == role and getattr(event, "agent") is None:
+        raise InvalidEvent("agent", None, f"is required when {field} is {role!r}", event_id=event.id)
+
+
+@attrs.frozen(kw_only=True)
+class PageViewEvent(Event):
+    """The visitor opened a page."""
+
+    TYPE: ClassVar[str] = "page_view"
+    url: str = _spec(Kind.URL, required=True)
+    title: str | None = _spec(Kind.TEXT)
+    referrer: str | None = _spec(Kind.URL)
+    session: str | None = _spec(Kind.ID)
+    device: str | None = _spec(Kind.TEXT)
+    country: str | None = _spec(Kind.TEXT)
+    user_agent: str | None = _spec(Kind.TEXT)
+
+
+@attrs.frozen(kw_only=True)
+class HeartbeatEvent(Event):
+    """The visitor is still on the page."""
+
+    TYPE: ClassVar[str] = "heartbeat"
+    url: str | None = _spec(Kind.URL)
+
+
+@attrs.frozen(kw_only=True)
+class PageLeaveEvent(Event):
+    """The visitor left the page (tab closed or navigated away)."""
+
+    TYPE: ClassVar[str] = "page_leave"
+    url: str | None = _spec(Kind.URL)
+
+
+@attrs.frozen(kw_only=True)
+class IdentifyEvent(Event):
+    """The visitor is a known customer."""
+
+    TYPE: ClassVar[str] = "identify"
+    customer: str = _spec(Kind.ID, required=True)
+    name: str | None = _spec(Kind.TEXT)
+    email: str | None = _spec(Kind.TEXT)
+
+
+@attrs.frozen(kw_only=True)
+class CartUpdateEvent(Event):
+    """The cart subtotal is now ``value`` (0: emptied)."""
+
+    TYPE: ClassVar[str] = "cart_update"
+    value: Decimal = _spec(Kind.MONEY, required=True)
+
+
+@attrs.frozen(kw_only=True)
+class OrderEvent(Event):
+    """A purchase; its :attr:`value` is ``subtotal - discount``.
+
+    >>> e = parse_event({"id": "o", "type": "order", "ts": "2026-03-01T12:00:00Z", "visitor": "v",
+    ...                  "order": "A1", "subtotal": "100.00", "discount": 15, "shipping": 4.9})
+    >>> e.value
+    Decimal('85.00')
+    """
+
+    TYPE: ClassVar[str] = "order"
+    order: str = _spec(Kind.ID, required=True)
+    subtotal: Decimal = _spec(Kind.MONEY, required=True)
+    discount: Decimal | None = _spec(Kind.MONEY)
+    shipping: Decimal | None = _spec(Kind.MONEY)
+    tax: Decimal | None = _spec(Kind.MONEY)
+    currency: str | None = _spec(Kind.CURRENCY)
+
+    @property
+    def value(self) -> Decimal:
+        """Order value: subtotal minus discount; shipping and tax excluded."""
+        return self.subtotal - (self.discount or Decimal(0))
+
+    def _check(self) -> None:
+        if self.value < 0:
+            raise InvalidEvent(
+                "discount", self.discount, "must not exceed subtotal (order value < 0)",
+                event_id=self.id,
+            )
+
+
+@attrs.frozen(kw_only=True)
+class WidgetImpressionEvent(Event):
+    """The chat widget was shown."""
+
+    TYPE: ClassVar[str] = "widget_impression"
+    url: str | None = _spec(Kind.URL)
+
+
+@attrs.frozen(kw_only=True)
+class WidgetClickEvent(Event):
+    """The visitor clicked the widget or a chat notification (implies an impression)."""
+
+    TYPE: ClassVar[str] = "widget_click"
+    url: str | None = _spec(Kind.URL)
+    source: str | None = _spec(Kind.CHOICE, choices=("widget", "notification"))
+
+
+@attrs.frozen(kw_only=True)
+class AutoMessageEvent(Event):
+    """A rule showed an automatic message, possibly carrying a link."""
+
+    TYPE: ClassVar[str] = "auto_message"
+    trigger: str = _spec(Kind.ID, required=True)
+    link: str | None = _spec(Kind.URL)
+    url: str | None = _spec(Kind.URL)
+
+
+@attrs.frozen(kw_only=True)
+class AutoMessageClickEvent(Event):
+    """The visitor clicked an automatic message or its link."""
+
+    TYPE: ClassVar[str] = "auto_message_click"
+    trigger: str = _spec(Kind.ID, required=True)
+    link: str | None = _spec(Kind.URL)
+
+
+CHANNELS = ("text", "video")
+INITIATORS = ("visitor", "agent", "auto")
+SIDES = ("visitor", "agent")
+
+
+@attrs.frozen(kw_only=True)
+class RequestEvent(Event):
+    """A text or video chat request was created by a visitor, an agent or a rule."""
+
+    TYPE: ClassVar[str] = "request"
+    request: str = _spec(Kind.ID, required=True)
+    channel: str = _spec(Kind.CHOICE, required=True, choices=CHANNELS)
+    initiator: str = _spec(Kind.CHOICE, required=True, choices=INITIATORS)
+    agent: str | None = _spec(Kind.ID)
+    trigger: str | None = _spec(Kind.ID)
+    url: str | None = _spec(Kind.URL)
+    offline: bool | None = _spec(Kind.BOOL)
+    department: str | None = _spec(Kind.TEXT)
+
+    @property
+    def is_offline(self) -> bool:
+        """Whether the request was left while no agent was available."""
+        return bool(self.offline)
+
+    def _check(self) -> None:
+        _require_agent_when(self, "initiator", "agent")
+
+
+@attrs.frozen(kw_only=True)
+class MessageEvent(Event):
+    """A text message inside a request, from the visitor or an agent."""
+
+    TYPE: ClassVar[str] = "message"
+    request: str = _spec(Kind.ID, required=True)
+    sender: str = _spec(Kind.CHOICE, required=True, choices=SIDES)
+    agent: str | None = _spec(Kind.ID)
+    chars: int | None = _spec(Kind.COUNT)
+
+    @property
+    def side(self) -> str:
+        """Who responded: ``"visitor"`` or ``"agent"``."""
+        return self.sender
+
+    def _check(self) -> None:
+        _require_agent_when(self, "sender", "agent")
+
+
+@attrs.frozen(kw_only=True)
+class CallJoinedEvent(Event):
+    """A side joined the video call."""
+
+    TYPE: ClassVar[str] = "call_joined"
+    request: str = _spec(Kind.ID, required=True)
+    participant: str = _spec(Kind.CHOICE, required=True, choices=SIDES)
+    agent: str | None = _spec(Kind.ID)
+
+    @property
+    def side(self) -> str:
+        """Who responded: ``"visitor"`` or ``"agent"``."""
+        return self.participant
+
+    def _check(self) -> None:
+        _require_agent_when(self, "participant", "agent")
+
+
+@attrs.frozen(kw_only=True)
+class TransferEvent(Event):
+    """The conversation moved to another agent (an escalation if ``escalation``)."""
+
+    TYPE: ClassVar[str] = "transfer"
+    request: str = _spec(Kind.ID, required=True)
+    from_agent: str | None = _spec(Kind.ID)
+    to_agent: str | None = _spec(Kind.ID)
+    escalation: bool | None = _spec(Kind.BOOL)
+
+    @property
+    def is_escalation(self) -> bool:
+        """Whether the transfer went to a second level or supervisor."""
+        return bool(self.escalation)
+
+
+@attrs.frozen(kw_only=True)
+class RequestEndEvent(Event):
+    """The request or conversation ended."""
+
+    TYPE: ClassVar[str] = "request_end"
+    request: str = _spec(Kind.ID, required=True)
+    reason: str | None = _spec(
+        Kind.CHOICE, choices=("closed", "declined", "cancelled", "missed", "timeout")
+    )
+    resolved: bool | None = _spec(Kind.BOOL)
+
+
+@attrs.frozen(kw_only=True)
+class SurveyEvent(Event):
+    """A satisfaction / NPS survey was submitted or closed out."""
+
+    TYPE: ClassVar[str] = "survey"
+    request: str | None = _spec(Kind.ID)
+    agent: str | None = _spec(Kind.ID)
+    rating: int | None = _spec(Kind.RATING)
+    submitted: bool | None = _spec(Kind.BOOL)
+    feedback: str | None = _spec(Kind.TEXT)
+
+
+@attrs.frozen(kw_only=True)
+class AgentStatusEvent(Event):
+    """An agent's availability changed (carries no visitor)."""
+
+    TYPE: ClassVar[str] = "agent_status"
+    VISITOR_REQUIRED: ClassVar[bool] = False
+    agent: str = _spec(Kind.ID, required=True)
+    status: str = _spec(Kind.CHOICE, required=True, choices=("online", "away", "offline"))
+    name: str | None = _spec(Kind.TEXT)
+    capacity: int | None = _spec(Kind.COUNT)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        PageViewEvent, HeartbeatEvent, PageLeaveEvent, IdentifyEvent, CartUpdateEvent,
+        OrderEvent, WidgetImpressionEvent, WidgetClickEvent, AutoMessageEvent,
+        AutoMessageClickEvent, RequestEvent, MessageEvent, CallJoinedEvent, TransferEvent,
+        RequestEndEvent, SurveyEvent, AgentStatusEvent,
+    )
+}
+
+# Per type: (name, metadata) of the fields after the envelope, computed once.
+_FIELDS: dict[type[Event], tuple[tuple[str, Mapping[str, Any]], ...]] = {
+    cls: tuple(
+        (f.name, f.metadata) for f in attrs.fields(cls) if f.name not in ("id", "ts", "visitor", "extra")
+    )
+    for cls in EVENT_TYPES.values()
+}
+
+
+def parse_event(data: Mapping[str, Any] | Event, ctx: ParseContext = ParseContext()) -> Event:
+    """Check a mapping against the event contract and build its typed event.
+
+    A typed event passes through after the context-dependent checks (rating
+    scale, currency). JSON ``null`` in an optional field counts as absent.
+
+    >>> parse_event({"id": "x", "type": "request", "ts": "2026-03-01T12:00:00Z",
+    ...              "visitor": "v", "request": "r1", "channel": "text", "initiator": "agent"})
+    Traceback (most recent call last):
+    ...
+    whoson.core.errors.InvalidEvent: event 'x': field 'agent' = None: is required when initiator is 'agent'
+    """
+    if isinstance(data, Event):
+        data = data.to_dict()
+    if not isinstance(data, Mapping):
+        raise InvalidEvent("event", data, "must be a JSON object")
+    raw_id = data.get("id")
+    event_id = _read_string("id", raw_id, MAX_ID) if raw_id is not None else None
+    if event_id is None:
+        raise InvalidEvent("id", raw_id, "is required")
+    try:
+        return _parse_checked(data, event_id, ctx)
+    except InvalidEvent as err:
+        if err.event_id is None:
+            err.event_id = event_id
+        raise
+
+
+def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) -> Event:
+    type_name = data.get("type")
+    cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        raise InvalidEvent("type", type_name, "must be one of " + ", ".join(sorted(EVENT_TYPES)))
+    if data.get("ts") is None:
+        raise InvalidEvent("ts", None, "is required")
+    ts = parse_ts(data["ts"])
+    visitor = data.get("visitor")
+    if visitor is None:
+        if cls.VISITOR_REQUIRED:
+            raise InvalidEvent("visitor", None, f"is required on {cls.TYPE} events")
+    else:
+        visitor = _read_string("visitor", visitor, MAX_ID)
+    values: dict[str, Any] = {}
+    known = set(ENVELOPE)
+    for name, meta in _FIELDS[cls]:
+        known.add(name)
+        raw = data.get(name)
+        if raw is None:
+            if meta["required"]:
+                raise InvalidEvent(name, None, f"is required on {cls.TYPE} events")
+            continue
+        values[name] = _read_field(name, raw, meta, ctx)
+    extra = {key: value for key, value in data.items() if key not in known}
+    event = cls(id=event_id, ts=ts, visitor=visitor, extra=extra, **values)
+    event._check()
+    if isinstance(event, OrderEvent):
+        event = _settle_currency(event, ctx)
+    return event
+
+
+def _settle_currency(event: OrderEvent, ctx: ParseContext) -> OrderEvent:
+    if event.currency is None or ctx.currency is None or event.currency == ctx.currency:
+        return event
+    if ctx.converter is None:
+        raise InvalidEvent(
+            "currency", event.currency,
+            f"must be the tracker's currency {ctx.currency!r} (no converter configured)",
+            event_id=event.id,
+        )
+
+    def convert(amount: Decimal | None) -> Decimal | None:
+        if amount is None or ctx.converter is None:
+            return amount
+        return ctx.converter(amount, event.currency or "", event.ts)
+
+    extra = dict(event.extra)
+    extra["original"] = {
+        "currency": event.currency,
+        "subtotal": event.subtotal,
+        **{k: v for k in ("discount", "shipping", "tax") if (v := getattr(event, k)) is not None},
+    }
+    return attrs.evolve(
+        event,
+        subtotal=ctx.converter(event.subtotal, event.currency, event.ts),
+        discount=convert(event.discount),
+        shipping=convert(event.shipping),
+        tax=convert(event.tax),
+        currency=ctx.currency,
+        extra=extra,
+    )
