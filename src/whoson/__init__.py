@@ -3,6 +3,8 @@
 from whoson.clock import Clock, FixedClock, SystemClock
 from whoson.core.errors import ConfigError, ConflictError, InvalidEvent, StoreError, WhosonError
 from whoson.core.events import Event, RatingScale, parse_event
+from whoson.metrics.report import Report
+from whoson.tracker import LoadResult, Tracker
 
 __all__ = [
     "Clock",
@@ -11,9 +13,12 @@ __all__ = [
     "Event",
     "FixedClock",
     "InvalidEvent",
+    "LoadResult",
     "RatingScale",
+    "Report",
     "StoreError",
     "SystemClock",
+    "Tracker",
     "WhosonError",
     "parse_event",
 ]

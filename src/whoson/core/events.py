@@ -53,9 +53,11 @@ __all__ = [
     "TransferEvent",
     "WidgetClickEvent",
     "WidgetImpressionEvent",
+    "admit",
     "format_ts",
     "parse_event",
     "parse_ts",
+    "settle_currency",
 ]
 
 MAX_ID = 200
@@ -622,11 +624,12 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
     event = cls(id=event_id, ts=ts, visitor=visitor, extra=extra, **values)
     event._check()
     if isinstance(event, OrderEvent):
-        event = _settle_currency(event, ctx)
+        event = settle_currency(event, ctx)
     return event
 
 
-def _settle_currency(event: OrderEvent, ctx: ParseContext) -> OrderEvent:
+def settle_currency(event: OrderEvent, ctx: ParseContext) -> OrderEvent:
+    """Convert an order in a foreign currency with the context's converter, or reject it."""
     if event.currency is None or ctx.currency is None or event.currency == ctx.currency:
         return event
     if ctx.converter is None:
@@ -656,3 +659,27 @@ def _settle_currency(event: OrderEvent, ctx: ParseContext) -> OrderEvent:
         currency=ctx.currency,
         extra=extra,
     )
+
+
+def admit(event: Event, ctx: ParseContext) -> Event:
+    """Re-check an already typed event against the context's settings.
+
+    The rating scale and the currency are settings of a tracker, so an event
+    built elsewhere (or read with other settings) is checked again here.
+
+    >>> survey = parse_event({"id": "s", "type": "survey", "ts": "2026-03-01T12:00:00Z",
+    ...                       "visitor": "v", "rating": 9}, ParseContext(RatingScale(0, 10)))
+    >>> admit(survey, ParseContext())
+    Traceback (most recent call last):
+    ...
+    whoson.core.errors.InvalidEvent: event 's': field 'rating' = 9: must be on the rating scale 1..5
+    """
+    if isinstance(event, SurveyEvent) and event.rating is not None:
+        scale = ctx.rating_scale
+        if not scale.low <= event.rating <= scale.high:
+            raise InvalidEvent(
+                "rating", event.rating, f"must be on the rating scale {scale}", event_id=event.id
+            )
+    if isinstance(event, OrderEvent):
+        return settle_currency(event, ctx)
+    return event

@@ -1,0 +1,431 @@
+"""Events to models: sessions, request outcomes, orders, surveys, agents.
+
+:class:`Projection` folds events in, one at a time, in any order. Every piece
+of state it keeps is a minimum, maximum, set, count or sorted list of the
+events seen, so the state depends only on *which* events arrived, never on
+their arrival order. Each event must arrive once: the store removes
+duplicates before the projection sees them.
+
+>>> from whoson.core.events import parse_event
+>>> p = Projection()
+>>> for raw in [
+...     {"id": "1", "type": "request", "ts": "2026-03-01T12:00:00Z", "visitor": "v",
+...      "request": "r", "channel": "text", "initiator": "visitor"},
+...     {"id": "2", "type": "message", "ts": "2026-03-01T12:00:30Z", "visitor": "v",
+...      "request": "r", "sender": "agent", "agent": "ann"},
+... ]:
+...     p.apply(parse_event(raw))
+>>> request = p.request("r")
+>>> request.is_conversation, request.engaged_at.isoformat(), request.last_agent
+(True, '2026-03-01T12:00:30+00:00', 'ann')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sortedcontainers import SortedKeyList, SortedList
+
+from whoson.core.events import (
+    AgentStatusEvent,
+    AutoMessageClickEvent,
+    AutoMessageEvent,
+    CallJoinedEvent,
+    CartUpdateEvent,
+    Event,
+    IdentifyEvent,
+    MessageEvent,
+    OrderEvent,
+    PageViewEvent,
+    RequestEndEvent,
+    RequestEvent,
+    SurveyEvent,
+    TransferEvent,
+    WidgetClickEvent,
+    WidgetImpressionEvent,
+)
+from whoson.core.models import Agent, Order, PageView, Request, Session, Survey, Visitor
+
+__all__ = ["Projection", "sessionise"]
+
+# (ts, event id) pairs order events exactly as the contract's tie rules ask.
+Mark = tuple[datetime, str]
+AgentMark = tuple[datetime, str, str]
+
+
+def _min(current: Mark | None, new: Mark) -> Mark:
+    return new if current is None or new < current else current
+
+
+def _max(current: Mark | None, new: Mark) -> Mark:
+    return new if current is None or new > current else current
+
+
+def _min_agent(current: AgentMark | None, new: AgentMark) -> AgentMark:
+    return new if current is None or new < current else current
+
+
+def _max_agent(current: AgentMark | None, new: AgentMark) -> AgentMark:
+    return new if current is None or new > current else current
+
+
+class _RequestState:
+    """Order-independent accumulation of everything naming one request id."""
+
+    __slots__ = (
+        "agents", "creation", "end", "first_agent", "first_visitor", "first_activity",
+        "last_activity", "last_agent", "transfers", "escalations",
+    )
+
+    def __init__(self) -> None:
+        self.creation: RequestEvent | None = None
+        self.first_visitor: Mark | None = None
+        self.first_agent: AgentMark | None = None
+        self.last_agent: AgentMark | None = None
+        self.agents: set[str] = set()
+        self.first_activity: Mark | None = None
+        self.last_activity: Mark | None = None
+        self.end: RequestEndEvent | None = None
+        self.transfers = 0
+        self.escalations = 0
+
+    def add_response(self, event: MessageEvent | CallJoinedEvent) -> None:
+        mark = (event.ts, event.id)
+        self.first_activity = _min(self.first_activity, mark)
+        self.last_activity = _max(self.last_activity, mark)
+        if event.side == "visitor":
+            self.first_visitor = _min(self.first_visitor, mark)
+        elif event.agent is not None:
+            agent_mark = (event.ts, event.id, event.agent)
+            self.first_agent = _min_agent(self.first_agent, agent_mark)
+            self.last_agent = _max_agent(self.last_agent, agent_mark)
+            self.agents.add(event.agent)
+
+    def model(self) -> Request | None:
+        creation = self.creation
+        if creation is None:
+            return None
+        first_visitor = self.first_visitor[0] if self.first_visitor else None
+        first_agent = self.first_agent[0] if self.first_agent else None
+        first_agent_id = self.first_agent[2] if self.first_agent else None
+        last_agent = self.last_agent
+        agents = set(self.agents)
+        if creation.initiator == "visitor":
+            first_visitor = creation.ts
+        elif creation.initiator == "agent" and creation.agent is not None:
+            first_agent = creation.ts
+            first_agent_id = creation.agent
+            last_agent = _max_agent(last_agent, (creation.ts, creation.id, creation.agent))
+            agents.add(creation.agent)
+        last_activity = self.last_activity
+        if self.end is not None:
+            last_activity = _max(last_activity, (self.end.ts, self.end.id))
+        return Request(
+            id=creation.request,
+            visitor=creation.visitor or "",
+            channel=creation.channel,
+            initiator=creation.initiator,
+            created=creation.ts,
+            creator_agent=creation.agent,
+            trigger=creation.trigger,
+            url=creation.url,
+            offline=creation.is_offline,
+            department=creation.department,
+            first_visitor_response=first_visitor,
+            first_agent_response=first_agent,
+            first_agent=first_agent_id,
+            last_agent=last_agent[2] if last_agent else None,
+            agents=frozenset(agents),
+            first_activity=self.first_activity[0] if self.first_activity else None,
+            last_activity=last_activity[0] if last_activity else None,
+            ended=self.end.ts if self.end else None,
+            resolved=self.end.resolved if self.end else None,
+            end_reason=self.end.reason if self.end else None,
+            transfers=self.transfers,
+            escalations=self.escalations,
+        )
+
+
+def _event_key(event: Event) -> Mark:
+    return event.sort_key
+
+
+def sessionise(visitor: str, events: list[Event], timeout: timedelta) -> list[Session]:
+    """Split one visitor's events, sorted by ``(ts, id)``, into sessions.
+
+    A session starts at the first event, at a page view whose explicit
+    ``session`` differs from the last explicit one, or, for an event without
+    an explicit id, after a gap of at least ``timeout``.
+    """
+    groups: list[list[Event]] = []
+    last_explicit: str | None = None
+    previous: Event | None = None
+    for event in events:
+        explicit = event.session if isinstance(event, PageViewEvent) else None
+        if previous is None:
+            starts = True
+        elif explicit is not None:
+            starts = explicit != last_explicit
+        else:
+            starts = event.ts - previous.ts >= timeout
+        if starts:
+            groups.append([])
+        groups[-1].append(event)
+        if explicit is not None:
+            last_explicit = explicit
+        previous = event
+    return [_session(visitor, number, group) for number, group in enumerate(groups, start=1)]
+
+
+def _session(visitor: str, number: int, events: list[Event]) -> Session:
+    views = [e for e in events if isinstance(e, PageViewEvent)]
+    last = events[-1].ts
+    pages = tuple(
+        PageView(
+            url=view.url,
+            ts=view.ts,
+            seconds=((views[i + 1].ts if i + 1 < len(views) else last) - view.ts).total_seconds(),
+            title=view.title,
+        )
+        for i, view in enumerate(views)
+    )
+    carts = [e.value for e in events if isinstance(e, CartUpdateEvent)]
+    explicit = next((v.session for v in views if v.session is not None), None)
+    return Session(
+        visitor=visitor,
+        number=number,
+        start=events[0].ts,
+        last_activity=last,
+        explicit_id=explicit,
+        pages=pages,
+        max_cart_value=max(carts, default=Decimal(0)),
+        orders=sum(1 for e in events if isinstance(e, OrderEvent)),
+    )
+
+
+class Projection:
+    """Indexed, order-independent state of every event applied so far.
+
+    Costs: :meth:`apply` is O(log n). Model accessors build immutable
+    models on demand; sessions are cached per visitor until the visitor's
+    next event.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first_ts: datetime | None = None
+        self.last_ts: datetime | None = None
+        self.timelines: dict[str, SortedKeyList] = {}
+        self.page_views: dict[str, SortedList] = {}
+        self.impressions: SortedList = SortedList()
+        self.clicks: SortedList = SortedList()
+        self.auto_messages: SortedList = SortedList()
+        self.auto_clicks: SortedList = SortedList()
+        self._requests: dict[str, _RequestState] = {}
+        self._orders: dict[str, OrderEvent] = {}
+        self._surveys: dict[str, SurveyEvent] = {}
+        self._identities: dict[str, IdentifyEvent] = {}
+        self._agent_status: dict[str, AgentStatusEvent] = {}
+        self.agent_mentions: dict[str, SortedList] = {}
+        self._session_cache: dict[tuple[str, timedelta], list[Session]] = {}
+
+    # -- folding events in -------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Fold one (never seen before) event into the state. O(log n)."""
+        self.count += 1
+        ts = event.ts
+        if self.first_ts is None or ts < self.first_ts:
+            self.first_ts = ts
+        if self.last_ts is None or ts > self.last_ts:
+            self.last_ts = ts
+        visitor = event.visitor
+        if visitor is not None:
+            timeline = self.timelines.get(visitor)
+            if timeline is None:
+                timeline = self.timelines[visitor] = SortedKeyList(key=_event_key)
+            timeline.add(event)
+            self._drop_sessions(visitor)
+        for name in ("agent", "from_agent", "to_agent"):
+            agent = getattr(event, name, None)
+            if isinstance(agent, str):
+                self.agent_mentions.setdefault(agent, SortedList()).add(ts)
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _drop_sessions(self, visitor: str) -> None:
+        for key in [k for k in self._session_cache if k[0] == visitor]:
+            del self._session_cache[key]
+
+    def _request_state(self, request_id: str) -> _RequestState:
+        state = self._requests.get(request_id)
+        if state is None:
+            state = self._requests[request_id] = _RequestState()
+        return state
+
+    def _on_page_view(self, event: PageViewEvent) -> None:
+        assert event.visitor is not None
+        self.page_views.setdefault(event.visitor, SortedList()).add((event.ts, event.id, event.url))
+
+    def _on_impression(self, event: WidgetImpressionEvent) -> None:
+        self.impressions.add((event.ts, event.visitor or ""))
+
+    def _on_click(self, event: WidgetClickEvent) -> None:
+        # A click implies an impression.
+        self.clicks.add((event.ts, event.visitor or ""))
+        self.impressions.add((event.ts, event.visitor or ""))
+
+    def _on_auto_message(self, event: AutoMessageEvent) -> None:
+        self.auto_messages.add((event.ts, event.id, event.trigger, event.link or ""))
+
+    def _on_auto_click(self, event: AutoMessageClickEvent) -> None:
+        self.auto_clicks.add((event.ts, event.id, event.trigger, event.link or ""))
+
+    def _on_request(self, event: RequestEvent) -> None:
+        state = self._request_state(event.request)
+        if state.creation is None or event.sort_key < state.creation.sort_key:
+            state.creation = event
+
+    def _on_response(self, event: MessageEvent | CallJoinedEvent) -> None:
+        self._request_state(event.request).add_response(event)
+
+    def _on_transfer(self, event: TransferEvent) -> None:
+        state = self._request_state(event.request)
+        state.transfers += 1
+        if event.is_escalation:
+            state.escalations += 1
+
+    def _on_request_end(self, event: RequestEndEvent) -> None:
+        state = self._request_state(event.request)
+        if state.end is None or event.sort_key > state.end.sort_key:
+            state.end = event
+
+    def _on_order(self, event: OrderEvent) -> None:
+        current = self._orders.get(event.order)
+        if current is None or event.sort_key < current.sort_key:
+            self._orders[event.order] = event
+
+    def _on_survey(self, event: SurveyEvent) -> None:
+        self._surveys[event.id] = event
+
+    def _on_identify(self, event: IdentifyEvent) -> None:
+        assert event.visitor is not None
+        current = self._identities.get(event.visitor)
+        if current is None or event.sort_key > current.sort_key:
+            self._identities[event.visitor] = event
+
+    def _on_agent_status(self, event: AgentStatusEvent) -> None:
+        current = self._agent_status.get(event.agent)
+        if current is None or event.sort_key > current.sort_key:
+            self._agent_status[event.agent] = event
+
+    # -- reading models ----------------------------------------------------
+
+    def request(self, request_id: str) -> Request | None:
+        """The request with this id, if its creation event has arrived."""
+        state = self._requests.get(request_id)
+        return state.model() if state is not None else None
+
+    def requests(self) -> Iterator[Request]:
+        """Every created request (creation event seen), in no particular order."""
+        for state in self._requests.values():
+            model = state.model()
+            if model is not None:
+                yield model
+
+    def orders(self) -> Iterator[Order]:
+        """Every order id once: its earliest ``order`` event wins."""
+        for event in self._orders.values():
+            yield Order(
+                id=event.order,
+                visitor=event.visitor or "",
+                ts=event.ts,
+                value=event.value,
+                subtotal=event.subtotal,
+                discount=event.discount or Decimal(0),
+                shipping=event.shipping or Decimal(0),
+                tax=event.tax or Decimal(0),
+                currency=event.currency,
+            )
+
+    def surveys(self) -> Iterator[Survey]:
+        """Every survey, its agent falling back to the request's last responding agent."""
+        for event in self._surveys.values():
+            agent = event.agent
+            if agent is None and event.request is not None:
+                request = self.request(event.request)
+                agent = request.last_agent if request is not None else None
+            yield Survey(
+                event_id=event.id,
+                visitor=event.visitor or "",
+                ts=event.ts,
+                request=event.request,
+                agent=agent,
+                rating=event.rating,
+                submitted=event.submitted,
+                feedback=event.feedback,
+            )
+
+    def sessions(self, visitor: str, timeout: timedelta) -> list[Session]:
+        """The visitor's sessions, oldest first (cached until the visitor's next event)."""
+        key = (visitor, timeout)
+        cached = self._session_cache.get(key)
+        if cached is None:
+            timeline = self.timelines.get(visitor)
+            cached = sessionise(visitor, list(timeline), timeout) if timeline else []
+            self._session_cache[key] = cached
+        return cached
+
+    def latest_page_url(self, visitor: str, at: datetime) -> str | None:
+        """The url of the visitor's latest page view at or before ``at``. O(log n)."""
+        views = self.page_views.get(visitor)
+        if not views:
+            return None
+        index = views.bisect_right((at, "\U0010ffff"))
+        return str(views[index - 1][2]) if index else None
+
+    def visitor(self, visitor_id: str, timeout: timedelta = timedelta(minutes=30)) -> Visitor | None:
+        """What is known of one visitor, or ``None`` if never seen."""
+        timeline = self.timelines.get(visitor_id)
+        if not timeline:
+            return None
+        identity = self._identities.get(visitor_id)
+        orders = [o for o in self.orders() if o.visitor == visitor_id]
+        return Visitor(
+            id=visitor_id,
+            first_seen=timeline[0].ts,
+            last_seen=timeline[-1].ts,
+            customer=identity.customer if identity else None,
+            name=identity.name if identity else None,
+            email=identity.email if identity else None,
+            sessions=len(self.sessions(visitor_id, timeout)),
+            orders=len(orders),
+            lifetime_value=sum((o.value for o in orders), Decimal(0)),
+        )
+
+    def agents(self) -> Iterator[Agent]:
+        """Every agent that sent an ``agent_status``, as last reported."""
+        for agent_id, event in sorted(self._agent_status.items()):
+            yield Agent(agent_id, event.name, event.status, event.capacity, event.ts)
+
+
+_HANDLERS: dict[type[Event], Callable[[Projection, Any], None]] = {
+    PageViewEvent: Projection._on_page_view,
+    WidgetImpressionEvent: Projection._on_impression,
+    WidgetClickEvent: Projection._on_click,
+    AutoMessageEvent: Projection._on_auto_message,
+    AutoMessageClickEvent: Projection._on_auto_click,
+    RequestEvent: Projection._on_request,
+    MessageEvent: Projection._on_response,
+    CallJoinedEvent: Projection._on_response,
+    TransferEvent: Projection._on_transfer,
+    RequestEndEvent: Projection._on_request_end,
+    OrderEvent: Projection._on_order,
+    SurveyEvent: Projection._on_survey,
+    IdentifyEvent: Projection._on_identify,
+    AgentStatusEvent: Projection._on_agent_status,
+}

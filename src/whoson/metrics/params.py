@@ -1,0 +1,154 @@
+"""Report parameters and the small numeric helpers every metric family shares."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, DefaultContext
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from whoson.core.errors import ConfigError
+from whoson.core.events import RatingScale, parse_ts
+
+__all__ = [
+    "ReportParams",
+    "mean",
+    "money_ratio",
+    "parse_duration",
+    "percentile",
+    "ratio",
+    "resolve_instant",
+    "zone",
+]
+
+# Money quotients use Python's default decimal context (28 significant digits),
+# whatever the caller's thread-local context happens to be.
+_MONEY_CONTEXT = DefaultContext.copy()
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str | timedelta) -> timedelta:
+    """Read ``30s``, ``10m``, ``24h``, ``7d`` (or ``1h30m``) as a timedelta.
+
+    >>> parse_duration("7d"), parse_duration("1h30m")
+    (datetime.timedelta(days=7), datetime.timedelta(seconds=5400))
+    """
+    if isinstance(text, timedelta):
+        return text
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhdw])", text.strip().lower())
+    if not parts or re.fullmatch(r"(\s*\d+(?:\.\d+)?\s*[smhdw])+\s*", text.strip().lower()) is None:
+        raise ConfigError(f"duration {text!r} must look like 30s, 10m, 24h or 7d")
+    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; ConfigError when unknown.
+
+    >>> zone("Europe/Berlin").key
+    'Europe/Berlin'
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"time zone {name!r} is not a known IANA zone name") from None
+
+
+def resolve_instant(value: datetime | date | str | None, tz: ZoneInfo) -> datetime | None:
+    """An instant in UTC: datetimes must be aware; a date means local midnight in ``tz``.
+
+    >>> resolve_instant("2026-03-29", zone("Europe/Berlin")).isoformat()
+    '2026-03-28T23:00:00+00:00'
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            value = date.fromisoformat(text)
+        else:
+            try:
+                return parse_ts(text, "instant")
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ConfigError(f"instant {value.isoformat()} must be timezone-aware")
+        return value.astimezone(UTC)
+    return datetime.combine(value, time(0), tzinfo=tz).astimezone(UTC)
+
+
+@attrs.frozen
+class ReportParams:
+    """Everything a report depends on besides the events.
+
+    ``start``/``end`` bound the half-open range (``None``: unbounded), in UTC.
+    """
+
+    as_of: datetime
+    start: datetime | None = None
+    end: datetime | None = None
+    tz_name: str = "UTC"
+    attribution_window: timedelta = timedelta(days=7)
+    response_timeout: timedelta = timedelta(minutes=10)
+    fcr_window: timedelta = timedelta(hours=24)
+    session_timeout: timedelta = timedelta(minutes=30)
+    rating_scale: RatingScale = RatingScale()
+    cost: Decimal | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The reporting time zone."""
+        return zone(self.tz_name)
+
+    def in_range(self, ts: datetime) -> bool:
+        """Whether ``ts`` falls in ``[start, end)``."""
+        return (self.start is None or ts >= self.start) and (self.end is None or ts < self.end)
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """``numerator / denominator`` or ``None`` for an empty denominator.
+
+    >>> ratio(1, 4), ratio(0, 0)
+    (0.25, None)
+    """
+    return numerator / denominator if denominator else None
+
+
+def money_ratio(amount: Decimal, denominator: Decimal | int) -> Decimal | None:
+    """Decimal division in the default 28-digit context, ``None`` when dividing by 0.
+
+    >>> money_ratio(Decimal("100"), 3)
+    Decimal('33.33333333333333333333333333')
+    """
+    if not denominator:
+        return None
+    return _MONEY_CONTEXT.divide(amount, Decimal(denominator))
+
+
+def mean(values: Sequence[float]) -> float | None:
+    """Arithmetic mean or ``None``; ``math.fsum`` keeps it independent of order.
+
+    >>> mean([1, 2]), mean([])
+    (1.5, None)
+    """
+    return math.fsum(values) / len(values) if values else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile with linear interpolation between closest ranks (numpy's default).
+
+    >>> percentile([1, 2, 3, 4, 5], 0.9)
+    4.6
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -1,0 +1,118 @@
+"""The report: every figure of the metrics contract, typed and immutable.
+
+:func:`build_report` computes it from a projection holding the events up to
+``as_of``; :meth:`Report.to_dict` gives the JSON key tree of the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+from whoson.core.events import format_ts
+from whoson.core.projection import Projection
+from whoson.metrics.agents import AgentFigures, agent_figures
+from whoson.metrics.auto_messages import AutoMessageFigures, auto_message_figures
+from whoson.metrics.conversations import (
+    ConversationFigures,
+    SupportFigures,
+    conversation_figures,
+    support_figures,
+)
+from whoson.metrics.params import ReportParams
+from whoson.metrics.ratings import RatingFigures, rating_figures
+from whoson.metrics.requests import (
+    AcceptanceFigures,
+    RequestFigures,
+    acceptance_figures,
+    request_figures,
+)
+from whoson.metrics.sales import SalesFigures, sales_figures
+from whoson.metrics.scope import Scope
+from whoson.metrics.traffic import VisitorFigures, visitor_figures
+from whoson.metrics.trends import Trends, trends
+
+__all__ = ["RangeInfo", "Report", "build_report", "to_plain"]
+
+
+@attrs.frozen
+class RangeInfo:
+    """``range`` section: what the report covers and when it was taken."""
+
+    start: datetime | None
+    end: datetime | None
+    tz: str
+    as_of: datetime
+
+
+@attrs.frozen
+class Report:
+    """Every figure of a report; attribute names are the contract's keys.
+
+    >>> from whoson import Tracker, FixedClock
+    >>> from datetime import datetime, UTC
+    >>> tracker = Tracker(clock=FixedClock(datetime(2026, 3, 2, tzinfo=UTC)))
+    >>> _ = tracker.record({"id": "1", "type": "widget_click", "ts": "2026-03-01T10:00:00Z",
+    ...                     "visitor": "v1"})
+    >>> report = tracker.report()
+    >>> report.visitors.widget_ctr, report.to_dict()["visitors"]["with_impression"]
+    (1.0, 1)
+    """
+
+    range: RangeInfo
+    visitors: VisitorFigures
+    requests: RequestFigures
+    acceptance: AcceptanceFigures
+    conversations: ConversationFigures
+    sales: SalesFigures
+    ratings: RatingFigures
+    support: SupportFigures
+    auto_messages: AutoMessageFigures
+    trends: Trends
+    agents: tuple[AgentFigures, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the contract's JSON key tree.
+
+        Money stays :class:`~decimal.Decimal`, instants become UTC strings,
+        dates ``YYYY-MM-DD``; :func:`whoson.codec.dumps` writes it as JSON.
+        """
+        plain = to_plain(self)
+        assert isinstance(plain, dict)
+        return plain
+
+
+def to_plain(value: Any) -> Any:
+    """Turn report objects into dicts, lists, strings and numbers (Decimal kept)."""
+    if attrs.has(type(value)):
+        return {f.name: to_plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def build_report(projection: Projection, params: ReportParams) -> Report:
+    """Compute the report of ``params`` from a projection of the events up to ``as_of``."""
+    scope = Scope(projection, params)
+    return Report(
+        range=RangeInfo(params.start, params.end, params.tz_name, params.as_of),
+        visitors=visitor_figures(scope),
+        requests=request_figures(scope),
+        acceptance=acceptance_figures(scope),
+        conversations=conversation_figures(scope),
+        sales=sales_figures(scope),
+        ratings=rating_figures(scope),
+        support=support_figures(scope),
+        auto_messages=auto_message_figures(scope),
+        trends=trends(scope),
+        agents=agent_figures(scope),
+    )

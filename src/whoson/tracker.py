@@ -1,0 +1,402 @@
+"""The Tracker: one object that wires a store, the projections, the rules and a clock.
+
+A web backend keeps one Tracker per process and feeds it events; an analyst
+builds one over a log; the CLI builds one per command.
+
+>>> from datetime import datetime, UTC
+>>> from whoson import Tracker, FixedClock
+>>> tracker = Tracker(clock=FixedClock(datetime(2026, 3, 1, 12, 5, tzinfo=UTC)))
+>>> tracker.record({"id": "e1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
+...                 "visitor": "v1", "url": "/pricing"}).status.value
+'accepted'
+>>> tracker.record({"id": "e1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
+...                 "visitor": "v1", "url": "/pricing"}).status.value
+'duplicate'
+>>> tracker.report().visitors.total
+1
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import closing
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import IO, Any
+
+import attrs
+
+from whoson.clock import Clock, SystemClock
+from whoson.core.batch import BatchResult, Outcome, Status
+from whoson.core.errors import ConfigError, InvalidEvent
+from whoson.core.events import (
+    CurrencyConverter,
+    Event,
+    OrderEvent,
+    ParseContext,
+    RatingScale,
+    admit,
+    parse_event,
+)
+from whoson.core.projection import Projection
+from whoson.logfile import LogError, LogFormatError, iter_log
+from whoson.metrics.params import ReportParams, parse_duration, resolve_instant, zone
+from whoson.metrics.report import Report, build_report
+from whoson.stores.base import Store, StoreSettings
+
+__all__ = ["LoadResult", "Tracker"]
+
+_BATCH = 5000
+_MICROSECOND = timedelta(microseconds=1)
+
+EventInput = Event | Mapping[str, Any]
+Instant = datetime | date | str | None
+
+
+@attrs.frozen
+class LoadResult:
+    """What loading a log did: counts, and one line-numbered error per rejected line."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    errors: tuple[LogError, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every line was accepted or a duplicate."""
+        return self.rejected == 0
+
+
+class Tracker:
+    """Who's on, engagement rules and the report, over one event store.
+
+    ``store`` defaults to an in-memory store; ``clock`` to the system clock.
+    ``currency`` is the currency every order must be in (``None``: the first
+    order that names one fixes it); ``converter(amount, currency, ts)``
+    converts foreign orders instead of rejecting them.
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        clock: Clock | None = None,
+        tz: str = "UTC",
+        currency: str | None = None,
+        converter: CurrencyConverter | None = None,
+        rating_scale: RatingScale | str = RatingScale(),
+        session_timeout: timedelta | str = timedelta(minutes=30),
+    ) -> None:
+        if store is None:
+            from whoson.stores.memory import MemoryStore
+
+            store = MemoryStore()
+        self.store = store
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        zone(tz)
+        self.tz = tz
+        self.session_timeout = parse_duration(session_timeout)
+        scale = RatingScale.parse(rating_scale) if isinstance(rating_scale, str) else rating_scale
+        self._ctx = ParseContext(rating_scale=scale, currency=currency, converter=converter)
+        self._adopt_settings()
+        self._projection = Projection()
+        for stored in store.read():
+            self._project(stored.event)
+
+    @classmethod
+    def open(cls, url: str, **options: Any) -> Tracker:
+        """A tracker over the store at ``url`` (``sqlite:///file.db``, ``memory:``).
+
+        Settings saved with the store (currency, rating scale) are reused.
+        """
+        from whoson.stores.url import open_store
+
+        return cls(open_store(url), **options)
+
+    def _adopt_settings(self) -> None:
+        saved = self.store.settings
+        has_events = len(self.store) > 0
+        ctx = self._ctx
+        if has_events and saved.rating_scale != ctx.rating_scale:
+            if ctx.rating_scale != RatingScale():
+                raise ConfigError(
+                    f"the store was filled with rating scale {saved.rating_scale}, "
+                    f"not {ctx.rating_scale}"
+                )
+            ctx = attrs.evolve(ctx, rating_scale=saved.rating_scale)
+        if saved.currency is not None and ctx.currency is None:
+            ctx = attrs.evolve(ctx, currency=saved.currency)
+        elif has_events and saved.currency not in (None, ctx.currency):
+            raise ConfigError(f"the store's currency is {saved.currency}, not {ctx.currency}")
+        self._ctx = ctx
+        wanted = StoreSettings(currency=ctx.currency, rating_scale=ctx.rating_scale)
+        if wanted != saved:
+            self.store.save_settings(wanted)
+
+    @property
+    def rating_scale(self) -> RatingScale:
+        """The scale survey ratings are checked against."""
+        return self._ctx.rating_scale
+
+    @property
+    def currency(self) -> str | None:
+        """The tracker's currency (``None`` until configured or fixed by a first order)."""
+        return self._ctx.currency
+
+    @property
+    def parse_context(self) -> ParseContext:
+        """The settings events are validated with."""
+        return self._ctx
+
+    # -- recording ------------------------------------------------------------
+
+    def record(self, event: EventInput) -> Outcome:
+        """Record one event; raise :class:`InvalidEvent` (or ConflictError) if rejected.
+
+        Returns the outcome: accepted, or duplicate for a harmless re-send.
+        """
+        outcome = self.record_many([event]).outcomes[0]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
+
+    def record_many(self, events: Iterable[EventInput], *, strict: bool = False) -> BatchResult:
+        """Record a batch in one atomic store write; one outcome per event, never raises
+        for bad events. With ``strict=True`` a batch with any rejection writes nothing.
+
+        >>> tracker = Tracker()
+        >>> result = tracker.record_many([
+        ...     {"id": "a", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z", "visitor": "v"},
+        ...     {"id": "b", "type": "heartbeat", "ts": "2026-03-01T12:00:00", "visitor": "v"},
+        ... ])
+        >>> result.accepted, result.rejected, result.errors[0].error.field
+        (1, 1, 'ts')
+        """
+        parsed: list[Event] = []
+        positions: list[int] = []
+        early: dict[int, Outcome] = {}
+        index = -1
+        for index, raw in enumerate(events):
+            try:
+                event = self._admit(raw)
+            except InvalidEvent as error:
+                event_id = raw.id if isinstance(raw, Event) else _raw_id(raw)
+                early[index] = Outcome(index, event_id, Status.REJECTED, error)
+                continue
+            parsed.append(event)
+            positions.append(index)
+        if strict and early:
+            result = BatchResult(())
+        else:
+            result = self._append(parsed, strict=strict)
+        merged: list[Outcome] = []
+        stored = iter(zip(positions, result.outcomes, strict=False))
+        for i in range(index + 1):
+            if i in early:
+                merged.append(early[i])
+                continue
+            position, outcome = next(stored, (i, None))
+            if outcome is None:
+                unwritten = InvalidEvent("batch", None, "not written: strict batch had a rejection")
+                merged.append(Outcome(i, None, Status.REJECTED, unwritten))
+            else:
+                merged.append(attrs.evolve(outcome, index=position))
+        return BatchResult(tuple(merged))
+
+    def _admit(self, raw: EventInput) -> Event:
+        ctx = self._ctx
+        event = admit(raw, ctx) if isinstance(raw, Event) else parse_event(raw, ctx)
+        if isinstance(event, OrderEvent) and ctx.currency is None and event.currency is not None:
+            # The first order naming a currency fixes the tracker's.
+            self._ctx = attrs.evolve(ctx, currency=event.currency)
+            self.store.save_settings(StoreSettings(event.currency, ctx.rating_scale))
+        return event
+
+    def _append(self, events: Sequence[Event], *, strict: bool = False) -> BatchResult:
+        result = self.store.append(events, strict=strict)
+        for event, outcome in zip(events, result.outcomes, strict=True):
+            if outcome.status is Status.ACCEPTED:
+                self._project(event)
+        return result
+
+    def _project(self, event: Event) -> None:
+        self._projection.apply(event)
+
+    def load(
+        self,
+        source: str | os.PathLike[str] | IO[bytes],
+        *,
+        strict: bool = False,
+        batch_size: int = _BATCH,
+        name: str | None = None,
+    ) -> LoadResult:
+        """Record every event of a JSON Lines log, in batches.
+
+        Bad lines are reported with their line numbers and skipped; the good
+        lines around them are stored. With ``strict=True`` loading stops at the
+        first bad line (raising :class:`~whoson.logfile.LogFormatError`), the
+        lines before it stored.
+        """
+        counts = {Status.ACCEPTED: 0, Status.DUPLICATE: 0, Status.REJECTED: 0}
+        errors: list[LogError] = []
+        label = name if name is not None else (
+            os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+        )
+        batch: list[Event] = []
+        lines: list[int] = []
+
+        def flush() -> None:
+            result = self._append(batch)
+            for line, outcome in zip(lines, result.outcomes, strict=True):
+                counts[outcome.status] += 1
+                if outcome.error is not None:
+                    errors.append(LogError.from_invalid(line, outcome.error, label))
+            batch.clear()
+            lines.clear()
+            if strict and errors:
+                raise LogFormatError(errors[0])
+
+        ctx = attrs.evolve(self._ctx, currency=None)
+        with closing(iter_log(source, ctx, name=label)) as items:
+            for item in items:
+                if item.error is not None:
+                    if strict:
+                        flush()
+                        raise LogFormatError(item.error)
+                    counts[Status.REJECTED] += 1
+                    errors.append(item.error)
+                    continue
+                assert item.event is not None
+                try:
+                    event = self._admit(item.event)
+                except InvalidEvent as error:
+                    if strict:
+                        flush()
+                    counts[Status.REJECTED] += 1
+                    errors.append(LogError.from_invalid(item.line, error, label))
+                    if strict:
+                        raise LogFormatError(errors[-1]) from None
+                    continue
+                batch.append(event)
+                lines.append(item.line)
+                if len(batch) >= batch_size:
+                    flush()
+        flush()
+        errors.sort(key=lambda e: e.line)
+        return LoadResult(
+            counts[Status.ACCEPTED], counts[Status.DUPLICATE], counts[Status.REJECTED], tuple(errors)
+        )
+
+    # -- reporting ----------------------------------------------------------------
+
+    def report(
+        self,
+        start: Instant = None,
+        end: Instant = None,
+        *,
+        tz: str | None = None,
+        as_of: datetime | str | None = None,
+        attribution_window: timedelta | str = timedelta(days=7),
+        response_timeout: timedelta | str = timedelta(minutes=10),
+        fcr_window: timedelta | str = timedelta(hours=24),
+        session_timeout: timedelta | str | None = None,
+        rating_scale: RatingScale | str | None = None,
+        cost: Decimal | int | str | None = None,
+    ) -> Report:
+        """The report of the metrics contract over ``[start, end)``.
+
+        Dates mean local midnight in ``tz`` (default: the tracker's zone);
+        ``as_of`` defaults to the clock's now, and events after it are ignored.
+        Durations accept ``timedelta`` or text such as ``"7d"``. Asking for a
+        rating scale other than the tracker's is an error.
+        """
+        params = self.report_params(
+            start, end, tz=tz, as_of=as_of, attribution_window=attribution_window,
+            response_timeout=response_timeout, fcr_window=fcr_window,
+            session_timeout=session_timeout, rating_scale=rating_scale, cost=cost,
+        )
+        return build_report(self._projection_until(params.as_of), params)
+
+    def report_params(
+        self,
+        start: Instant = None,
+        end: Instant = None,
+        *,
+        tz: str | None = None,
+        as_of: datetime | str | None = None,
+        attribution_window: timedelta | str = timedelta(days=7),
+        response_timeout: timedelta | str = timedelta(minutes=10),
+        fcr_window: timedelta | str = timedelta(hours=24),
+        session_timeout: timedelta | str | None = None,
+        rating_scale: RatingScale | str | None = None,
+        cost: Decimal | int | str | None = None,
+    ) -> ReportParams:
+        """Check and resolve report parameters (see :meth:`report`)."""
+        tz_name = tz if tz is not None else self.tz
+        local = zone(tz_name)
+        if rating_scale is not None:
+            scale = RatingScale.parse(rating_scale) if isinstance(rating_scale, str) else rating_scale
+            if scale != self.rating_scale:
+                raise ConfigError(
+                    f"rating scale {scale} asked for, but the events were checked against "
+                    f"{self.rating_scale}"
+                )
+        moment = resolve_instant(as_of, local) if as_of is not None else self.clock.now()
+        assert moment is not None
+        start_at = resolve_instant(start, local)
+        end_at = resolve_instant(end, local)
+        if start_at is not None and end_at is not None and end_at < start_at:
+            raise ConfigError(f"range end {end_at} is before its start {start_at}")
+        try:
+            cost_value = Decimal(str(cost)) if cost is not None else None
+        except ArithmeticError:
+            raise ConfigError(f"cost {cost!r} must be a decimal amount") from None
+        return ReportParams(
+            as_of=moment,
+            start=start_at,
+            end=end_at,
+            tz_name=tz_name,
+            attribution_window=parse_duration(attribution_window),
+            response_timeout=parse_duration(response_timeout),
+            fcr_window=parse_duration(fcr_window),
+            session_timeout=(
+                parse_duration(session_timeout) if session_timeout is not None
+                else self.session_timeout
+            ),
+            rating_scale=self.rating_scale,
+            cost=cost_value,
+        )
+
+    def _projection_until(self, as_of: datetime) -> Projection:
+        projection = self._projection
+        if projection.last_ts is None or projection.last_ts <= as_of:
+            return projection
+        # Events after as_of must not count: replay the store up to as_of.
+        partial = Projection()
+        for stored in self.store.read(end=as_of + _MICROSECOND):
+            partial.apply(stored.event)
+        return partial
+
+    @property
+    def projection(self) -> Projection:
+        """The live projection of every recorded event (read-only use)."""
+        return self._projection
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _raw_id(raw: Any) -> str | None:
+    if isinstance(raw, Mapping):
+        value = raw.get("id")
+        return value if isinstance(value, str) else None
+    return None
