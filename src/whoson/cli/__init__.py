@@ -1,0 +1,1 @@
+"""The ``whoson`` command line: ingest, report, live, simulate."""

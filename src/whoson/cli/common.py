@@ -1,0 +1,125 @@
+"""What the subcommands share: exit codes, opening a SOURCE, progress, error lines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from typing import IO, Any, cast
+
+from whoson.core.errors import ConfigError
+from whoson.logfile import LogError
+from whoson.tracker import LoadResult, Tracker
+
+__all__ = [
+    "EXIT_DATA",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "is_store_url",
+    "load_source",
+    "print_errors",
+]
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+MAX_ERROR_LINES = 200
+
+
+class UsageError(Exception):
+    """A command was called with arguments it cannot work with (exit status 2)."""
+
+
+def is_store_url(source: str) -> bool:
+    """Whether SOURCE names a store rather than a log file."""
+    return "://" in source or source.startswith("memory:")
+
+
+class _ProgressLines:
+    """Iterates a binary file's lines, advancing a progress bar by bytes read."""
+
+    def __init__(self, stream: IO[bytes], total: int, description: str) -> None:
+        self.name = getattr(stream, "name", None)
+        self._stream = stream
+        self._total = total
+        self._description = description
+
+    def __iter__(self) -> Iterator[bytes]:
+        from rich.progress import (  # optional extra [cli]
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        columns = (
+            TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, transient=True, console=_stderr_console()) as progress:
+            task = progress.add_task(self._description, total=self._total)
+            pending = 0
+            for line in self._stream:
+                pending += len(line)
+                if pending >= 1 << 20:
+                    progress.advance(task, pending)
+                    pending = 0
+                yield line
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _with_progress(stream: IO[bytes], path: str) -> IO[bytes]:
+    """Wrap ``stream`` in a progress bar when it pays: big file, terminal, rich installed."""
+    size = os.path.getsize(path)
+    if size < 8 << 20 or not sys.stderr.isatty() or os.environ.get("CI"):
+        return stream
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return stream
+    return cast(IO[bytes], _ProgressLines(stream, size, f"reading {os.path.basename(path)}"))
+
+
+def load_source(tracker: Tracker, source: str, *, strict: bool = False) -> LoadResult:
+    """Load a log file (or ``-`` for stdin) into ``tracker``."""
+    if source == "-":
+        return tracker.load(sys.stdin.buffer, strict=strict, name="<stdin>")
+    if not os.path.exists(source):
+        raise UsageError(f"{source}: no such file")
+    if os.path.isdir(source):
+        raise UsageError(f"{source}: is a directory, not an event log")
+    with open(source, "rb") as stream:
+        return tracker.load(_with_progress(stream, source), strict=strict, name=source)
+
+
+def print_errors(errors: tuple[LogError, ...] | list[LogError], *, prefix: str = "") -> None:
+    """One line per rejected line on stderr (the first MAX_ERROR_LINES, then a count)."""
+    for error in errors[:MAX_ERROR_LINES]:
+        print(f"{prefix}{error}", file=sys.stderr)
+    if len(errors) > MAX_ERROR_LINES:
+        print(f"{prefix}... and {len(errors) - MAX_ERROR_LINES} more rejected lines", file=sys.stderr)
+
+
+def config_error(error: ConfigError | ValueError) -> UsageError:
+    """A setting error as a usage error (exit status 2)."""
+    return UsageError(str(error))
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every data-reading command takes."""
+    parser.add_argument(
+        "--rating-scale", default=None, metavar="LOW..HIGH",
+        help="survey rating scale the events use (default 1..5; a store keeps its own)",
+    )
+    parser.add_argument(
+        "--currency", default=None, metavar="CODE",
+        help="ISO 4217 currency orders must be in (default: the first order's)",
+    )

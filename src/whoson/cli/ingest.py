@@ -1,0 +1,58 @@
+"""``whoson ingest LOG --into STORE [--strict]``: append a log to a store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from whoson.cli.common import (
+    EXIT_DATA,
+    EXIT_OK,
+    UsageError,
+    add_common,
+    is_store_url,
+    load_source,
+    print_errors,
+)
+from whoson.logfile import LogFormatError
+from whoson.tracker import Tracker
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``ingest`` subcommand."""
+    parser = subparsers.add_parser(
+        "ingest", help="append an event log to a store",
+        description="Append a JSON Lines event log to a store. Bad lines are reported with "
+        "their line numbers; the good lines are stored.",
+    )
+    parser.add_argument("log", metavar="LOG.jsonl", help="event log, or - for stdin")
+    parser.add_argument("--into", required=True, metavar="STORE", help="e.g. sqlite:///whoson.db")
+    parser.add_argument("--strict", action="store_true", help="stop at the first bad line")
+    add_common(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Ingest; exit 0 when every line was accepted or a duplicate, 1 when some were rejected."""
+    if not is_store_url(args.into):
+        raise UsageError(f"--into {args.into!r} must be a store URL such as sqlite:///whoson.db")
+    options = {}
+    if args.rating_scale is not None:
+        options["rating_scale"] = args.rating_scale
+    if args.currency is not None:
+        options["currency"] = args.currency
+    with Tracker.open(args.into, **options) as tracker:
+        try:
+            result = load_source(tracker, args.log, strict=args.strict)
+        except LogFormatError as error:
+            print(f"stopped (strict): {error}", file=sys.stderr)
+            print(f"stored before the bad line: {len(tracker.store)} events in total", file=sys.stderr)
+            return EXIT_DATA
+        print(
+            f"accepted: {result.accepted}  duplicate: {result.duplicates}  "
+            f"rejected: {result.rejected}  (store now holds {len(tracker.store)} events)"
+        )
+    print_errors(result.errors, prefix="rejected ")
+    return EXIT_OK if result.ok else EXIT_DATA

@@ -1,0 +1,91 @@
+"""``whoson report SOURCE``: the report of the metrics contract, as tables or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from whoson.cli.common import (
+    EXIT_OK,
+    UsageError,
+    add_common,
+    is_store_url,
+    load_source,
+    print_errors,
+)
+from whoson.cli.render import render_report
+from whoson.codec import dumps
+from whoson.core.errors import ConfigError
+from whoson.tracker import Tracker
+
+__all__ = ["add_parser", "open_tracker", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``report`` subcommand."""
+    parser = subparsers.add_parser(
+        "report", help="compute the report of a log or a store",
+        description="The whoson report: visitors, requests, acceptance, conversations, sales, "
+        "ratings, support, auto messages, trends and the agent leaderboard.",
+    )
+    parser.add_argument("source", metavar="SOURCE", help="event log (.jsonl, - for stdin) or store URL")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--start", metavar="T", help="RFC 3339 instant or date (local midnight)")
+    parser.add_argument("--end", metavar="T", help="exclusive end: instant or date")
+    parser.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA zone for days and hours")
+    parser.add_argument("--as-of", metavar="T", help="moment of the report (default: newest event)")
+    parser.add_argument("--attribution-window", default="7d", metavar="DURATION")
+    parser.add_argument("--response-timeout", default="10m", metavar="DURATION")
+    parser.add_argument("--fcr-window", default="24h", metavar="DURATION")
+    parser.add_argument("--session-timeout", default="30m", metavar="DURATION")
+    parser.add_argument("--cost", metavar="AMOUNT", help="channel cost for the range")
+    add_common(parser)
+    parser.set_defaults(run=run)
+
+
+def open_tracker(args: argparse.Namespace, **options: Any) -> Tracker:
+    """A tracker over SOURCE: a store opened in place, or a log loaded into memory.
+
+    Bad log lines are reported on stderr and skipped; the report covers the rest.
+    """
+    if getattr(args, "rating_scale", None) is not None:
+        options["rating_scale"] = args.rating_scale
+    if getattr(args, "currency", None) is not None:
+        options["currency"] = args.currency
+    if is_store_url(args.source):
+        return Tracker.open(args.source, **options)
+    tracker = Tracker(**options)
+    result = load_source(tracker, args.source)
+    if result.errors:
+        print_errors(result.errors, prefix="skipped ")
+    return tracker
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report (tables, or the contract's JSON with ``--json``)."""
+    try:
+        tracker = open_tracker(args, session_timeout=args.session_timeout)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    with tracker:
+        as_of = args.as_of
+        if as_of is None:
+            newest = tracker.projection.last_ts
+            if newest is None:
+                print(f"{args.source}: no events", file=sys.stderr)
+            as_of = newest if newest is not None else tracker.clock.now()
+        try:
+            report = tracker.report(
+                args.start, args.end, tz=args.tz, as_of=as_of,
+                attribution_window=args.attribution_window,
+                response_timeout=args.response_timeout, fcr_window=args.fcr_window,
+                cost=args.cost,
+            )
+        except ConfigError as error:
+            raise UsageError(str(error)) from None
+    if args.json:
+        sys.stdout.write(dumps(report.to_dict()) + "\n")
+    else:
+        sys.stdout.write(render_report(report))
+    return EXIT_OK
