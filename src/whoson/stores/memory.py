@@ -1,0 +1,227 @@
+"""An in-process event store: fast, thread-safe, gone when the process ends.
+
+It keeps the events in arrival order plus four small indexes (id, event time,
+visitor, type) so that each kind of read touches only what it returns.
+
+>>> from whoson.core.events import parse_event
+>>> store = MemoryStore()
+>>> e = parse_event({"id": "1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z", "visitor": "v"})
+>>> store.append([e, e]).duplicates
+1
+>>> [(s.position, s.event.id) for s in store.read(visitor="v")]
+[(1, '1')]
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import datetime
+
+from sortedcontainers import SortedKeyList
+
+from whoson.core.batch import BatchResult, classify
+from whoson.core.events import Event
+from whoson.stores._common import ReadQuery, check_settings_change, strict_result
+from whoson.stores.base import Order, Store, StoredEvent, StoreSettings
+
+__all__ = ["MemoryStore"]
+
+# Sorting k candidates costs more than filtering k: a candidate list that is not
+# already in the requested order is only chosen when it is this much smaller.
+_SORT_PENALTY = 4
+
+
+def _tail(positions: Sequence[int], after: int, end: int) -> range:
+    """Indices into ``positions`` (ascending) of the values > ``after``, up to ``end``."""
+    return range(bisect_right(positions, after, 0, end), end)
+
+
+class MemoryStore(Store):
+    """Events in a list, indexed by id, by ``(ts, id)``, by visitor and by type.
+
+    Positions are 1, 2, 3, ...: the event at position ``p`` is ``events[p - 1]``.
+    Reads see the events stored when :meth:`read` was called, even if the
+    caller appends while iterating. All methods may be called from any thread.
+    """
+
+    def __init__(self, settings: StoreSettings | None = None) -> None:
+        self._settings = settings if settings is not None else StoreSettings()
+        self._events: list[Event] = []
+        self._index: dict[str, int] = {}
+        self._by_time = SortedKeyList(key=self._sort_key)
+        self._by_visitor: dict[str, list[int]] = {}
+        self._by_type: dict[str, list[int]] = {}
+        self._owners: dict[str, str] = {}
+        self._lock = threading.RLock()
+
+    def _sort_key(self, position: int) -> tuple[datetime, str]:
+        return self._events[position - 1].sort_key
+
+    def append(self, events: Iterable[Event], *, strict: bool = False) -> BatchResult:
+        """Store the new events of ``events`` atomically; O(b log n) for b events.
+
+        The input is read in full before anything is written, so an iterable
+        that fails half-way writes nothing.
+
+        >>> from whoson.testing import make_event
+        >>> store = MemoryStore()
+        >>> a = make_event("request", id="a", visitor="v1", request="r1")
+        >>> b = make_event("message", id="b", visitor="v2", request="r1")
+        >>> result = store.append([a, b], strict=True)
+        >>> (result.accepted, result.rejected, len(store))
+        (0, 2, 0)
+        """
+        batch = list(events)
+        for event in batch:
+            if not isinstance(event, Event):
+                kind = type(event).__name__
+                raise TypeError(f"append takes Event objects (see parse_event), got {kind}")
+        with self._lock:
+            stored = {
+                event.id: self._events[position - 1]
+                for event in batch
+                if (position := self._index.get(event.id)) is not None
+            }
+            owners = {
+                request: owner
+                for event in batch
+                if (request := event.request_id) is not None
+                and (owner := self._owners.get(request)) is not None
+            }
+            classified = classify(batch, stored=stored, owners=owners)
+            if strict and not classified.result.ok:
+                return strict_result(classified.result)
+            for event in classified.accepted:
+                self._write(event)
+        return classified.result
+
+    def _write(self, event: Event) -> None:
+        # One int object per event, shared by every index that holds the position.
+        position = len(self._events) + 1
+        self._events.append(event)
+        self._index[event.id] = position
+        self._by_time.add(position)
+        if event.visitor is not None:
+            self._by_visitor.setdefault(event.visitor, []).append(position)
+            request = event.request_id
+            if request is not None:
+                self._owners.setdefault(request, event.visitor)
+        self._by_type.setdefault(event.TYPE, []).append(position)
+
+    def read(
+        self,
+        *,
+        after: int = 0,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        visitor: str | None = None,
+        types: Collection[str] | None = None,
+        limit: int | None = None,
+        order: Order = "position",
+    ) -> Iterator[StoredEvent]:
+        """Stored events with position > ``after``, ``start <= ts < end``, ``visitor``, ``types``.
+
+        Reads the smallest of the candidate sets the filters allow: a time
+        range costs O(log n + k) for k events in the range, a visitor O(log m + k)
+        for the visitor's m events, types O(k log t) over their k events.
+        Candidates not already in the requested order are sorted, O(k log k).
+        """
+        query = ReadQuery.check(
+            after=after, start=start, end=end, visitor=visitor, types=types,
+            limit=limit, order=order,
+        )
+        if query.empty:
+            return iter(())
+        with self._lock:
+            positions, in_order = self._candidates(query)
+        return self._emit(positions, in_order, query)
+
+    def _candidates(self, query: ReadQuery) -> tuple[Iterable[int], bool]:
+        """The cheapest candidate positions for ``query`` and whether they are in its order."""
+        n = len(self._events)
+        plans: list[tuple[int, bool, str]] = [(n - min(query.after, n), False, "scan")]
+        if query.visitor is not None:
+            own = self._by_visitor.get(query.visitor, [])
+            plans.append((len(_tail(own, query.after, len(own))), False, "visitor"))
+        if query.types is not None:
+            size = sum(
+                len(_tail(lst, query.after, len(lst)))
+                for lst in map(self._by_type.get, query.types) if lst is not None
+            )
+            plans.append((size, False, "types"))
+        low, high = 0, n
+        if query.start is not None or query.end is not None or query.order == "time":
+            if query.start is not None:
+                low = self._by_time.bisect_key_left((query.start, ""))
+            if query.end is not None:
+                high = self._by_time.bisect_key_left((query.end, ""))
+            plans.append((max(high - low, 0), True, "time"))
+
+        def cost(plan: tuple[int, bool, str]) -> int:
+            size, time_ordered, _ = plan
+            return size if time_ordered == (query.order == "time") else size * _SORT_PENALTY
+
+        _, time_ordered, source = min(plans, key=cost)
+        in_order = time_ordered == (query.order == "time")
+        if source == "time":
+            return self._by_time[low:high], in_order
+        if source == "visitor":
+            own = self._by_visitor.get(query.visitor or "", [])
+            return [own[i] for i in _tail(own, query.after, len(own))], in_order
+        if source == "types":
+            lists = [lst for lst in map(self._by_type.get, query.types or ()) if lst is not None]
+            runs = [[lst[i] for i in _tail(lst, query.after, len(lst))] for lst in lists]
+            return heapq.merge(*runs), in_order
+        return range(query.after + 1, n + 1), in_order
+
+    def _emit(
+        self, positions: Iterable[int], in_order: bool, query: ReadQuery
+    ) -> Iterator[StoredEvent]:
+        events = self._events
+        after = query.after
+        if not in_order and query.order == "position":
+            positions = sorted(positions)
+        selected: Iterator[StoredEvent] = (
+            StoredEvent(position, event)
+            for position in positions
+            if position > after and query.matches(event := events[position - 1])
+        )
+        if not in_order and query.order == "time":
+            selected = iter(sorted(selected, key=lambda stored: stored.event.sort_key))
+        if query.limit is None:
+            yield from selected
+            return
+        for count, stored in enumerate(selected, start=1):
+            yield stored
+            if count >= query.limit:
+                return
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        """The stored event with this id, or ``None``; O(1)."""
+        position = self._index.get(event_id)
+        if position is None:
+            return None
+        return StoredEvent(position, self._events[position - 1])
+
+    @property
+    def position(self) -> int:
+        """Position of the newest stored event (0 when empty); O(1)."""
+        return len(self._events)
+
+    def __len__(self) -> int:
+        """How many events are stored; O(1)."""
+        return len(self._events)
+
+    @property
+    def settings(self) -> StoreSettings:
+        """The settings events were validated with; O(1)."""
+        return self._settings
+
+    def save_settings(self, settings: StoreSettings) -> None:
+        """Record ``settings``; ConfigError if events are stored and the settings differ. O(1)."""
+        with self._lock:
+            check_settings_change(self._settings, settings, len(self._events))
+            self._settings = settings
