@@ -160,3 +160,28 @@ class TestLeaderboard:
             sum(row["attributed_orders"] for row in d["agents"]),
             sum((row["attributed_sales"] for row in d["agents"]), Decimal(0)),
         )
+
+
+class TestInvitations:
+    """An agent's invitations and their acceptance, pending ones left out of the rate."""
+
+    def test_pending_invitation(self) -> None:
+        """Three invitations by a1: accepted, declined, and one 2 min old at as_of."""
+        ev = Events()
+        events = [
+            ev.request("v1", "2026-03-02T10:00:00Z", "r1", initiator="agent", agent="a1"),
+            ev.visitor_msg("v1", "2026-03-02T10:01:00Z", "r1"),  # accepted
+            ev.request("v2", "2026-03-02T10:05:00Z", "r2", initiator="agent", agent="a1"),
+            ev.end("v2", "2026-03-02T10:06:00Z", "r2", "declined"),  # declined
+            ev.request("v3", "2026-03-02T11:58:00Z", "r3", initiator="agent", agent="a1"),
+        ]
+        d = report(events, as_of="2026-03-02T12:00:00Z")
+        (row,) = d["agents"]
+        # initiated: r1 r2 r3 = 3; rate over non-pending r1 r2: 1 / 2 (r3 is pending).
+        expected = ("a1", 3, 0.5, 1, [("2026-03-02", 3, 0.5, 1)])
+        assert expected == (
+            row["agent"], row["initiated_requests"], row["initiated_acceptance_rate"],
+            row["conversations"],
+            [(r["date"], r["initiated_requests"], r["initiated_acceptance_rate"],
+              r["conversations"]) for r in row["daily"]],
+        )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.scenarios.helpers import Events, report
+from tests.scenarios.helpers import Events, report, tracker
 
 AS_OF = "2026-03-02T12:00:00Z"
 
@@ -251,6 +251,28 @@ class TestTopUrls:
             {"url": f"/p{n:02d}", "requests": 1} for n in range(1, 10)
         ]
         assert expected == d["requests"]["top_urls"]
+
+
+class TestLateRequestEvent:
+    """Messages that arrive before their request take effect once it arrives."""
+
+    def test_request_recorded_after_its_messages(self) -> None:
+        """Batch 1 holds the answer, batch 2 the request: one conversation."""
+        ev = Events()
+        request = ev.request("v1", "2026-03-02T10:00:00Z", "r1")
+        answer = ev.agent_msg("v1", "2026-03-02T10:00:45Z", "r1", "a1")
+        t = tracker([answer], as_of="2026-03-02T12:00:00Z")
+        before = t.report().to_dict()
+        late = t.record_many([request])
+        after = t.report().to_dict()
+        # Before: no request event, so nothing to count. After: r1 answered in 45 s.
+        expected = ((0, 0), 1, (1, 1, 45.0))
+        assert expected == (
+            (before["requests"]["total"], before["conversations"]["total"]),
+            late.accepted,
+            (after["requests"]["total"], after["conversations"]["total"],
+             after["support"]["first_response"]["avg"]),
+        )
 
 
 class TestDuplicateRequestCreation:

@@ -73,6 +73,18 @@ class TestSalesFigures:
         expected = 4
         assert expected == d["conversations"]["total"]
 
+    def test_credited_agents(self) -> None:
+        """Orders go to the last responding agent; creating an agent request is responding."""
+        d = report(shop(), as_of=AS_OF)
+        credited = {row["agent"]: (row["attributed_orders"], row["attributed_sales"])
+                    for row in d["agents"]}
+        expected = {
+            "a1": (2, Decimal("130.50")),  # o1 + o2 via r1 (a1 answered r1 last)
+            "a2": (1, Decimal("59.99")),  # o3 via r2: a2 created it and never wrote again
+            "a3": (0, Decimal(0)),  # r6, no order
+        }
+        assert expected == credited
+
     def test_money_is_decimal(self) -> None:
         """Money values are Decimal, never float."""
         s = report(shop(), as_of=AS_OF)["sales"]
