@@ -1,0 +1,492 @@
+"""Rule conditions: small frozen objects evaluated on a visitor's facts.
+
+Each condition answers :meth:`~Condition.holds` for a
+:class:`~whoson.live.VisitorFacts` and lists, in :meth:`~Condition.changes`,
+the future instants at which time alone could flip its answer (so the engine
+re-evaluates exactly then, not on every tick). Conditions compose with
+:class:`All`, :class:`Any` and :class:`Not`.
+
+>>> c = All((UrlMatches("*/checkout*"), TimeOnPage(60)))
+>>> c.describe()
+'(url matches */checkout* and time on page >= 60s)'
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import attrs
+
+from whoson.live.config import to_timedelta
+from whoson.live.patterns import UrlPattern, describe_pattern, url_matches
+from whoson.live.rows import VisitorFacts
+from whoson.live.signals import SIGNALS
+
+__all__ = [
+    "AgentsOnline",
+    "All",
+    "Any",
+    "CartValueAtLeast",
+    "Condition",
+    "CountryIn",
+    "CustomerKnown",
+    "DeviceIn",
+    "HasOrdered",
+    "HasSignal",
+    "Not",
+    "NotInChat",
+    "PageVisitsAtLeast",
+    "PagesViewedAtLeast",
+    "ReferrerMatches",
+    "Returning",
+    "TimeOnPage",
+    "TimeOnSite",
+    "UrlMatches",
+    "VisitedInOrder",
+]
+
+
+class Condition(ABC):
+    """Something that holds, or not, for a visitor at an instant."""
+
+    @abstractmethod
+    def holds(self, facts: VisitorFacts) -> bool:
+        """Whether the condition holds for ``facts`` (at ``facts.now``)."""
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """Instants after ``facts.now`` at which time alone may flip :meth:`holds`."""
+        return iter(())
+
+    def needs_agents(self) -> bool:
+        """Whether agent status changes (not the visitor's events) can flip it."""
+        return False
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A short readable form, for logs and docs."""
+
+
+def _pattern(value: UrlPattern) -> UrlPattern:
+    if not isinstance(value, (str, re.Pattern)) or value == "":
+        raise TypeError(f"a url pattern must be a glob string or a compiled regex: {value!r}")
+    return value
+
+
+def _at_least_one(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{attribute.name} must be an integer >= 1, got {value!r}")
+
+
+def _non_negative(_instance: object, attribute: attrs.Attribute[timedelta],
+                  value: timedelta) -> None:
+    if value < timedelta(0):
+        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+
+
+def _seconds(duration: timedelta) -> str:
+    return f"{duration.total_seconds():g}s"
+
+
+def _strings(values: Iterable[str] | str) -> frozenset[str]:
+    items = (values,) if isinstance(values, str) else tuple(values)
+    if not items or not all(isinstance(v, str) and v for v in items):
+        raise ValueError(f"expected one or more non-empty strings, got {values!r}")
+    return frozenset(v.casefold() for v in items)
+
+
+@attrs.frozen
+class UrlMatches(Condition):
+    """The current page's url matches a glob or regex.
+
+    >>> UrlMatches("*/pricing*").describe()
+    'url matches */pricing*'
+    """
+
+    pattern: UrlPattern = attrs.field(converter=_pattern)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return url_matches(self.pattern, facts.snapshot.url)
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"url matches {describe_pattern(self.pattern)}"
+
+
+@attrs.frozen
+class TimeOnPage(Condition):
+    """On the current page for at least this long (a timedelta or seconds).
+
+    The page stops counting when a ``page_leave`` closes it.
+    """
+
+    at_least: timedelta = attrs.field(converter=to_timedelta, validator=_non_negative)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        if facts.page_opened is None:
+            return False
+        end = facts.now if facts.page_end is None else min(facts.now, facts.page_end)
+        return end - facts.page_opened >= self.at_least
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """The instant the page has been open ``at_least``, if it is still open."""
+        if facts.page_opened is not None and facts.page_end is None:
+            due = facts.page_opened + self.at_least
+            if due > facts.now:
+                yield due
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"time on page >= {_seconds(self.at_least)}"
+
+
+@attrs.frozen
+class TimeOnSite(Condition):
+    """The current session started at least this long ago (a timedelta or seconds)."""
+
+    at_least: timedelta = attrs.field(converter=to_timedelta, validator=_non_negative)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.now - facts.session_started >= self.at_least
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """The instant the session is ``at_least`` old."""
+        due = facts.session_started + self.at_least
+        if due > facts.now:
+            yield due
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"time on site >= {_seconds(self.at_least)}"
+
+
+@attrs.frozen
+class PagesViewedAtLeast(Condition):
+    """At least ``count`` page views in the current session."""
+
+    count: int = attrs.field(validator=_at_least_one)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.snapshot.pages_viewed >= self.count
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"pages viewed >= {self.count}"
+
+
+@attrs.frozen
+class PageVisitsAtLeast(Condition):
+    """The current url was opened at least ``count`` times in this session."""
+
+    count: int = attrs.field(validator=_at_least_one)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.snapshot.page_visits >= self.count
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"page visits of the current url >= {self.count}"
+
+
+def _sequence(values: Iterable[UrlPattern]) -> tuple[UrlPattern, ...]:
+    patterns = tuple(_pattern(v) for v in values)
+    if not patterns:
+        raise ValueError("visited_in_order needs at least one url pattern")
+    return patterns
+
+
+@attrs.frozen
+class VisitedInOrder(Condition):
+    """The session's pages contain the patterns in this order (other pages may come between).
+
+    Each pattern is matched by a different page view, the current one included.
+
+    >>> from whoson.live.rows import VisitorFacts
+    >>> VisitedInOrder(("*/product*", "*/cart*")).matches(("/", "/product/1", "/", "/cart"))
+    True
+    >>> VisitedInOrder(("*/product*", "*/cart*")).matches(("/cart", "/product/1"))
+    False
+    """
+
+    patterns: tuple[UrlPattern, ...] = attrs.field(converter=_sequence)
+
+    def matches(self, urls: Iterable[str]) -> bool:
+        """Whether ``urls`` contain the patterns as an ordered subsequence. O(len(urls))."""
+        position = 0
+        for url in urls:
+            if url_matches(self.patterns[position], url):
+                position += 1
+                if position == len(self.patterns):
+                    return True
+        return False
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return self.matches(facts.session_urls)
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "visited " + " -> ".join(describe_pattern(p) for p in self.patterns)
+
+
+@attrs.frozen
+class ReferrerMatches(Condition):
+    """The session's referrer (from its first page view) matches a glob or regex."""
+
+    pattern: UrlPattern = attrs.field(converter=_pattern)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return url_matches(self.pattern, facts.snapshot.referrer)
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"referrer matches {describe_pattern(self.pattern)}"
+
+
+@attrs.frozen
+class Returning(Condition):
+    """A returning visitor (more than one session); ``Returning(False)``: a first visit."""
+
+    value: bool = True
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.snapshot.returning == self.value
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "returning visitor" if self.value else "first visit"
+
+
+@attrs.frozen
+class CustomerKnown(Condition):
+    """The visitor was identified as a customer (``CustomerKnown(False)``: anonymous)."""
+
+    value: bool = True
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return (facts.snapshot.customer is not None) == self.value
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "customer known" if self.value else "customer unknown"
+
+
+def _decimal(value: Decimal | int | str) -> Decimal:
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"a cart value must be a finite amount >= 0, got {value!r}")
+    return amount
+
+
+@attrs.frozen
+class CartValueAtLeast(Condition):
+    """The latest cart value is at least ``amount`` (exact Decimal)."""
+
+    amount: Decimal = attrs.field(converter=_decimal)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.snapshot.cart_value >= self.amount
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"cart value >= {self.amount}"
+
+
+@attrs.frozen
+class HasOrdered(Condition):
+    """The visitor has ordered before (``HasOrdered(False)``: never ordered)."""
+
+    value: bool = True
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.has_ordered == self.value
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "has ordered before" if self.value else "never ordered"
+
+
+@attrs.frozen
+class CountryIn(Condition):
+    """The session's country is one of these (case-insensitive)."""
+
+    countries: frozenset[str] = attrs.field(converter=_strings)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        country = facts.snapshot.country
+        return country is not None and country.casefold() in self.countries
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "country in " + ", ".join(sorted(self.countries))
+
+
+@attrs.frozen
+class DeviceIn(Condition):
+    """The session's device is one of these (case-insensitive)."""
+
+    devices: frozenset[str] = attrs.field(converter=_strings)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        device = facts.snapshot.device
+        return device is not None and device.casefold() in self.devices
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "device in " + ", ".join(sorted(self.devices))
+
+
+def _signal_name(_instance: object, _attribute: attrs.Attribute[str], name: str) -> None:
+    if name not in SIGNALS:
+        raise ValueError(f"unknown signal {name!r}; known: {', '.join(SIGNALS)}")
+
+
+@attrs.frozen
+class HasSignal(Condition):
+    """The visitor's row carries this signal (see :data:`whoson.live.SIGNALS`)."""
+
+    name: str = attrs.field(validator=_signal_name)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return self.name in facts.snapshot.signal_names
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """The instant a time-based signal turns on, if it is off."""
+        due = facts.signal_due.get(self.name)
+        if due is not None and due > facts.now:
+            yield due
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"has signal {self.name}"
+
+
+@attrs.frozen
+class NotInChat(Condition):
+    """No conversation and no pending request in the current session."""
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.snapshot.chat == "none"
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "not in chat and no pending request"
+
+
+@attrs.frozen
+class AgentsOnline(Condition):
+    """At least ``count`` agents are online (from ``agent_status`` events)."""
+
+    count: int = attrs.field(default=1, validator=_at_least_one)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return facts.agents_online >= self.count
+
+    def needs_agents(self) -> bool:
+        """Agent status changes flip it."""
+        return True
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"at least {self.count} agent{'s' if self.count != 1 else ''} online"
+
+
+def _conditions(values: Iterable[Condition]) -> tuple[Condition, ...]:
+    items = tuple(values)
+    for item in items:
+        if not isinstance(item, Condition):
+            raise TypeError(f"not a condition: {item!r}")
+    return items
+
+
+def _condition(value: Condition) -> Condition:
+    return _conditions((value,))[0]
+
+
+@attrs.frozen
+class All(Condition):
+    """Every inner condition holds (true when there are none)."""
+
+    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return all(c.holds(facts) for c in self.conditions)
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """Every inner condition's change instants."""
+        for condition in self.conditions:
+            yield from condition.changes(facts)
+
+    def needs_agents(self) -> bool:
+        """Whether any inner condition needs agents."""
+        return any(c.needs_agents() for c in self.conditions)
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "(" + " and ".join(c.describe() for c in self.conditions) + ")"
+
+
+@attrs.frozen
+class Any(Condition):
+    """At least one inner condition holds."""
+
+    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return any(c.holds(facts) for c in self.conditions)
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """Every inner condition's change instants."""
+        for condition in self.conditions:
+            yield from condition.changes(facts)
+
+    def needs_agents(self) -> bool:
+        """Whether any inner condition needs agents."""
+        return any(c.needs_agents() for c in self.conditions)
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "(" + " or ".join(c.describe() for c in self.conditions) + ")"
+
+
+@attrs.frozen
+class Not(Condition):
+    """The inner condition does not hold."""
+
+    condition: Condition = attrs.field(converter=_condition)
+
+    def holds(self, facts: VisitorFacts) -> bool:
+        """See the class docstring."""
+        return not self.condition.holds(facts)
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """The inner condition's change instants."""
+        return self.condition.changes(facts)
+
+    def needs_agents(self) -> bool:
+        """Whether the inner condition needs agents."""
+        return self.condition.needs_agents()
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return f"not {self.condition.describe()}"
