@@ -12,10 +12,16 @@ True
 """
 
 from whoson.sim.config import SimConfig
-from whoson.sim.engine import events_for_target, simulate, visitors_for_events
+from whoson.sim.engine import (
+    estimate_events,
+    events_for_target,
+    simulate,
+    visitors_for_events,
+)
 
 __all__ = [
     "SimConfig",
+    "estimate_events",
     "events_for_target",
     "simulate",
     "visitors_for_events",

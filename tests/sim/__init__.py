@@ -1,0 +1,1 @@
+"""Tests of the shop simulator (whoson.sim) and ``whoson simulate``."""
