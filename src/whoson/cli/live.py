@@ -1,0 +1,160 @@
+"""``whoson live SOURCE --at T [--json] [--limit N]``: who was on at instant T.
+
+The source (a log file, ``-`` or a store URL) is read like ``whoson report``
+reads it (bad lines reported on stderr and skipped); its events with
+``ts <= T`` are replayed, in event-time order, into a
+:class:`~whoson.live.LiveView`, which is then asked who is online at ``T``.
+
+``--json`` prints one object: ``{"at": T, "online": [rows...], "total": n}``,
+rows with exactly the keys of the live spec (money as exact JSON numbers),
+``total`` counting every visitor online even when ``--limit`` shows fewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from whoson.cli.common import EXIT_OK, UsageError, add_common
+from whoson.cli.render import table
+from whoson.codec import dumps
+from whoson.core.errors import ConfigError
+from whoson.core.events import Event, format_ts
+from whoson.live import LiveConfig, LivePage, LiveView, VisitorSnapshot, format_duration
+from whoson.metrics.params import parse_duration, resolve_instant, zone
+
+__all__ = ["add_parser", "replay", "run"]
+
+_TRAIL_STEPS = 4
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``live`` subcommand."""
+    parser = subparsers.add_parser(
+        "live", help="who was on the site at an instant, replayed from a log or a store",
+        description="Replay the events up to --at and show the visitors online then: page, "
+        "time on page, trail and signals.",
+    )
+    parser.add_argument("source", metavar="SOURCE",
+                        help="event log (.jsonl, - for stdin) or store URL")
+    parser.add_argument("--at", required=True, metavar="T",
+                        help="RFC 3339 instant, or a date (midnight in --tz)")
+    parser.add_argument("--json", action="store_true",
+                        help='print {"at", "online": [rows], "total"} as JSON')
+    parser.add_argument("--limit", type=int, default=50, metavar="N",
+                        help="show at most N visitors, newest activity first (default 50; "
+                        "0 = all)")
+    parser.add_argument("--tz", default="UTC", metavar="ZONE",
+                        help="IANA zone a date --at is read in (default UTC)")
+    parser.add_argument("--presence-timeout", default="120s", metavar="DURATION",
+                        help="online while active within this long (default 120s)")
+    parser.add_argument("--session-timeout", default="30m", metavar="DURATION",
+                        help="inactivity that starts a new visit (default 30m)")
+    add_common(parser)
+    parser.set_defaults(run=run)
+
+
+def replay(events: Iterator[Event], at: datetime, config: LiveConfig) -> LiveView:
+    """A live view of ``events`` with ``ts <= at`` (any order; late ones are refolded)."""
+    view = LiveView(config)
+    for event in events:
+        if event.ts <= at:
+            view.apply(event)
+    return view
+
+
+def _stored_events(args: argparse.Namespace, at: datetime,
+                   session_timeout: timedelta) -> Iterator[Event]:
+    # The report command's reader: same acceptance, duplicates and line errors.
+    from whoson.cli.report import open_tracker
+
+    try:
+        tracker = open_tracker(args, session_timeout=session_timeout)
+    except ImportError as error:
+        raise UsageError(f"{args.source}: cannot open this store here ({error})") from None
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    with tracker:
+        for stored in tracker.store.read(end=at + timedelta(microseconds=1), order="time"):
+            yield stored.event
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print who was online at ``--at`` (a table, or JSON with ``--json``)."""
+    if args.limit < 0:
+        raise UsageError(f"--limit must be >= 0, got {args.limit}")
+    try:
+        at = resolve_instant(args.at, zone(args.tz))
+        config = LiveConfig(
+            presence_timeout=parse_duration(args.presence_timeout),
+            session_timeout=parse_duration(args.session_timeout),
+        )
+    except (ConfigError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    assert at is not None
+    view = replay(_stored_events(args, at, config.session_timeout), at, config)
+    limit = args.limit if args.limit > 0 else max(1, len(view))
+    page = view.online(at, limit=limit)
+    if args.json:
+        sys.stdout.write(dumps(page.to_dict()) + "\n")
+    else:
+        sys.stdout.write(render_live(page) + "\n")
+    return EXIT_OK
+
+
+def _trail(row: VisitorSnapshot) -> str:
+    steps = [f"{step.url} ({format_duration(step.seconds)})" for step in row.trail]
+    if len(steps) > _TRAIL_STEPS:
+        steps = ["...", *steps[-_TRAIL_STEPS:]]
+    return " > ".join(steps) or "-"
+
+
+def _cells(row: VisitorSnapshot) -> list[str]:
+    who = row.visitor if row.name is None else f"{row.visitor} ({row.name})"
+    chat = row.chat if row.agent is None else f"{row.chat} ({row.agent})"
+    return [
+        who,
+        row.url or "-",
+        "-" if row.on_page_seconds is None else format_duration(row.on_page_seconds),
+        format_duration(row.on_site_seconds),
+        str(row.visits),
+        _trail(row),
+        chat,
+        "; ".join(f"{s.name}: {s.reason}" for s in row.signals) or "-",
+    ]
+
+
+_HEADERS = ["visitor", "page", "on page", "on site", "visits", "trail", "chat", "signals"]
+
+
+def render_live(page: LivePage) -> str:
+    """The page as a titled table: rich when it is installed and stdout is a terminal."""
+    shown = len(page.rows)
+    title = f"{page.total} online at {format_ts(page.at)}"
+    if shown < page.total:
+        title += f" (newest {shown} shown)"
+    if not page.rows:
+        return title
+    if sys.stdout.isatty():
+        try:
+            return _rich_table(title, page)
+        except ImportError:
+            pass
+    return title + "\n\n" + table(_HEADERS, [_cells(row) for row in page.rows])
+
+
+def _rich_table(title: str, page: LivePage) -> str:
+    from rich.console import Console  # optional extra [cli]
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left")
+    for header in _HEADERS:
+        grid.add_column(header, overflow="fold")
+    for row in page.rows:
+        grid.add_row(*_cells(row))
+    console = Console()
+    with console.capture() as capture:
+        console.print(grid)
+    return capture.get().rstrip("\n")
