@@ -1,0 +1,431 @@
+"""An event store in one SQLite file (stdlib :mod:`sqlite3`), safe across threads and processes.
+
+The file is in WAL mode, so readers never wait for a writer. Each append is
+one ``BEGIN IMMEDIATE`` transaction: concurrent writers (threads or processes)
+take turns, and duplicates and conflicts are decided inside the transaction
+that writes, so idempotency holds across processes. A crash loses at most the
+batch being written, never part of one.
+
+Each event is a row: its JSON text (decimals exact) plus indexed columns for
+id, type, time (integer microseconds since the epoch), visitor and request.
+
+>>> from whoson.testing import make_event
+>>> with SQLiteStore(":memory:") as store:
+...     result = store.append([make_event("heartbeat", id="h1")])
+...     [(s.position, s.event.id) for s in store.read()]
+[(1, 'h1')]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from whoson.core.batch import BatchResult, Outcome, Status, classify
+from whoson.core.errors import InvalidEvent, StoreError
+from whoson.core.events import Event, RatingScale
+from whoson.stores._codec import decode_event, encode_event, to_micros
+from whoson.stores._common import ReadQuery, check_settings_change, strict_result
+from whoson.stores.base import Order, Store, StoredEvent, StoreSettings
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+SCHEMA_VERSION = 1
+"""The layout this version of whoson writes; files with a newer one are refused."""
+
+_APPLICATION = "whoson"
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE events ("
+    " position INTEGER PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " type TEXT NOT NULL,"
+    " ts INTEGER NOT NULL,"
+    " visitor TEXT,"
+    " request TEXT,"
+    " body TEXT NOT NULL)",
+    "CREATE INDEX events_time ON events (ts, id)",
+    "CREATE INDEX events_visitor ON events (visitor, position)",
+    "CREATE INDEX events_request ON events (request) WHERE request IS NOT NULL",
+)
+_INSERT = "INSERT INTO events (id, type, ts, visitor, request, body) VALUES (?, ?, ?, ?, ?, ?)"
+
+Row = tuple[str, str, int, str | None, str | None, str]
+
+
+def _settings_rows(settings: StoreSettings) -> list[tuple[str, str]]:
+    return [
+        ("currency", json.dumps(settings.currency)),
+        ("rating_scale", str(settings.rating_scale)),
+    ]
+
+
+def _row(event: Event) -> Row:
+    """The row of ``event``; raises ``ValueError``/``TypeError`` if it cannot be stored."""
+    body = encode_event(event)
+    request = event.request_id
+    # A lone surrogate is a valid Python str but not UTF-8: find it before the batch does.
+    "\x00".join((event.id, event.visitor or "", request or "", body)).encode("utf-8")
+    return (event.id, event.TYPE, to_micros(event.ts), event.visitor, request, body)
+
+
+@attrs.frozen
+class _Prepared:
+    """A batch split into storable events (with rows) and those refused up front."""
+
+    events: list[Event]
+    rows: list[Row]
+    where: list[int]
+    refused: list[Outcome]
+
+    @classmethod
+    def of(cls, batch: Sequence[Event]) -> _Prepared:
+        events: list[Event] = []
+        rows: list[Row] = []
+        where: list[int] = []
+        refused: list[Outcome] = []
+        for index, event in enumerate(batch):
+            try:
+                rows.append(_row(event))
+            except (TypeError, ValueError) as err:
+                error = InvalidEvent("event", event.id, f"cannot be stored as JSON: {err}",
+                                     event_id=event.id)
+                refused.append(Outcome(index, event.id, Status.REJECTED, error))
+                continue
+            events.append(event)
+            where.append(index)
+        return cls(events, rows, where, refused)
+
+    def merge(self, result: BatchResult) -> BatchResult:
+        """Outcomes of the storable events (renumbered to batch indices) and of the refused."""
+        outcomes = [attrs.evolve(o, index=self.where[o.index]) for o in result.outcomes]
+        outcomes.extend(self.refused)
+        outcomes.sort(key=lambda outcome: outcome.index)
+        return BatchResult(tuple(outcomes))
+
+
+def _select(query: ReadQuery) -> tuple[str, list[Any]]:
+    """The SELECT for ``query``, written so that SQLite walks the index that fits.
+
+    Without statistics SQLite prefers the position (rowid) range, which for a
+    time-ordered read would mean sorting everything; a unary ``+`` on a column
+    keeps the planner from using it for lookups.
+    """
+    by_time = query.order == "time"
+    use_time_index = query.visitor is None and (
+        by_time or (query.start is not None and query.after == 0)
+    )
+    where = ["+position > ?" if use_time_index else "position > ?"]
+    params: list[Any] = [query.after]
+    if query.start is not None:
+        where.append("ts >= ?")
+        params.append(to_micros(query.start))
+    if query.end is not None:
+        where.append("ts < ?")
+        params.append(to_micros(query.end))
+    if query.visitor is not None:
+        where.append("visitor = ?")
+        params.append(query.visitor)
+    if query.types is not None:
+        where.append(f"+type IN ({', '.join('?' * len(query.types))})")
+        params.extend(sorted(query.types))
+    params.append(-1 if query.limit is None else query.limit)
+    order_by = "ts, id" if by_time else "position"
+    return (f"SELECT position, body FROM events WHERE {' AND '.join(where)}"
+            f" ORDER BY {order_by} LIMIT ?", params)
+
+
+class SQLiteStore(Store):
+    """Events in one SQLite file; several store objects and processes may share it.
+
+    ``durable=True`` syncs every commit to disk (``synchronous=FULL``); the
+    default (``NORMAL``) survives a crash of the process but may lose the last
+    commits on power loss. ``busy_timeout`` is how long a writer waits for
+    another one, in seconds. ``settings``, when given, are saved (see
+    :meth:`save_settings`); when omitted, the file's are used.
+
+    One connection per store object, guarded by a lock, so a web backend can
+    share the object across threads.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durable: bool = False,
+        busy_timeout: float = 5.0,
+        settings: StoreSettings | None = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.durable = durable
+        self._busy_timeout = busy_timeout
+        self._private = self.path in ("", ":memory:") or self.path.startswith("file::memory:")
+        self._lock = threading.Lock()
+        try:
+            self._db: sqlite3.Connection | None = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open SQLite store {self.path!r}: {err}") from err
+        try:
+            with self._errors():
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+                self._prepare_schema(settings or StoreSettings())
+            if settings is not None:
+                self.save_settings(settings)
+        except BaseException:
+            self._db.close()
+            self._db = None
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise StoreError(f"SQLite store {self.path!r}: {err}") from err
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"SQLite store {self.path!r} is closed")
+        return self._db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception; lock held."""
+        with self._lock, self._errors():
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                # SQLite may already have rolled back (e.g. disk full); don't mask the cause.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+    def _prepare_schema(self, settings: StoreSettings) -> None:
+        db = self._conn()
+        if self._has_meta(db):
+            self._check_meta(self._meta(db))
+            return
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._has_meta(db):  # another process created it meanwhile
+                    self._check_meta(self._meta(db))
+                else:
+                    self._create_schema(db, settings)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _has_meta(db: sqlite3.Connection) -> bool:
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+        return found.fetchone() is not None
+
+    def _create_schema(self, db: sqlite3.Connection, settings: StoreSettings) -> None:
+        tables = [name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )]
+        if tables:
+            raise StoreError(
+                f"{self.path!r} is a SQLite database but not a whoson store "
+                f"(it has tables {', '.join(tables)} and no whoson meta table)"
+            )
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION)),
+             ("event_count", "0"), *_settings_rows(settings)],
+        )
+
+    def _check_meta(self, meta: dict[str, str]) -> None:
+        if meta.get("application") != _APPLICATION:
+            raise StoreError(f"{self.path!r} is a SQLite database but not a whoson store")
+        raw = meta.get("schema_version", "")
+        version = int(raw) if raw.isdigit() else None
+        if version is None or version < 1:
+            raise StoreError(f"{self.path!r} has an unknown whoson schema version {raw!r}")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path!r} has whoson schema version {version}, newer than this whoson "
+                f"supports ({SCHEMA_VERSION}); upgrade whoson to open it"
+            )
+
+    def append(self, events: Iterable[Event], *, strict: bool = False) -> BatchResult:
+        """Store the new events of ``events`` in one transaction; O(b log n) for b events.
+
+        Events whose extras cannot be written as JSON are rejected on their own.
+        The input is read in full before the transaction starts.
+        """
+        batch = list(events)
+        for event in batch:
+            if not isinstance(event, Event):
+                kind = type(event).__name__
+                raise TypeError(f"append takes Event objects (see parse_event), got {kind}")
+        prepared = _Prepared.of(batch)
+        ids = json.dumps([event.id for event in prepared.events])
+        requests = json.dumps(sorted({r for e in prepared.events if (r := e.request_id)}))
+        with self._transaction() as db:
+            stored: dict[str, Event] = {}
+            for (body,) in db.execute(
+                "SELECT body FROM events WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+            ):
+                event = decode_event(body)
+                stored[event.id] = event
+            owners = {
+                request: visitor
+                for request, visitor, _ in db.execute(
+                    "SELECT request, visitor, MIN(position) FROM events"
+                    " WHERE request IN (SELECT value FROM json_each(?)) AND visitor IS NOT NULL"
+                    " GROUP BY request",
+                    (requests,),
+                )
+            }
+            classified = classify(prepared.events, stored=stored, owners=owners)
+            result = prepared.merge(classified.result)
+            if strict and not result.ok:
+                return strict_result(result)
+            rows = [prepared.rows[o.index] for o in classified.result.outcomes
+                    if o.status is Status.ACCEPTED]
+            db.executemany(_INSERT, rows)
+            db.execute(
+                "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'event_count'",
+                (len(rows),),
+            )
+        return result
+
+    def read(
+        self,
+        *,
+        after: int = 0,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        visitor: str | None = None,
+        types: Collection[str] | None = None,
+        limit: int | None = None,
+        order: Order = "position",
+    ) -> Iterator[StoredEvent]:
+        """Stored events with position > ``after``, ``start <= ts < end``, ``visitor``, ``types``.
+
+        Index-backed: a time range or a visitor costs O(log n + k) for k
+        events read, plus O(k log k) when they must be sorted into the other
+        order; a type filter alone scans the positions after ``after``.
+
+        The read is a snapshot taken when it is called, on its own connection
+        (so it never holds up writers or other threads); the connection closes
+        when the iterator is exhausted or discarded. Holding an unfinished
+        iterator for long keeps SQLite from trimming its write-ahead log.
+        """
+        query = ReadQuery.check(
+            after=after, start=start, end=end, visitor=visitor, types=types,
+            limit=limit, order=order,
+        )
+        if query.empty:
+            return iter(())
+        sql, params = _select(query)
+        if self._private:
+            # An in-memory database exists only on this connection: copy the rows out.
+            with self._lock, self._errors():
+                rows = self._conn().execute(sql, params).fetchall()
+            return self._decode(iter(rows), None)
+        self._conn()  # refuse to read through a closed store
+        with self._errors():
+            reader = sqlite3.connect(self.path, timeout=self._busy_timeout,
+                                     isolation_level=None, check_same_thread=False)
+            try:
+                # The first step of the statement starts its read transaction: the snapshot.
+                cursor = reader.execute(sql, params)
+            except BaseException:
+                reader.close()
+                raise
+        return self._decode(cursor, reader)
+
+    def _decode(
+        self, rows: Iterator[Any], reader: sqlite3.Connection | None
+    ) -> Iterator[StoredEvent]:
+        try:
+            with self._errors():
+                for position, body in rows:
+                    yield StoredEvent(position, decode_event(body))
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        """The stored event with this id, or ``None``; O(log n)."""
+        with self._lock, self._errors():
+            row = self._conn().execute(
+                "SELECT position, body FROM events WHERE id = ?", (event_id,)
+            ).fetchone()
+        return None if row is None else StoredEvent(row[0], decode_event(row[1]))
+
+    @property
+    def position(self) -> int:
+        """Position of the newest stored event (0 when empty); O(log n)."""
+        with self._lock, self._errors():
+            (value,) = self._conn().execute(
+                "SELECT COALESCE(MAX(position), 0) FROM events"
+            ).fetchone()
+        return int(value)
+
+    def __len__(self) -> int:
+        """How many events are stored (a counter kept by :meth:`append`); O(1)."""
+        with self._lock, self._errors():
+            return self._count(self._conn())
+
+    @staticmethod
+    def _count(db: sqlite3.Connection) -> int:
+        (value,) = db.execute("SELECT value FROM meta WHERE key = 'event_count'").fetchone()
+        return int(value)
+
+    @property
+    def settings(self) -> StoreSettings:
+        """The settings saved in the file (another process may have saved them); O(1)."""
+        with self._lock, self._errors():
+            return self._settings(self._meta(self._conn()))
+
+    def _settings(self, meta: dict[str, str]) -> StoreSettings:
+        try:
+            return StoreSettings(
+                currency=json.loads(meta["currency"]),
+                rating_scale=RatingScale.parse(meta["rating_scale"]),
+            )
+        except (KeyError, ValueError) as err:
+            raise StoreError(f"SQLite store {self.path!r} has unreadable settings: {err}") from err
+
+    def save_settings(self, settings: StoreSettings) -> None:
+        """Save ``settings``; ConfigError if events are stored and the settings differ. O(1)."""
+        with self._transaction() as db:
+            current = self._settings(self._meta(db))
+            check_settings_change(current, settings, self._count(db))
+            db.executemany("UPDATE meta SET value = ? WHERE key = ?",
+                           [(value, key) for key, value in _settings_rows(settings)])
+
+    def close(self) -> None:
+        """Close the connection; later calls raise StoreError. Closing twice is harmless."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

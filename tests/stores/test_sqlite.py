@@ -1,0 +1,189 @@
+"""The SQLite store against the store contract, plus durability and concurrency."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from whoson.core.errors import ConfigError, StoreError
+from whoson.core.events import RatingScale
+from whoson.stores.base import Store, StoreSettings
+from whoson.stores.sqlite import SCHEMA_VERSION, SQLiteStore
+from whoson.testing import StoreContract, make_event, sample_events
+
+
+class TestSQLiteStore(StoreContract):
+    """SQLiteStore keeps the store contract, reopening included."""
+
+    @pytest.fixture(autouse=True)
+    def _folder(self, tmp_path: Path) -> None:
+        self.folder = tmp_path
+        self.count = 0
+
+    def create_store(self) -> SQLiteStore:
+        self.count += 1
+        return SQLiteStore(self.folder / f"store{self.count}.db")
+
+    def reopen_store(self, store: Store) -> SQLiteStore:
+        assert isinstance(store, SQLiteStore)
+        store.close()
+        return SQLiteStore(store.path)
+
+
+class TestSQLiteFile:
+    """How SQLiteStore treats the file it is given."""
+
+    def test_reopen_keeps_positions_and_counts(self, tmp_path: Path) -> None:
+        """Reopening continues positions and counting where the last object stopped."""
+        path = tmp_path / "s.db"
+        with SQLiteStore(path) as store:
+            store.append(sample_events()[:3])
+        with SQLiteStore(path) as store:
+            store.append([make_event("heartbeat", id="late")])
+            expected = ([1, 2, 3, 4], 4)
+            assert expected == ([item.position for item in store.read()], len(store))
+
+    def test_newer_schema_is_refused(self, tmp_path: Path) -> None:
+        """A file written by a newer whoson is refused with a message saying so."""
+        path = tmp_path / "s.db"
+        SQLiteStore(path).close()
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                       (str(SCHEMA_VERSION + 1),))
+        with pytest.raises(StoreError, match=r"schema version 2, newer than .*upgrade whoson"):
+            SQLiteStore(path)
+
+    def test_garbled_schema_version_is_refused(self, tmp_path: Path) -> None:
+        """An unreadable schema version is refused."""
+        path = tmp_path / "s.db"
+        SQLiteStore(path).close()
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE meta SET value = 'one' WHERE key = 'schema_version'")
+        with pytest.raises(StoreError, match="unknown whoson schema version 'one'"):
+            SQLiteStore(path)
+
+    def test_foreign_database_is_refused(self, tmp_path: Path) -> None:
+        """A SQLite file of another application is left alone."""
+        path = tmp_path / "other.db"
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE customers (id INTEGER)")
+        with pytest.raises(StoreError, match="not a whoson store"):
+            SQLiteStore(path)
+        with sqlite3.connect(path) as db:
+            expected = [("customers",)]
+            assert expected == db.execute("SELECT name FROM sqlite_master").fetchall()
+
+    def test_not_a_database(self, tmp_path: Path) -> None:
+        """A file that is not SQLite gives a StoreError naming it."""
+        path = tmp_path / "notes.db"
+        path.write_text("hello, this is not a database " * 100)
+        with pytest.raises(StoreError, match=r"notes\.db"):
+            SQLiteStore(path)
+
+    def test_missing_directory(self, tmp_path: Path) -> None:
+        """A path in a missing directory gives a StoreError naming it."""
+        with pytest.raises(StoreError, match="nowhere"):
+            SQLiteStore(tmp_path / "nowhere" / "s.db")
+
+    def test_wal_mode(self, tmp_path: Path) -> None:
+        """The file is in WAL mode, so readers do not wait for writers."""
+        path = tmp_path / "s.db"
+        SQLiteStore(path).close()
+        with sqlite3.connect(path) as db:
+            expected = ("wal",)
+            assert expected == db.execute("PRAGMA journal_mode").fetchone()
+
+    def test_closed_store_raises(self, tmp_path: Path) -> None:
+        """Using a closed store raises StoreError; closing twice is harmless."""
+        store = SQLiteStore(tmp_path / "s.db")
+        store.close()
+        store.close()
+        with pytest.raises(StoreError, match="closed"):
+            len(store)
+
+    def test_settings_given_to_a_new_file(self, tmp_path: Path) -> None:
+        """Settings passed when creating a file are saved in it."""
+        wanted = StoreSettings(currency="EUR", rating_scale=RatingScale(0, 10))
+        SQLiteStore(tmp_path / "s.db", settings=wanted).close()
+        with SQLiteStore(tmp_path / "s.db") as store:
+            assert wanted == store.settings
+
+    def test_conflicting_settings_on_open(self, tmp_path: Path) -> None:
+        """Opening a file holding events with other settings raises ConfigError."""
+        path = tmp_path / "s.db"
+        with SQLiteStore(path) as store:
+            store.append([make_event("heartbeat", id="h1")])
+        with pytest.raises(ConfigError, match=r"1\.\.5"):
+            SQLiteStore(path, settings=StoreSettings(rating_scale=RatingScale(0, 10)))
+
+    def test_settings_seen_by_other_objects(self, tmp_path: Path) -> None:
+        """Settings saved through one store object are seen by another on the same file."""
+        path = tmp_path / "s.db"
+        with SQLiteStore(path) as first, SQLiteStore(path) as second:
+            first.save_settings(StoreSettings(currency="SEK"))
+            assert StoreSettings(currency="SEK") == second.settings
+
+    def test_unstorable_extra_is_rejected_alone(self, tmp_path: Path) -> None:
+        """An event whose extras are not JSON is rejected without dropping the others."""
+        with SQLiteStore(tmp_path / "s.db") as store:
+            bad = make_event("heartbeat", id="bad", blob=object())
+            surrogate = make_event("heartbeat", id="sur\ud800")
+            result = store.append([make_event("heartbeat", id="a"), bad, surrogate,
+                                   make_event("heartbeat", id="b")])
+            expected = ["accepted", "rejected", "rejected", "accepted"]
+            assert expected == [o.status.value for o in result.outcomes]
+            stored = ["a", "b"]
+            assert stored == [item.event.id for item in store.read()]
+            error = result.outcomes[1].error
+            assert error is not None
+            assert "cannot be stored as JSON" in str(error)
+
+
+class TestSQLiteConcurrency:
+    """Several store objects on one file, used from several threads."""
+
+    def test_concurrent_writers_lose_nothing(self, tmp_path: Path) -> None:
+        """Two store objects appending overlapping batches from four threads store each id once."""
+        path = tmp_path / "s.db"
+        stores = [SQLiteStore(path, busy_timeout=30), SQLiteStore(path, busy_timeout=30)]
+        events = [make_event("message", id=f"m{i}", visitor=f"v{i % 9}", request=f"r{i % 9}")
+                  for i in range(600)]
+        errors: list[BaseException] = []
+
+        def work(worker: int) -> None:
+            store = stores[worker % 2]
+            try:
+                for begin in range(worker * 50, worker * 50 + 600, 25):
+                    result = store.append(events[begin % 600:][:25])
+                    assert result.ok
+            except BaseException as err:  # surfaced in the main thread
+                errors.append(err)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        stored = list(stores[0].read())
+        assert sorted(e.id for e in events) == sorted(item.event.id for item in stored)
+        assert list(range(1, 601)) == [item.position for item in stored]
+        assert len(events) == len(stores[1])
+        for store in stores:
+            store.close()
+
+    def test_reader_while_writing(self, tmp_path: Path) -> None:
+        """A read in progress keeps its snapshot while another object appends."""
+        path = tmp_path / "s.db"
+        with SQLiteStore(path) as writer, SQLiteStore(path) as reader:
+            writer.append([make_event("heartbeat", id=f"h{i}") for i in range(5000)])
+            reading = reader.read()
+            first = next(reading)
+            writer.append([make_event("heartbeat", id=f"late{i}") for i in range(10)])
+            ids = [first.event.id, *(item.event.id for item in reading)]
+            assert [f"h{i}" for i in range(5000)] == ids
+            expected = 5010
+            assert expected == len(reader)
