@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import tracemalloc
+from datetime import timedelta
 
+from whoson.core.events import HeartbeatEvent
 from whoson.stores.base import StoreSettings
 from whoson.stores.memory import MemoryStore
-from whoson.testing import StoreContract, make_event
+from whoson.testing import BASE_TS, StoreContract, make_event
 
 
 class TestMemoryStore(StoreContract):
@@ -48,3 +52,21 @@ class TestMemoryStoreDetails:
         ids = [item.event.id for item in store.read()]
         assert sorted(e.id for e in events) == sorted(ids)
         assert list(range(1, 401)) == [item.position for item in store.read()]
+
+    def test_memory_per_event(self) -> None:
+        """Indexes cost at most 300 bytes per stored event beyond the events themselves."""
+        count = 20_000
+        events = [HeartbeatEvent(id=f"event-{i:08d}", ts=BASE_TS + timedelta(seconds=i // 3),
+                                 visitor=f"visitor-{i % 1000}", url="/") for i in range(count)]
+        gc.collect()
+        tracemalloc.start()
+        try:
+            store = MemoryStore()
+            for begin in range(0, count, 1000):
+                store.append(events[begin:begin + 1000])
+            gc.collect()
+            used, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert count == len(store)
+        assert used / count <= 300

@@ -96,6 +96,30 @@ class TestSQLiteFile:
             expected = ("wal",)
             assert expected == db.execute("PRAGMA journal_mode").fetchone()
 
+    def test_durable_syncs_every_commit(self, tmp_path: Path) -> None:
+        """durable=True means synchronous=FULL; the default is NORMAL."""
+        full, normal = 2, 1
+        with SQLiteStore(tmp_path / "a.db", durable=True) as store:
+            assert store._db is not None
+            assert (full,) == store._db.execute("PRAGMA synchronous").fetchone()
+        with SQLiteStore(tmp_path / "b.db") as store:
+            assert store._db is not None
+            assert (normal,) == store._db.execute("PRAGMA synchronous").fetchone()
+
+    def test_busy_writer_gives_store_error(self, tmp_path: Path) -> None:
+        """A writer that cannot get the file within busy_timeout gets a StoreError, not a hang."""
+        path = tmp_path / "s.db"
+        with SQLiteStore(path, busy_timeout=0.05) as store:
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            try:
+                with pytest.raises(StoreError, match="locked"):
+                    store.append([make_event("heartbeat", id="h1")])
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert store.append([make_event("heartbeat", id="h1")]).ok
+
     def test_closed_store_raises(self, tmp_path: Path) -> None:
         """Using a closed store raises StoreError; closing twice is harmless."""
         store = SQLiteStore(tmp_path / "s.db")
