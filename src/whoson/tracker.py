@@ -41,6 +41,8 @@ from whoson.core.events import (
 )
 from whoson.core.projection import Projection
 from whoson.logfile import LogError, LogFormatError, iter_log
+from whoson.metrics.contributions import Settings
+from whoson.metrics.ledger import Ledger
 from whoson.metrics.params import ReportParams, parse_duration, resolve_instant, zone
 from whoson.metrics.report import Report, build_report
 from whoson.stores.base import Store, StoreSettings
@@ -102,6 +104,7 @@ class Tracker:
         self._ctx = ParseContext(rating_scale=scale, currency=currency, converter=converter)
         self._adopt_settings()
         self._projection = Projection()
+        self._ledger = Ledger(self._projection, Settings(session_timeout=self.session_timeout))
         for stored in store.read():
             self._project(stored.event)
 
@@ -187,10 +190,8 @@ class Tracker:
                 continue
             parsed.append(event)
             positions.append(index)
-        if strict and early:
-            result = BatchResult(())
-        else:
-            result = self._append(parsed, strict=strict)
+        # A strict batch with a bad event writes nothing at all.
+        result = BatchResult(()) if strict and early else self._append(parsed, strict=strict)
         merged: list[Outcome] = []
         stored = iter(zip(positions, result.outcomes, strict=False))
         for i in range(index + 1):
@@ -222,6 +223,7 @@ class Tracker:
         return result
 
     def _project(self, event: Event) -> None:
+        self._ledger.before_apply(event)
         self._projection.apply(event)
 
     def load(
@@ -317,7 +319,9 @@ class Tracker:
             response_timeout=response_timeout, fcr_window=fcr_window,
             session_timeout=session_timeout, rating_scale=rating_scale, cost=cost,
         )
-        return build_report(self._projection_until(params.as_of), params)
+        projection = self._projection_until(params.as_of)
+        ledger = self._ledger if projection is self._projection else None
+        return build_report(projection, params, ledger)
 
     def report_params(
         self,

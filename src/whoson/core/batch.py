@@ -13,7 +13,7 @@ hands it here, inside the transaction that will write the accepted events.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from enum import Enum
+from enum import StrEnum
 
 import attrs
 
@@ -23,7 +23,7 @@ from whoson.core.events import Event
 __all__ = ["BatchResult", "Outcome", "Status", "classify"]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """What happened to one event of a batch."""
 
     ACCEPTED = "accepted"

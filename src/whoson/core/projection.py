@@ -76,8 +76,16 @@ class _RequestState:
     """Order-independent accumulation of everything naming one request id."""
 
     __slots__ = (
-        "agents", "creation", "end", "first_agent", "first_visitor", "first_activity",
-        "last_activity", "last_agent", "transfers", "escalations",
+        "agents",
+        "creation",
+        "end",
+        "escalations",
+        "first_activity",
+        "first_agent",
+        "first_visitor",
+        "last_activity",
+        "last_agent",
+        "transfers",
     )
 
     def __init__(self) -> None:
@@ -147,6 +155,20 @@ class _RequestState:
             transfers=self.transfers,
             escalations=self.escalations,
         )
+
+
+def _order_model(event: OrderEvent) -> Order:
+    return Order(
+        id=event.order,
+        visitor=event.visitor or "",
+        ts=event.ts,
+        value=event.value,
+        subtotal=event.subtotal,
+        discount=event.discount or Decimal(0),
+        shipping=event.shipping or Decimal(0),
+        tax=event.tax or Decimal(0),
+        currency=event.currency,
+    )
 
 
 def _event_key(event: Event) -> Mark:
@@ -230,6 +252,13 @@ class Projection:
         self._identities: dict[str, IdentifyEvent] = {}
         self._agent_status: dict[str, AgentStatusEvent] = {}
         self.agent_mentions: dict[str, SortedList] = {}
+        # (ts, agent) of agent_status events: the only agent mentions without a visitor.
+        self.status_mentions: list[tuple[datetime, str]] = []
+        self._visitor_requests: dict[str, set[str]] = {}
+        # (ts, request id) of every request event, for finding young requests fast.
+        self.creations: SortedList = SortedList()
+        self._visitor_orders: dict[str, set[str]] = {}
+        self._visitor_surveys: dict[str, list[str]] = {}
         self._session_cache: dict[tuple[str, timedelta], list[Session]] = {}
 
     # -- folding events in -------------------------------------------------
@@ -261,10 +290,12 @@ class Projection:
         for key in [k for k in self._session_cache if k[0] == visitor]:
             del self._session_cache[key]
 
-    def _request_state(self, request_id: str) -> _RequestState:
+    def _request_state(self, request_id: str, visitor: str | None) -> _RequestState:
         state = self._requests.get(request_id)
         if state is None:
             state = self._requests[request_id] = _RequestState()
+        if visitor is not None:
+            self._visitor_requests.setdefault(visitor, set()).add(request_id)
         return state
 
     def _on_page_view(self, event: PageViewEvent) -> None:
@@ -286,21 +317,22 @@ class Projection:
         self.auto_clicks.add((event.ts, event.id, event.trigger, event.link or ""))
 
     def _on_request(self, event: RequestEvent) -> None:
-        state = self._request_state(event.request)
+        self.creations.add((event.ts, event.request))
+        state = self._request_state(event.request, event.visitor)
         if state.creation is None or event.sort_key < state.creation.sort_key:
             state.creation = event
 
     def _on_response(self, event: MessageEvent | CallJoinedEvent) -> None:
-        self._request_state(event.request).add_response(event)
+        self._request_state(event.request, event.visitor).add_response(event)
 
     def _on_transfer(self, event: TransferEvent) -> None:
-        state = self._request_state(event.request)
+        state = self._request_state(event.request, event.visitor)
         state.transfers += 1
         if event.is_escalation:
             state.escalations += 1
 
     def _on_request_end(self, event: RequestEndEvent) -> None:
-        state = self._request_state(event.request)
+        state = self._request_state(event.request, event.visitor)
         if state.end is None or event.sort_key > state.end.sort_key:
             state.end = event
 
@@ -308,9 +340,13 @@ class Projection:
         current = self._orders.get(event.order)
         if current is None or event.sort_key < current.sort_key:
             self._orders[event.order] = event
+        if event.visitor is not None:
+            self._visitor_orders.setdefault(event.visitor, set()).add(event.order)
 
     def _on_survey(self, event: SurveyEvent) -> None:
         self._surveys[event.id] = event
+        if event.visitor is not None:
+            self._visitor_surveys.setdefault(event.visitor, []).append(event.id)
 
     def _on_identify(self, event: IdentifyEvent) -> None:
         assert event.visitor is not None
@@ -319,6 +355,7 @@ class Projection:
             self._identities[event.visitor] = event
 
     def _on_agent_status(self, event: AgentStatusEvent) -> None:
+        self.status_mentions.append((event.ts, event.agent))
         current = self._agent_status.get(event.agent)
         if current is None or event.sort_key > current.sort_key:
             self._agent_status[event.agent] = event
@@ -337,38 +374,55 @@ class Projection:
             if model is not None:
                 yield model
 
+    def requests_of(self, visitor: str) -> Iterator[Request]:
+        """The visitor's created requests."""
+        for request_id in self._visitor_requests.get(visitor, ()):
+            model = self._requests[request_id].model()
+            if model is not None and model.visitor == visitor:
+                yield model
+
+    def orders_of(self, visitor: str) -> Iterator[Order]:
+        """The visitor's orders (each order id once)."""
+        for order_id in self._visitor_orders.get(visitor, ()):
+            event = self._orders[order_id]
+            if event.visitor == visitor:
+                yield _order_model(event)
+
+    def surveys_of(self, visitor: str) -> Iterator[Survey]:
+        """The visitor's surveys."""
+        for event_id in self._visitor_surveys.get(visitor, ()):
+            yield self._survey_model(self._surveys[event_id])
+
+    def order_owner(self, order_id: str) -> str | None:
+        """The visitor of the order event that currently counts for ``order_id``."""
+        event = self._orders.get(order_id)
+        return event.visitor if event is not None else None
+
     def orders(self) -> Iterator[Order]:
         """Every order id once: its earliest ``order`` event wins."""
         for event in self._orders.values():
-            yield Order(
-                id=event.order,
-                visitor=event.visitor or "",
-                ts=event.ts,
-                value=event.value,
-                subtotal=event.subtotal,
-                discount=event.discount or Decimal(0),
-                shipping=event.shipping or Decimal(0),
-                tax=event.tax or Decimal(0),
-                currency=event.currency,
-            )
+            yield _order_model(event)
 
     def surveys(self) -> Iterator[Survey]:
         """Every survey, its agent falling back to the request's last responding agent."""
         for event in self._surveys.values():
-            agent = event.agent
-            if agent is None and event.request is not None:
-                request = self.request(event.request)
-                agent = request.last_agent if request is not None else None
-            yield Survey(
-                event_id=event.id,
-                visitor=event.visitor or "",
-                ts=event.ts,
-                request=event.request,
-                agent=agent,
-                rating=event.rating,
-                submitted=event.submitted,
-                feedback=event.feedback,
-            )
+            yield self._survey_model(event)
+
+    def _survey_model(self, event: SurveyEvent) -> Survey:
+        agent = event.agent
+        if agent is None and event.request is not None:
+            request = self.request(event.request)
+            agent = request.last_agent if request is not None else None
+        return Survey(
+            event_id=event.id,
+            visitor=event.visitor or "",
+            ts=event.ts,
+            request=event.request,
+            agent=agent,
+            rating=event.rating,
+            submitted=event.submitted,
+            feedback=event.feedback,
+        )
 
     def sessions(self, visitor: str, timeout: timedelta) -> list[Session]:
         """The visitor's sessions, oldest first (cached until the visitor's next event)."""

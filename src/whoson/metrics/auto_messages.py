@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import attrs
 
-from whoson.metrics.scope import Scope
+from whoson.metrics.tally import Tally
 
 __all__ = ["AutoMessageFigures", "LinkClicks", "TriggerClicks", "auto_message_figures"]
 
@@ -40,19 +38,19 @@ class AutoMessageFigures:
     top_links: tuple[LinkClicks, ...]
 
 
-def auto_message_figures(scope: Scope) -> AutoMessageFigures:
+def auto_message_figures(tally: Tally) -> AutoMessageFigures:
     """The ``auto_messages`` section: clicked triggers and links, most clicked first."""
-    params = scope.params
-    projection = scope.projection
-    shown = sum(1 for ts, *_ in projection.auto_messages if params.in_range(ts))
-    clicks = [(trigger, link) for ts, _, trigger, link in projection.auto_clicks if params.in_range(ts)]
-    by_trigger = Counter(trigger for trigger, _ in clicks)
-    by_link = Counter((trigger, link) for trigger, link in clicks if link)
-    top_triggers = sorted(by_trigger.items(), key=lambda item: (-item[1], item[0]))[:TOP]
-    top_links = sorted(by_link.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    triggers = sorted(
+        ((str(t), n) for t, n in tally.multiset("trigger_clicks").items()),
+        key=lambda item: (-item[1], item[0]),
+    )
+    links = sorted(
+        ((pair, n) for pair, n in tally.multiset("link_clicks").items() if isinstance(pair, tuple)),
+        key=lambda item: (-item[1], item[0]),
+    )
     return AutoMessageFigures(
-        shown=shown,
-        clicks=len(clicks),
-        top_triggers=tuple(TriggerClicks(t, n) for t, n in top_triggers),
-        top_links=tuple(LinkClicks(t, link, n) for (t, link), n in top_links),
+        shown=int(tally.number(("auto_shown",))),
+        clicks=int(tally.number(("auto_clicks",))),
+        top_triggers=tuple(TriggerClicks(t, n) for t, n in triggers[:TOP]),
+        top_links=tuple(LinkClicks(t, link, n) for (t, link), n in links[:TOP]),
     )

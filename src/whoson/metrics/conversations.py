@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-import bisect
+from collections.abc import Mapping
 from decimal import Decimal
-from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import attrs
 
-from whoson.core.models import Conversation, Request
-from whoson.metrics.params import mean, money_ratio, percentile, ratio
-from whoson.metrics.requests import by_initiator
-from whoson.metrics.scope import Scope
+from whoson.metrics.derive import (
+    CHANNELS,
+    INITIATORS,
+    expand,
+    integers,
+    minutes,
+    quantiles,
+    seconds,
+)
+from whoson.metrics.params import money_ratio, ratio
+from whoson.metrics.tally import Tally
 
 __all__ = [
     "ConversationFigures",
     "FirstResponse",
     "SupportFigures",
-    "avg_handle_minutes",
+    "conversation_count",
     "conversation_figures",
-    "first_response_seconds",
     "support_figures",
 ]
+
+
+def conversation_count(tally: Tally, channels: tuple[str, ...] = CHANNELS) -> int:
+    """Conversations on ``channels``, every initiator."""
+    return int(sum(tally.number(("conv", c, i)) for c in channels for i in INITIATORS))
 
 
 @attrs.frozen
@@ -35,15 +46,17 @@ class ConversationFigures:
     by_initiator: Mapping[str, int]
 
 
-def conversation_figures(scope: Scope) -> ConversationFigures:
-    """The ``conversations`` section of the report."""
-    conversations = scope.conversations
+def conversation_figures(tally: Tally) -> ConversationFigures:
+    """The ``conversations`` section from the range's tally."""
+    total = conversation_count(tally)
     return ConversationFigures(
-        total=len(conversations),
-        text=sum(1 for c in conversations if c.channel == "text"),
-        video=sum(1 for c in conversations if c.channel == "video"),
-        avg_duration_minutes=mean([c.duration.total_seconds() / 60 for c in conversations]),
-        by_initiator=by_initiator(request for request, _ in scope.pairs),
+        total=total,
+        text=conversation_count(tally, ("text",)),
+        video=conversation_count(tally, ("video",)),
+        avg_duration_minutes=minutes(int(tally.number(("conv_duration",))), total),
+        by_initiator=MappingProxyType({
+            i: int(sum(tally.number(("conv", c, i)) for c in CHANNELS)) for i in INITIATORS
+        }),
     )
 
 
@@ -70,50 +83,25 @@ class SupportFigures:
     cost_per_contact: Decimal | None
 
 
-def first_response_seconds(requests: Iterable[Request]) -> list[float]:
-    """Per visitor request with an agent response: seconds until that first response."""
-    return [
-        (r.first_agent_response - r.created).total_seconds()
-        for r in requests
-        if r.initiator == "visitor" and r.first_agent_response is not None
-    ]
-
-
-def avg_handle_minutes(conversations: Iterable[Conversation]) -> float | None:
-    """Mean of (end - engaged at) in minutes."""
-    return mean([c.handle_time.total_seconds() / 60 for c in conversations])
-
-
-def _resolved_first_time(scope: Scope, conversation: Conversation) -> bool:
-    if conversation.resolved is not True or conversation.transfers:
-        return False
-    # A new visitor request in (end, end + window] means the issue came back.
-    created = scope.visitor_requests_created.get(conversation.visitor, [])
-    after_end = bisect.bisect_right(created, conversation.end)
-    return not (
-        after_end < len(created) and created[after_end] <= conversation.end + scope.params.fcr_window
-    )
-
-
-def support_figures(scope: Scope) -> SupportFigures:
-    """The ``support`` section of the report."""
-    conversations = scope.conversations
-    seconds = first_response_seconds(scope.requests)
-    escalations = sum(1 for c in conversations if c.escalations)
-    with_verdict = [c for c in conversations if c.resolved is not None]
-    carts = [s for s in scope.sessions_started_in_range() if s.max_cart_value > 0]
-    cost = scope.params.cost
+def support_figures(tally: Tally, cost: Decimal | None) -> SupportFigures:
+    """The ``support`` section from the range's tally."""
+    conversations = conversation_count(tally)
+    waits = integers(tally.multiset("first_response"))
+    count = sum(waits.values())
+    total_micros = sum(wait * times for wait, times in waits.items())
+    median, p90 = quantiles((w / 1_000_000 for w in expand(waits)), 0.5, 0.9)
+    escalations = int(tally.number(("escalated",)))
     return SupportFigures(
-        first_response=FirstResponse(
-            avg=mean(seconds), median=percentile(seconds, 0.5), p90=percentile(seconds, 0.9)
-        ),
-        avg_handle_minutes=avg_handle_minutes(conversations),
-        transfers=sum(1 for c in conversations if c.transfers),
+        first_response=FirstResponse(avg=seconds(total_micros, count), median=median, p90=p90),
+        avg_handle_minutes=minutes(int(tally.number(("conv_handle",))), conversations),
+        transfers=int(tally.number(("transferred",))),
         escalations=escalations,
-        escalation_rate=ratio(escalations, len(conversations)),
+        escalation_rate=ratio(escalations, conversations),
         first_contact_resolution_rate=ratio(
-            sum(1 for c in with_verdict if _resolved_first_time(scope, c)), len(with_verdict)
+            int(tally.number(("fcr_num",))), int(tally.number(("fcr_den",)))
         ),
-        cart_abandonment_rate=ratio(sum(1 for s in carts if not s.orders), len(carts)),
-        cost_per_contact=money_ratio(cost, len(conversations)) if cost is not None else None,
+        cart_abandonment_rate=ratio(
+            int(tally.number(("cart_abandoned",))), int(tally.number(("cart_sessions",)))
+        ),
+        cost_per_contact=money_ratio(cost, conversations) if cost is not None else None,
     )

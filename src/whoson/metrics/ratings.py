@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
 import attrs
 
 from whoson.core.events import RatingScale
-from whoson.core.models import Survey
-from whoson.metrics.params import mean, ratio
-from whoson.metrics.scope import Scope
+from whoson.metrics.derive import mean_of
+from whoson.metrics.params import ratio
+from whoson.metrics.tally import Tally
 
 __all__ = ["Feedback", "RatingFigures", "average_rating", "rating_figures"]
 
@@ -40,32 +39,44 @@ class RatingFigures:
     feedback: tuple[Feedback, ...]
 
 
-def average_rating(surveys: Iterable[Survey]) -> float | None:
-    """Mean rating over the surveys that carry one."""
-    return mean([s.rating for s in surveys if s.rating is not None])
+def _counts(tally: Tally, scale: RatingScale) -> dict[int, int]:
+    return {value: int(tally.number(("rating", value))) for value in scale.values}
 
 
-def _nps(ratings: list[int], scale: RatingScale) -> float | None:
-    if (scale.low, scale.high) != (0, 10) or not ratings:
+def average_rating(tally: Tally, scale: RatingScale) -> float | None:
+    """Mean rating of the tally's surveys."""
+    counts = _counts(tally, scale)
+    return mean_of(sum(v * n for v, n in counts.items()), sum(counts.values()))
+
+
+def _nps(counts: dict[int, int], scale: RatingScale) -> float | None:
+    total = sum(counts.values())
+    if (scale.low, scale.high) != (0, 10) or not total:
         return None
-    promoters = sum(1 for r in ratings if r >= 9)
-    detractors = sum(1 for r in ratings if r <= 6)
-    return (promoters - detractors) / len(ratings) * 100
+    promoters = sum(n for v, n in counts.items() if v >= 9)
+    detractors = sum(n for v, n in counts.items() if v <= 6)
+    return (promoters - detractors) / total * 100
 
 
-def rating_figures(scope: Scope) -> RatingFigures:
-    """The ``ratings`` section of the report."""
-    scale = scope.params.rating_scale
-    ratings = [s.rating for s in scope.surveys if s.rating is not None]
-    counts = Counter(ratings)
-    top_two = {scale.high, scale.high - 1}
-    with_content = [s for s in scope.surveys if s.rating is not None or s.feedback]
-    with_content.sort(key=lambda s: (s.ts, s.event_id), reverse=True)
+def _feedback(tally: Tally) -> tuple[Feedback, ...]:
+    entries = sorted(
+        (entry for entry in tally.multiset("feedback") if isinstance(entry, tuple)),
+        key=lambda entry: (entry[0], entry[1]),
+        reverse=True,
+    )
+    return tuple(Feedback(ts, visitor, agent, rating, text)
+                 for ts, _, visitor, agent, rating, text in entries)
+
+
+def rating_figures(tally: Tally, scale: RatingScale) -> RatingFigures:
+    """The ``ratings`` section from the range's tally."""
+    counts = _counts(tally, scale)
+    total = sum(counts.values())
     return RatingFigures(
-        count=len(ratings),
-        avg=mean(ratings),
-        distribution=MappingProxyType({str(v): counts[v] for v in scale.values}),
-        csat=ratio(sum(1 for r in ratings if r in top_two), len(ratings)),
-        nps=_nps(ratings, scale),
-        feedback=tuple(Feedback(s.ts, s.visitor, s.agent, s.rating, s.feedback) for s in with_content),
+        count=total,
+        avg=average_rating(tally, scale),
+        distribution=MappingProxyType({str(v): n for v, n in counts.items()}),
+        csat=ratio(counts[scale.high] + counts[scale.high - 1], total),
+        nps=_nps(counts, scale),
+        feedback=_feedback(tally),
     )

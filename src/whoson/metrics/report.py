@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from whoson.metrics.conversations import (
     conversation_figures,
     support_figures,
 )
+from whoson.metrics.ledger import Ledger, from_scratch, view
 from whoson.metrics.params import ReportParams
 from whoson.metrics.ratings import RatingFigures, rating_figures
 from whoson.metrics.requests import (
@@ -31,7 +32,7 @@ from whoson.metrics.requests import (
     request_figures,
 )
 from whoson.metrics.sales import SalesFigures, sales_figures
-from whoson.metrics.scope import Scope
+from whoson.metrics.tally import Tally
 from whoson.metrics.traffic import VisitorFigures, visitor_figures
 from whoson.metrics.trends import Trends, trends
 
@@ -100,19 +101,31 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def build_report(projection: Projection, params: ReportParams) -> Report:
-    """Compute the report of ``params`` from a projection of the events up to ``as_of``."""
-    scope = Scope(projection, params)
+def build_report(projection: Projection, params: ReportParams, ledger: Ledger | None = None) -> Report:
+    """Compute the report of ``params`` from a projection of the events up to ``as_of``.
+
+    With a ``ledger`` that serves these parameters, the report reads its slot
+    tallies (catching up on recent events first); otherwise every visitor's
+    contribution is computed afresh.
+    """
+    if ledger is not None and ledger.serves(params):
+        ledger.catch_up()
+        slots: Iterable[tuple[int, Tally]] = ledger.slots_between(params.start, params.end)
+    else:
+        slots = from_scratch(projection, params).items()
+    range_view = view(projection, slots, params)
+    total = range_view.total
+    scale = params.rating_scale
     return Report(
         range=RangeInfo(params.start, params.end, params.tz_name, params.as_of),
-        visitors=visitor_figures(scope),
-        requests=request_figures(scope),
-        acceptance=acceptance_figures(scope),
-        conversations=conversation_figures(scope),
-        sales=sales_figures(scope),
-        ratings=rating_figures(scope),
-        support=support_figures(scope),
-        auto_messages=auto_message_figures(scope),
-        trends=trends(scope),
-        agents=agent_figures(scope),
+        visitors=visitor_figures(total),
+        requests=request_figures(total),
+        acceptance=acceptance_figures(total),
+        conversations=conversation_figures(total),
+        sales=sales_figures(total),
+        ratings=rating_figures(total, scale),
+        support=support_figures(total, params.cost),
+        auto_messages=auto_message_figures(total),
+        trends=trends(range_view, scale),
+        agents=agent_figures(range_view),
     )

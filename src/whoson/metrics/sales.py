@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
 import attrs
 
-from whoson.core.models import Order
+from whoson.metrics.conversations import conversation_count
 from whoson.metrics.params import money_ratio, ratio
-from whoson.metrics.scope import Scope
+from whoson.metrics.tally import Tally
 
-__all__ = ["SalesFigures", "sales_figures", "total_value"]
-
-
-def total_value(orders: Iterable[Order]) -> Decimal:
-    """Exact sum of order values (0 for none)."""
-    return sum((o.value for o in orders), Decimal(0))
+__all__ = ["SalesFigures", "sales_figures"]
 
 
 @attrs.frozen
@@ -35,25 +30,24 @@ class SalesFigures:
     sales_per_conversation: Decimal | None
 
 
-def sales_figures(scope: Scope) -> SalesFigures:
-    """The ``sales`` section of the report."""
-    attributed = scope.attributions.values()
-    gmv = total_value(a.order for a in attributed)
-    by_channel = {
-        channel: total_value(a.order for a in attributed if a.conversation.channel == channel)
-        for channel in ("text", "video")
-    }
-    talked = {c.visitor for c in scope.conversations}
-    bought = {a.order.visitor for a in attributed}
-    all_gmv = total_value(scope.orders)
+def sales_figures(tally: Tally) -> SalesFigures:
+    """The ``sales`` section from the range's tally."""
+    orders = int(tally.number(("att_orders",)))
+    gmv = tally.money(("att_gmv",))
+    all_orders = int(tally.number(("orders",)))
+    all_gmv = tally.money(("gmv",))
+    talked = tally.multiset("talked").keys()
+    bought = tally.multiset("bought").keys()
     return SalesFigures(
-        attributed_orders=len(attributed),
+        attributed_orders=orders,
         attributed_gmv=gmv,
-        attributed_gmv_by_channel=MappingProxyType(by_channel),
-        aov=money_ratio(gmv, len(attributed)),
+        attributed_gmv_by_channel=MappingProxyType(
+            {channel: tally.money(("att_gmv", channel)) for channel in ("text", "video")}
+        ),
+        aov=money_ratio(gmv, orders),
         conversion_rate=ratio(len(talked & bought), len(talked)),
-        all_orders=len(scope.orders),
+        all_orders=all_orders,
         all_gmv=all_gmv,
-        all_aov=money_ratio(all_gmv, len(scope.orders)),
-        sales_per_conversation=money_ratio(gmv, len(scope.conversations)),
+        all_aov=money_ratio(all_gmv, all_orders),
+        sales_per_conversation=money_ratio(gmv, conversation_count(tally)),
     )

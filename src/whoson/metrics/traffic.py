@@ -5,9 +5,9 @@ from __future__ import annotations
 import attrs
 
 from whoson.metrics.params import ratio
-from whoson.metrics.scope import Scope
+from whoson.metrics.tally import Tally
 
-__all__ = ["VisitorFigures", "visitor_figures", "widget_visitors"]
+__all__ = ["VisitorFigures", "visitor_figures"]
 
 
 @attrs.frozen
@@ -22,24 +22,15 @@ class VisitorFigures:
     widget_ctr: float | None
 
 
-def widget_visitors(scope: Scope) -> tuple[set[str], set[str]]:
-    """Visitors with an impression (a click counts as one) and with a click, in range."""
-    params = scope.params
-    projection = scope.projection
-    seen = {visitor for ts, visitor in projection.impressions if params.in_range(ts)}
-    clicked = {visitor for ts, visitor in projection.clicks if params.in_range(ts)}
-    return seen, clicked
-
-
-def visitor_figures(scope: Scope) -> VisitorFigures:
-    """The ``visitors`` section of the report."""
-    sessions = scope.sessions_started_in_range()
-    seen, clicked = widget_visitors(scope)
+def visitor_figures(tally: Tally) -> VisitorFigures:
+    """The ``visitors`` section from the range's tally."""
+    seen = len(tally.multiset("seen"))
+    clicked = len(tally.multiset("clicked"))
     return VisitorFigures(
-        total=len(scope.visitors_with_events()),
-        sessions=len(sessions),
-        returning=len({s.visitor for s in sessions if s.returning}),
-        with_impression=len(seen),
-        with_click=len(clicked),
-        widget_ctr=ratio(len(clicked), len(seen)),
+        total=len(tally.multiset("visitors")),
+        sessions=int(tally.number(("sessions",))),
+        returning=len(tally.multiset("returning")),
+        with_impression=seen,
+        with_click=clicked,
+        widget_ctr=ratio(clicked, seen),
     )

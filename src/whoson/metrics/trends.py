@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 import attrs
 
-from whoson.core.models import Request, Survey
+from whoson.core.events import RatingScale
+from whoson.metrics.conversations import conversation_count
+from whoson.metrics.derive import INITIATORS, acceptance
+from whoson.metrics.ledger import View
 from whoson.metrics.params import ratio
 from whoson.metrics.ratings import average_rating
-from whoson.metrics.requests import acceptance_rate
-from whoson.metrics.scope import Scope
+from whoson.metrics.tally import Tally
 
 __all__ = ["DailyRow", "HourlyRow", "Trends", "trends"]
 
@@ -51,54 +52,38 @@ class Trends:
     hourly: tuple[HourlyRow, ...]
 
 
-def trends(scope: Scope) -> Trends:
-    """The ``trends`` section: one row per local date and per hour of day."""
-    day = scope.local_date
-    visitors: dict[date, set[str]] = defaultdict(set)
-    for visitor, times in scope.visitors_with_events().items():
-        for ts in times:
-            visitors[day(ts)].add(visitor)
-    params = scope.params
-    seen: dict[date, set[str]] = defaultdict(set)
-    clicked: dict[date, set[str]] = defaultdict(set)
-    for ts, visitor in scope.projection.impressions:
-        if params.in_range(ts):
-            seen[day(ts)].add(visitor)
-    for ts, visitor in scope.projection.clicks:
-        if params.in_range(ts):
-            clicked[day(ts)].add(visitor)
-    requests: dict[date, list[Request]] = defaultdict(list)
-    for request in scope.requests:
-        requests[day(request.created)].append(request)
-    conversations: dict[date, list[str]] = defaultdict(list)
-    for conversation in scope.conversations:
-        conversations[day(conversation.created)].append(conversation.channel)
-    surveys: dict[date, list[Survey]] = defaultdict(list)
-    for survey in scope.surveys:
-        surveys[day(survey.ts)].append(survey)
-    gmv: dict[date, list[Decimal]] = defaultdict(list)
-    for attribution in scope.attributions.values():
-        gmv[day(attribution.order.ts)].append(attribution.order.value)
-    daily = tuple(
-        DailyRow(
-            date=d,
-            visitors=len(visitors[d]),
-            widget_ctr=ratio(len(clicked[d]), len(seen[d])),
-            requests=len(requests[d]),
-            text_requests=sum(1 for r in requests[d] if r.channel == "text"),
-            video_requests=sum(1 for r in requests[d] if r.channel == "video"),
-            visitor_request_acceptance_rate=acceptance_rate(
-                scope, (r for r in requests[d] if r.initiator == "visitor")
-            ),
-            conversations=len(conversations[d]),
-            video_conversations=conversations[d].count("video"),
-            avg_rating=average_rating(surveys[d]),
-            attributed_gmv=sum(gmv[d], Decimal(0)),
-        )
-        for d in scope.dates
+def channel_requests(tally: Tally, channel: str) -> int:
+    """Requests on one channel, every initiator."""
+    return int(sum(tally.number(("req", channel, i)) for i in INITIATORS))
+
+
+def _daily_row(day: date, tally: Tally, scale: RatingScale) -> DailyRow:
+    text = channel_requests(tally, "text")
+    video = channel_requests(tally, "video")
+    return DailyRow(
+        date=day,
+        visitors=len(tally.multiset("visitors")),
+        widget_ctr=ratio(len(tally.multiset("clicked")), len(tally.multiset("seen"))),
+        requests=text + video,
+        text_requests=text,
+        video_requests=video,
+        visitor_request_acceptance_rate=acceptance(tally, "visitor"),
+        conversations=conversation_count(tally),
+        video_conversations=conversation_count(tally, ("video",)),
+        avg_rating=average_rating(tally, scale),
+        attributed_gmv=tally.money(("att_gmv",)),
     )
-    hours: dict[tuple[int, str], int] = defaultdict(int)
-    for request in scope.requests:
-        hours[scope.local_hour(request.created), request.channel] += 1
-    hourly = tuple(HourlyRow(h, hours[h, "text"], hours[h, "video"]) for h in range(24))
+
+
+def trends(view: View, scale: RatingScale) -> Trends:
+    """The ``trends`` section: one row per local date and per hour of day."""
+    daily = tuple(_daily_row(day, view.on(day), scale) for day in view.dates)
+    hourly = tuple(
+        HourlyRow(
+            hour,
+            channel_requests(view.at_hour(hour), "text"),
+            channel_requests(view.at_hour(hour), "video"),
+        )
+        for hour in range(24)
+    )
     return Trends(daily=daily, hourly=hourly)

@@ -1,0 +1,295 @@
+"""What one visitor adds to the report, slot by slot.
+
+Every report figure is a sum (or a distinct count) over entities anchored in
+time: requests, conversations, orders, surveys, sessions, widget and auto
+message events. All of a visitor's entities depend only on that visitor's own
+events, so a visitor's contribution can be computed on its own, added into
+15-minute slots, and taken back out when the visitor sends a new event.
+
+Slots are 15 minutes of UTC: every real time zone's offset and daylight-saving
+shift is a multiple of 15 minutes, so a slot lies inside one local hour and
+one local date, whatever the reporting zone.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from whoson.core.events import (
+    AutoMessageClickEvent,
+    AutoMessageEvent,
+    WidgetClickEvent,
+    WidgetImpressionEvent,
+)
+from whoson.core.models import Conversation, Request
+from whoson.core.projection import Projection
+from whoson.metrics.tally import Tally
+
+__all__ = [
+    "SLOT",
+    "Settings",
+    "SlotTallies",
+    "agent_status_contribution",
+    "slot_of",
+    "slot_start",
+    "visitor_contribution",
+]
+
+SLOT = timedelta(minutes=15)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROS = timedelta(microseconds=1)
+
+SlotTallies = dict[int, Tally]
+Keep = Callable[[datetime], bool]
+
+
+def slot_of(ts: datetime) -> int:
+    """The 15-minute UTC slot holding ``ts``.
+
+    >>> slot_of(datetime(1970, 1, 1, 0, 29, tzinfo=UTC))
+    1
+    """
+    return (ts - _EPOCH) // SLOT
+
+
+def slot_start(slot: int) -> datetime:
+    """The first instant of ``slot``."""
+    return _EPOCH + slot * SLOT
+
+
+def micros(delta: timedelta) -> int:
+    """A duration in whole microseconds (exact integer arithmetic for sums)."""
+    return delta // _MICROS
+
+
+@attrs.frozen
+class Settings:
+    """The report parameters a contribution depends on."""
+
+    session_timeout: timedelta = timedelta(minutes=30)
+    attribution_window: timedelta = timedelta(days=7)
+    fcr_window: timedelta = timedelta(hours=24)
+
+
+def _keep_all(_: datetime) -> bool:
+    return True
+
+
+class _Slots:
+    """Collects tallies per slot, dropping anything anchored outside ``keep``."""
+
+    def __init__(self, keep: Keep) -> None:
+        self.tallies: SlotTallies = {}
+        self.keep = keep
+
+    def at(self, ts: datetime) -> Tally | None:
+        if not self.keep(ts):
+            return None
+        slot = slot_of(ts)
+        tally = self.tallies.get(slot)
+        if tally is None:
+            tally = self.tallies[slot] = Tally()
+        return tally
+
+
+def agent_status_contribution(
+    mentions: list[tuple[datetime, str]], keep: Keep = _keep_all
+) -> SlotTallies:
+    """``agent_status`` events name agents without any visitor."""
+    slots = _Slots(keep)
+    for ts, agent in mentions:
+        tally = slots.at(ts)
+        if tally is not None:
+            tally.put("agents", agent)
+    return slots.tallies
+
+
+def visitor_contribution(
+    projection: Projection, visitor: str, settings: Settings, keep: Keep = _keep_all
+) -> SlotTallies:
+    """Everything ``visitor`` adds to the report, per slot.
+
+    ``keep`` filters entities by their anchor time (the from-scratch path uses
+    it for ranges that do not fall on slot boundaries).
+    """
+    slots = _Slots(keep)
+    _events(projection, visitor, slots)
+    _sessions(projection, visitor, settings, slots)
+    requests = list(projection.requests_of(visitor))
+    conversations = sorted(
+        ((c.engaged_at, r.id, c) for r in requests if (c := r.conversation()) is not None),
+        key=lambda item: (item[0], item[1]),
+    )
+    visitor_requests = sorted(r.created for r in requests if r.initiator == "visitor")
+    for request in requests:
+        _request(projection, request, slots, settings, visitor_requests)
+    _orders(projection, visitor, conversations, settings, slots)
+    _surveys(projection, visitor, slots)
+    return slots.tallies
+
+
+def _events(projection: Projection, visitor: str, slots: _Slots) -> None:
+    for event in projection.timelines.get(visitor, ()):
+        tally = slots.at(event.ts)
+        if tally is None:
+            continue
+        tally.put("visitors", visitor)
+        for name in ("agent", "from_agent", "to_agent"):
+            agent = getattr(event, name, None)
+            if isinstance(agent, str):
+                tally.put("agents", agent)
+        if isinstance(event, WidgetImpressionEvent):
+            tally.put("seen", visitor)
+        elif isinstance(event, WidgetClickEvent):
+            # A click implies an impression.
+            tally.put("seen", visitor)
+            tally.put("clicked", visitor)
+        elif isinstance(event, AutoMessageEvent):
+            tally.count(("auto_shown",))
+        elif isinstance(event, AutoMessageClickEvent):
+            tally.count(("auto_clicks",))
+            tally.put("trigger_clicks", event.trigger)
+            if event.link:
+                tally.put("link_clicks", (event.trigger, event.link))
+
+
+def _sessions(projection: Projection, visitor: str, settings: Settings, slots: _Slots) -> None:
+    for session in projection.sessions(visitor, settings.session_timeout):
+        tally = slots.at(session.start)
+        if tally is None:
+            continue
+        tally.count(("sessions",))
+        if session.returning:
+            tally.put("returning", visitor)
+        if session.max_cart_value > 0:
+            tally.count(("cart_sessions",))
+            if not session.orders:
+                tally.count(("cart_abandoned",))
+
+
+def _resolved_first_time(
+    conversation: Conversation, window: timedelta, visitor_requests: list[datetime]
+) -> bool:
+    if conversation.resolved is not True or conversation.transfers:
+        return False
+    # A new visitor request in (end, end + window] means the issue came back.
+    after_end = bisect.bisect_right(visitor_requests, conversation.end)
+    return not (
+        after_end < len(visitor_requests)
+        and visitor_requests[after_end] <= conversation.end + window
+    )
+
+
+def _request(
+    projection: Projection,
+    request: Request,
+    slots: _Slots,
+    settings: Settings,
+    visitor_requests: list[datetime],
+) -> None:
+    tally = slots.at(request.created)
+    if tally is None:
+        return
+    channel, initiator = request.channel, request.initiator
+    tally.count(("req", channel, initiator))
+    if request.offline:
+        tally.count(("offline",))
+    url = request.url or projection.latest_page_url(request.visitor, request.created)
+    if url is not None:
+        tally.put("urls", url)
+    responded = request.other_side_responded
+    if responded:
+        tally.count(("other", initiator))
+    conversation = request.conversation()
+    if conversation is None:
+        tally.count(("not_conv", initiator))
+    if initiator == "agent" and request.creator_agent is not None:
+        agent = request.creator_agent
+        tally.put("agents", agent)
+        tally.count(("a_init", agent))
+        if responded:
+            tally.count(("a_init_other", agent))
+    if initiator == "visitor" and request.first_agent_response is not None:
+        wait = micros(request.first_agent_response - request.created)
+        tally.put("first_response", wait)
+        if request.first_agent is not None:
+            tally.put("agents", request.first_agent)
+            tally.count(("a_fr_sum", request.first_agent), wait)
+            tally.count(("a_fr_n", request.first_agent))
+    if conversation is not None:
+        _conversation(conversation, tally, settings, visitor_requests)
+
+
+def _conversation(
+    conversation: Conversation, tally: Tally, settings: Settings, visitor_requests: list[datetime]
+) -> None:
+    tally.count(("conv", conversation.channel, conversation.initiator))
+    tally.count(("conv_duration",), micros(conversation.duration))
+    handle = micros(conversation.handle_time)
+    tally.count(("conv_handle",), handle)
+    if conversation.transfers:
+        tally.count(("transferred",))
+    if conversation.escalations:
+        tally.count(("escalated",))
+    if conversation.resolved is not None:
+        tally.count(("fcr_den",))
+        if _resolved_first_time(conversation, settings.fcr_window, visitor_requests):
+            tally.count(("fcr_num",))
+    tally.put("talked", conversation.visitor)
+    for agent in conversation.agents:
+        tally.put("agents", agent)
+        tally.count(("a_conv", agent))
+        tally.count(("a_handle", agent), handle)
+
+
+def _orders(
+    projection: Projection,
+    visitor: str,
+    conversations: list[tuple[datetime, str, Conversation]],
+    settings: Settings,
+    slots: _Slots,
+) -> None:
+    window = settings.attribution_window
+    for order in projection.orders_of(visitor):
+        tally = slots.at(order.ts)
+        if tally is None:
+            continue
+        tally.count(("orders",))
+        tally.count(("gmv",), order.value)
+        # Last touch: the latest engagement at or before the order (ties: greater id).
+        index = bisect.bisect_right(conversations, order.ts, key=lambda item: item[0])
+        if not index or conversations[index - 1][0] < order.ts - window:
+            continue
+        conversation = conversations[index - 1][2]
+        tally.count(("att_orders",))
+        tally.count(("att_gmv",), order.value)
+        tally.count(("att_gmv", conversation.channel), order.value)
+        tally.put("bought", visitor)
+        agent = conversation.last_agent
+        if agent is not None:
+            tally.put("agents", agent)
+            tally.count(("a_att_orders", agent))
+            tally.count(("a_att_sales", agent), order.value)
+
+
+def _surveys(projection: Projection, visitor: str, slots: _Slots) -> None:
+    for survey in projection.surveys_of(visitor):
+        tally = slots.at(survey.ts)
+        if tally is None:
+            continue
+        agent = survey.agent
+        if agent is not None:
+            tally.put("agents", agent)
+        if survey.rating is not None:
+            tally.count(("rating", survey.rating))
+            if agent is not None:
+                tally.count(("a_rating_sum", agent), survey.rating)
+                tally.count(("a_rating_n", agent))
+        if survey.rating is not None or survey.feedback:
+            entry = (survey.ts, survey.event_id, survey.visitor, agent, survey.rating,
+                     survey.feedback)
+            tally.put("feedback", entry)

@@ -1,0 +1,105 @@
+"""Tally: additive sums and multisets, the unit every report figure is derived from.
+
+A tally holds numbers (counts, money, microseconds) and bags (multisets of
+visitors, urls, response times, ...). Tallies add and subtract key by key, so
+a slot of time can take in a visitor's contribution and later give it back.
+
+>>> a = Tally()
+>>> a.count(("requests",), 2)
+>>> a.put("visitors", "v1")
+>>> b = Tally()
+>>> b.count(("requests",))
+>>> b.put("visitors", "v2")
+>>> a.add(b)
+>>> a.number(("requests",)), sorted(a.members("visitors"))
+(3, ['v1', 'v2'])
+>>> a.add(b, sign=-1)
+>>> a.number(("requests",)), sorted(a.members("visitors"))
+(2, ['v1'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from decimal import Decimal
+
+__all__ = ["Key", "Tally"]
+
+Key = tuple[Hashable, ...]
+Number = int | Decimal
+
+
+class Tally:
+    """Numbers and bags under tuple / string keys; ``add`` is key-wise addition."""
+
+    __slots__ = ("bags", "numbers")
+
+    def __init__(self) -> None:
+        self.numbers: dict[Key, Number] = {}
+        self.bags: dict[str, dict[Hashable, int]] = {}
+
+    def count(self, key: Key, amount: Number = 1) -> None:
+        """Add ``amount`` to the number under ``key``."""
+        numbers = self.numbers
+        numbers[key] = numbers.get(key, 0) + amount
+
+    def number(self, key: Key) -> Number:
+        """The number under ``key`` (0 when absent)."""
+        return self.numbers.get(key, 0)
+
+    def money(self, key: Key) -> Decimal:
+        """The number under ``key`` as a Decimal (``Decimal(0)`` when absent)."""
+        value = self.numbers.get(key, 0)
+        return value if isinstance(value, Decimal) else Decimal(value)
+
+    def bag(self, name: str) -> dict[Hashable, int]:
+        """The multiset ``name`` (created empty), member -> multiplicity."""
+        bag = self.bags.get(name)
+        if bag is None:
+            bag = self.bags[name] = {}
+        return bag
+
+    def put(self, name: str, member: Hashable, times: int = 1) -> None:
+        """Add ``member`` to bag ``name``."""
+        bag = self.bag(name)
+        bag[member] = bag.get(member, 0) + times
+
+    def members(self, name: str) -> Iterable[Hashable]:
+        """The distinct members of bag ``name``."""
+        return self.bags.get(name, {}).keys()
+
+    def multiset(self, name: str) -> dict[Hashable, int]:
+        """Bag ``name`` as a read-only view's worth of (member, multiplicity)."""
+        return self.bags.get(name, {})
+
+    def add(self, other: Tally, sign: int = 1) -> None:
+        """Add ``other`` into this tally (``sign=-1`` takes it back out).
+
+        Bag members whose multiplicity falls to 0 disappear, so a retracted
+        contribution leaves no trace; zero numbers stay (they are harmless).
+        """
+        numbers = self.numbers
+        for key, value in other.numbers.items():
+            numbers[key] = numbers.get(key, 0) + (value if sign > 0 else -value)
+        for name, other_bag in other.bags.items():
+            bag = self.bags.get(name)
+            if bag is None:
+                bag = self.bags[name] = {}
+            for member, times in other_bag.items():
+                total = bag.get(member, 0) + (times if sign > 0 else -times)
+                if total:
+                    bag[member] = total
+                else:
+                    del bag[member]
+
+    def is_empty(self) -> bool:
+        """Whether nothing non-zero is left."""
+        return not any(self.numbers.values()) and not any(self.bags.values())
+
+    @classmethod
+    def merged(cls, tallies: Iterable[Tally]) -> Tally:
+        """A new tally holding the sum of ``tallies``."""
+        total = cls()
+        for tally in tallies:
+            total.add(tally)
+        return total
