@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 import attrs
@@ -100,11 +100,30 @@ def strict_result(result: BatchResult) -> BatchResult:
     )
 
 
-def check_settings_change(current: StoreSettings, new: StoreSettings, stored: int) -> None:
-    """Raise ConfigError when ``stored`` events were validated with other settings."""
-    if stored and new != current:
+def check_settings_change(
+    current: StoreSettings,
+    new: StoreSettings,
+    stored: int,
+    order_currencies: Callable[[], Collection[str]],
+) -> None:
+    """Raise ConfigError when ``stored`` events were validated with other settings.
+
+    One change is allowed with events stored: fixing the currency of a store
+    that had none, as long as no stored order names another currency
+    (``order_currencies()`` gives those the stored orders name).
+    """
+    if not stored or new == current:
+        return
+    if new.rating_scale == current.rating_scale and current.currency is None:
+        others = set(order_currencies()) - {new.currency}
+        if not others:
+            return
         raise ConfigError(
-            f"the store holds {stored} events validated with currency={current.currency!r}, "
-            f"rating scale {current.rating_scale}; cannot switch to currency={new.currency!r}, "
-            f"rating scale {new.rating_scale}"
+            f"cannot fix the store's currency to {new.currency!r}: stored orders are in "
+            + ", ".join(sorted(others))
         )
+    raise ConfigError(
+        f"the store holds {stored} events validated with currency={current.currency!r}, "
+        f"rating scale {current.rating_scale}; cannot switch to currency={new.currency!r}, "
+        f"rating scale {new.rating_scale}"
+    )

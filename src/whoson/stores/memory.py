@@ -221,7 +221,20 @@ class MemoryStore(Store):
         return self._settings
 
     def save_settings(self, settings: StoreSettings) -> None:
-        """Record ``settings``; ConfigError if events are stored and the settings differ. O(1)."""
+        """Record ``settings``; ConfigError if events were validated otherwise.
+
+        With events stored, only a missing currency may be fixed, and only to
+        the one stored orders name, if any (O(orders) to check). Otherwise O(1).
+        """
         with self._lock:
-            check_settings_change(self._settings, settings, len(self._events))
+            check_settings_change(self._settings, settings, len(self._events),
+                                  self._order_currencies)
             self._settings = settings
+
+    def _order_currencies(self) -> set[str]:
+        events = self._events
+        return {
+            currency
+            for position in self._by_type.get("order", ())
+            if (currency := getattr(events[position - 1], "currency", None)) is not None
+        }

@@ -416,10 +416,21 @@ class SQLiteStore(Store):
             raise StoreError(f"SQLite store {self.path!r} has unreadable settings: {err}") from err
 
     def save_settings(self, settings: StoreSettings) -> None:
-        """Save ``settings``; ConfigError if events are stored and the settings differ. O(1)."""
+        """Save ``settings``; ConfigError if events were validated otherwise.
+
+        With events stored, only a missing currency may be fixed, and only to
+        the one stored orders name, if any (O(n) to check). Otherwise O(1).
+        """
         with self._transaction() as db:
             current = self._settings(self._meta(db))
-            check_settings_change(current, settings, self._count(db))
+
+            def order_currencies() -> list[str]:
+                return [currency for (currency,) in db.execute(
+                    "SELECT DISTINCT json_extract(body, '$.currency') FROM events"
+                    " WHERE type = 'order' AND json_extract(body, '$.currency') IS NOT NULL"
+                )]
+
+            check_settings_change(current, settings, self._count(db), order_currencies)
             db.executemany("UPDATE meta SET value = ? WHERE key = ?",
                            [(value, key) for key, value in _settings_rows(settings)])
 

@@ -148,6 +148,21 @@ class ReadContract(ContractBase):
             assert "1..10" in str(error)
         _same(wanted, store.settings)
 
+    def test_currency_fixed_after_events(self) -> None:
+        """A store without a currency may get one later, unless stored orders name another."""
+        store = self.new_store()
+        store.append([make_event("heartbeat", id="h1"), make_event("order", id="o1")])
+        store.save_settings(StoreSettings(currency="EUR"))
+        _same(StoreSettings(currency="EUR"), store.settings)
+
+        store = self.new_store()
+        store.append([make_event("order", id="o1", currency="USD")])
+        error = _raises(ConfigError, lambda: store.save_settings(StoreSettings(currency="EUR")))
+        assert "USD" in str(error)
+        store.save_settings(StoreSettings(currency="USD"))
+        _same(StoreSettings(currency="USD"), store.settings)
+        _raises(ConfigError, lambda: store.save_settings(StoreSettings(currency=None)))
+
     def test_settings_survive_reopen(self) -> None:
         """A durable store keeps its settings."""
         store = self.new_store()
