@@ -34,6 +34,20 @@ class TestPresence:
         expected = ["v1"]
         assert expected == online_ids(feed, 219)
 
+    def test_events_of_rules_and_agents_are_not_the_visitors_activity(self) -> None:
+        feed = Feed()
+        feed("page_view", 0, url="/")
+        feed("request", 10, request="r1", channel="text", initiator="visitor")
+        feed("auto_message", 100, trigger="hello")
+        feed("message", 110, request="r1", sender="agent", agent="ann")
+        feed("request_end", 120, request="r1", reason="missed")
+        expected = ["v1"]
+        assert expected == online_ids(feed, 130)
+        expected = []
+        assert expected == online_ids(feed, 131)
+        feed("message", 140, request="r1", sender="visitor")  # the visitor's own: back again
+        assert expected == online_ids(feed, 260)
+
     def test_a_leave_not_followed_by_a_page_view_means_gone_after_the_timeout(self) -> None:
         feed = Feed()
         feed("page_view", 0, url="/help")

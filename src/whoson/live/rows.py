@@ -157,8 +157,9 @@ def build_facts(
 def build_detail(state: VisitorState, now: datetime, config: LiveConfig, *,
                  online: bool) -> VisitorDetail:
     """The visitor's row (at ``now``, or at the last activity when gone) and history."""
-    assert state.last_activity is not None
-    at = now if online else state.last_activity
+    last_seen = state.last_activity or state.last_event
+    assert last_seen is not None, "a visitor state exists only once it has an event"
+    at = now if online else last_seen
     snapshot, _ = build_row(state, at, config)
     sessions = tuple(
         SessionSummary(
@@ -200,4 +201,4 @@ def build_detail(state: VisitorState, now: datetime, config: LiveConfig, *,
         OrderSummary(o.order, o.ts, o.value, o.currency)
         for o in sorted(state.orders.values(), key=lambda o: o.sort_key)
     )
-    return VisitorDetail(snapshot, online, state.last_activity, sessions, conversations, orders)
+    return VisitorDetail(snapshot, online, last_seen, sessions, conversations, orders)

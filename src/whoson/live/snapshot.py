@@ -222,8 +222,10 @@ class OrderSummary:
 class VisitorDetail:
     """A single visitor: the live row plus history.
 
-    When the visitor is not ``online``, ``snapshot`` is taken at ``last_seen``
-    (the page they were last on, durations frozen there).
+    ``last_seen`` is the visitor's last activity (their last event, if none of
+    their events is their own activity). When the visitor is not ``online``,
+    ``snapshot`` is taken at ``last_seen`` (the page they were last on,
+    durations frozen there).
     """
 
     snapshot: VisitorSnapshot

@@ -18,6 +18,7 @@ from decimal import Decimal
 import attrs
 
 from whoson.core.events import (
+    AutoMessageEvent,
     CallJoinedEvent,
     CartUpdateEvent,
     Event,
@@ -32,7 +33,28 @@ from whoson.core.events import (
     TransferEvent,
 )
 
-__all__ = ["PageVisit", "RequestState", "SessionState", "VisitorState"]
+__all__ = ["PageVisit", "RequestState", "SessionState", "VisitorState", "is_visitor_activity"]
+
+
+def is_visitor_activity(event: Event) -> bool:
+    """Whether the visitor (their browser or themselves) did this, rather than a rule or agent.
+
+    Auto messages, agent and auto requests, agent messages and call joins,
+    transfers and request ends carry the visitor id but say nothing about the
+    visitor still being there, so they do not keep a visitor online.
+
+    >>> from whoson.core.events import parse_event
+    >>> is_visitor_activity(parse_event({"id": "m", "type": "message", "request": "r",
+    ...     "ts": "2026-03-01T12:00:00Z", "visitor": "v", "sender": "agent", "agent": "ann"}))
+    False
+    """
+    if isinstance(event, (AutoMessageEvent, TransferEvent, RequestEndEvent)):
+        return False
+    if isinstance(event, RequestEvent):
+        return event.initiator == "visitor"
+    if isinstance(event, (MessageEvent, CallJoinedEvent)):
+        return event.side == "visitor"
+    return True
 
 
 @attrs.define
@@ -152,17 +174,16 @@ class VisitorState:
     orders: dict[str, OrderEvent] = attrs.field(factory=dict)
     lifetime_value: Decimal = Decimal(0)
     requests: dict[str, RequestState] = attrs.field(factory=dict)
+    last_event: datetime | None = None
     last_activity: datetime | None = None
     left_at: datetime | None = None
     last_explicit_session: str | None = None
 
     @property
-    def anchor(self) -> datetime:
-        """The instant presence counts from: the leave, if the visitor left, else the last event."""
-        if self.left_at is not None:
-            return self.left_at
-        assert self.last_activity is not None, "a visitor state exists only once it has an event"
-        return self.last_activity
+    def anchor(self) -> datetime | None:
+        """The instant presence counts from: the leave, if the visitor left, else the
+        last activity (``None`` before any activity of the visitor's own)."""
+        return self.left_at if self.left_at is not None else self.last_activity
 
     @property
     def session(self) -> SessionState:
@@ -173,7 +194,9 @@ class VisitorState:
         """Fold ``event``, which must not sort before any event folded so far."""
         self.events.append(event)
         self._sessionise(event, session_timeout)
-        self.last_activity = event.ts
+        self.last_event = event.ts
+        if is_visitor_activity(event):
+            self.last_activity = event.ts
         self.session.last = event.ts
         if isinstance(event, PageViewEvent):
             self._page_view(event)
@@ -212,7 +235,6 @@ class VisitorState:
             self.last_explicit_session = explicit
         if new:
             self.sessions.append(SessionState(len(self.sessions) + 1, event.ts, event.ts))
-            self.left_at = None
 
     def _page_view(self, event: PageViewEvent) -> None:
         session = self.session

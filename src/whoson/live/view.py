@@ -60,10 +60,13 @@ class LiveView:
     negative).
 
     **Presence.** A visitor is online at ``now`` when their *anchor* is at
-    most ``presence_timeout`` old. The anchor is the last event carrying the
-    visitor, or, after a ``page_leave`` of the current page that no
-    ``page_view`` followed, that leave: a visitor who left is gone once the
-    timeout passes, whatever other events (a late chat message) they carry.
+    most ``presence_timeout`` old. The anchor is the visitor's last activity,
+    or, after a ``page_leave`` of the current page that no ``page_view``
+    followed, that leave: a visitor who left is gone once the timeout passes,
+    whatever other events (a late chat message) they carry. Activity is what
+    the visitor's side does (see :func:`~whoson.live.state.is_visitor_activity`):
+    an auto message, an agent's message or a request end names the visitor
+    but does not keep them online, so a rule firing never extends presence.
     A ``page_leave`` naming another url than the current page (a late beacon
     from before a navigation) closes nothing. Rows are sorted by anchor, newest
     first (ties by visitor id, descending).
@@ -120,8 +123,10 @@ class LiveView:
         if old != anchor:
             if old is not None:
                 self._presence.remove((old, visitor))
-            self._presence.add((anchor, visitor))
-            self._anchors[visitor] = anchor
+                del self._anchors[visitor]
+            if anchor is not None:
+                self._presence.add((anchor, visitor))
+                self._anchors[visitor] = anchor
         self._requests.update(state)
 
     def _apply_agent(self, event: AgentStatusEvent) -> None:

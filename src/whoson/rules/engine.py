@@ -83,6 +83,11 @@ class RuleEngine:
     store sees duplicates. Evaluation depends only on the view's events and
     ``now``.
 
+    The events a rule fired are not evaluated again when they are recorded
+    (they only count for the limits): until all of an invitation's events are
+    applied, the view does not yet show its pending request, and re-evaluating
+    in between could invite twice.
+
     A visitor is evaluated only while online. Rules run in the given order; an
     invitation never goes to a visitor in a conversation or with a pending
     request (whatever the conditions), and at most one invitation per visitor
@@ -117,11 +122,13 @@ class RuleEngine:
     def on_event(self, event: Event, now: datetime) -> list[Event]:
         """Note an applied event and evaluate what it may have changed, at ``now``.
 
+        An event fired by one of the rules is only counted for the limits.
         O(rules) for the event's visitor; O(online visitors x rules) for an
         ``agent_status`` event when a rule counts agents.
         """
         now = now.astimezone(UTC)
-        self._note_firing(event)
+        if self._note_firing(event):
+            return []
         if isinstance(event, AgentStatusEvent):
             if not self._needs_agents:
                 return []
@@ -152,16 +159,19 @@ class RuleEngine:
 
     # -- internals ------------------------------------------------------------------
 
-    def _note_firing(self, event: Event) -> None:
+    def _note_firing(self, event: Event) -> bool:
+        """Count a recorded firing of one of our rules; True if ``event`` is one."""
         if event.visitor is None:
-            return
+            return False
         trigger: str | None = None
         if isinstance(event, AutoMessageEvent) or (
             isinstance(event, RequestEvent) and event.initiator == "auto"
         ):
             trigger = event.trigger
-        if trigger is not None and trigger in self._names:
-            self._record(trigger, event.visitor, event.ts)
+        if trigger is None or trigger not in self._names:
+            return False
+        self._record(trigger, event.visitor, event.ts)
+        return True
 
     def _record(self, rule: str, visitor: str, at: datetime) -> None:
         key = (rule, visitor)

@@ -132,9 +132,7 @@ class Rule:
     def describe(self) -> str:
         """One line: name, conditions and action."""
         when = " and ".join(c.describe() for c in self.conditions) or "always"
-        if isinstance(self.action, Invite):
-            action = f"invite ({self.action.channel})"
-        else:
-            action = "show message"
-        return f"{self.name}: when {when}: {action}"
+        action = self.action
+        what = f"invite ({action.channel})" if isinstance(action, Invite) else "show message"
+        return f"{self.name}: when {when}: {what}"
 
