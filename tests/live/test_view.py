@@ -41,12 +41,11 @@ class TestPresence:
         feed("auto_message", 100, trigger="hello")
         feed("message", 110, request="r1", sender="agent", agent="ann")
         feed("request_end", 120, request="r1", reason="missed")
-        expected = ["v1"]
-        assert expected == online_ids(feed, 130)
-        expected = []
-        assert expected == online_ids(feed, 131)
+        online, gone = ["v1"], []
+        assert online == online_ids(feed, 130)
+        assert gone == online_ids(feed, 131)
         feed("message", 140, request="r1", sender="visitor")  # the visitor's own: back again
-        assert expected == online_ids(feed, 260)
+        assert online == online_ids(feed, 260)
 
     def test_a_leave_not_followed_by_a_page_view_means_gone_after_the_timeout(self) -> None:
         feed = Feed()
