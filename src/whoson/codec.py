@@ -42,13 +42,16 @@ class JSONError(WhosonError, ValueError):
     >>> loads('{"a": 1')
     Traceback (most recent call last):
     ...
-    whoson.codec.JSONError: Expecting ',' delimiter (column 8)
+    whoson.codec.JSONError: Expecting ',' delimiter at column 8
     """
 
     def __init__(self, msg: str, pos: int | None = None) -> None:
         self.msg = msg
         self.pos = pos
-        super().__init__(msg if pos is None else f"{msg} (column {pos + 1})")
+        if pos is not None:
+            # The standard library's messages sometimes end in "at" already.
+            msg = f"{msg} column {pos + 1}" if msg.endswith(" at") else f"{msg} at column {pos + 1}"
+        super().__init__(msg)
 
 
 def _reject_constant(name: str) -> Any:

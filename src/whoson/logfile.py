@@ -231,7 +231,7 @@ def iter_log(source: LogSource, ctx: ParseContext = DEFAULT_CONTEXT, *,
     >>> [(item.line, item.error.field, item.error.rule) for item in items]
     [(1, 'ts', 'is required'), (2, None, 'must be valid JSON')]
     >>> print(items[1].error)
-    line 2: invalid JSON: Expecting ',' delimiter (column 7)
+    line 2: invalid JSON: Expecting ',' delimiter at column 7
     """
     for line, event, error in _scan_source(source, ctx, name):
         yield LogItem(line, event, error)

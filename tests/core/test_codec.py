@@ -80,7 +80,7 @@ class TestLoads:
         with pytest.raises(JSONError) as caught:
             loads(text)
         assert position == caught.value.pos
-        assert f"(column {position + 1})" in str(caught.value)
+        assert f"at column {position + 1}" in str(caught.value)
 
     @pytest.mark.usefixtures("decoder")
     def test_invalid_utf8_names_the_byte(self) -> None:

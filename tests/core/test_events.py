@@ -6,8 +6,10 @@ written from the spec, not read from the implementation.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -822,3 +824,14 @@ class TestRequestOwnership:
         message = ev("message", "e1", visitor="v-2", request="r-1")
         result = classify([message], stored={"e1": message}, owners={"r-1": "v-2"}).result
         assert ["duplicate"] == statuses(result)
+
+
+class TestDocumentedExamples:
+    """Every JSON line shown in docs/events.md is a valid event."""
+
+    def test_json_blocks_of_the_docs_parse(self) -> None:
+        text = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text("utf-8")
+        blocks = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
+        lines = [line for block in blocks for line in block.splitlines() if line.strip()]
+        events = [parse_event(loads(line)) for line in lines]
+        assert set(EVENT_TYPES) == {event.type for event in events}
