@@ -163,7 +163,7 @@ class TestSQLiteFile:
             assert stored == [item.event.id for item in store.read()]
             error = result.outcomes[1].error
             assert error is not None
-            assert "cannot be stored as JSON" in str(error)
+            assert "cannot be stored" in str(error)
 
 
 class TestSQLiteConcurrency:

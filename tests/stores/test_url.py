@@ -102,4 +102,4 @@ class TestOpen:
         with open_store(path) as store:
             store.append([make_event("heartbeat", id="h1")])
         with pytest.raises(ConfigError):
-            open_store(path, settings=StoreSettings(currency="EUR"))
+            open_store(path, settings=StoreSettings(rating_scale=RatingScale(0, 10)))

@@ -22,26 +22,29 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-import attrs
-
-from whoson.core.batch import BatchResult, Outcome, Status, classify
-from whoson.core.errors import InvalidEvent, StoreError
-from whoson.core.events import Event, RatingScale
-from whoson.stores._codec import decode_event, encode_event, to_micros
+from whoson.core.batch import BatchResult, classify
+from whoson.core.errors import StoreError
+from whoson.core.events import Event
+from whoson.stores._codec import decode_event, to_micros
 from whoson.stores._common import ReadQuery, check_settings_change, strict_result
+from whoson.stores._rows import (
+    SCHEMA_VERSION,
+    Prepared,
+    check_meta,
+    initial_meta,
+    settings_from_meta,
+    settings_rows,
+)
 from whoson.stores.base import Order, Store, StoredEvent, StoreSettings
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 1
-"""The layout this version of whoson writes; files with a newer one are refused."""
 
-_APPLICATION = "whoson"
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE events ("
@@ -57,60 +60,6 @@ _SCHEMA = (
     "CREATE INDEX events_request ON events (request) WHERE request IS NOT NULL",
 )
 _INSERT = "INSERT INTO events (id, type, ts, visitor, request, body) VALUES (?, ?, ?, ?, ?, ?)"
-
-Row = tuple[str, str, int, str | None, str | None, str]
-
-
-def _settings_rows(settings: StoreSettings) -> list[tuple[str, str]]:
-    return [
-        ("currency", json.dumps(settings.currency)),
-        ("rating_scale", str(settings.rating_scale)),
-    ]
-
-
-def _row(event: Event) -> Row:
-    """The row of ``event``; raises ``ValueError``/``TypeError`` if it cannot be stored."""
-    body = encode_event(event)
-    request = event.request_id
-    # A lone surrogate is a valid Python str but not UTF-8: find it before the batch does.
-    "\x00".join((event.id, event.visitor or "", request or "", body)).encode("utf-8")
-    return (event.id, event.TYPE, to_micros(event.ts), event.visitor, request, body)
-
-
-@attrs.frozen
-class _Prepared:
-    """A batch split into storable events (with rows) and those refused up front."""
-
-    events: list[Event]
-    rows: list[Row]
-    where: list[int]
-    refused: list[Outcome]
-
-    @classmethod
-    def of(cls, batch: Sequence[Event]) -> _Prepared:
-        events: list[Event] = []
-        rows: list[Row] = []
-        where: list[int] = []
-        refused: list[Outcome] = []
-        for index, event in enumerate(batch):
-            try:
-                rows.append(_row(event))
-            except (TypeError, ValueError) as err:
-                error = InvalidEvent("event", event.id, f"cannot be stored as JSON: {err}",
-                                     event_id=event.id)
-                refused.append(Outcome(index, event.id, Status.REJECTED, error))
-                continue
-            events.append(event)
-            where.append(index)
-        return cls(events, rows, where, refused)
-
-    def merge(self, result: BatchResult) -> BatchResult:
-        """Outcomes of the storable events (renumbered to batch indices) and of the refused."""
-        outcomes = [attrs.evolve(o, index=self.where[o.index]) for o in result.outcomes]
-        outcomes.extend(self.refused)
-        outcomes.sort(key=lambda outcome: outcome.index)
-        return BatchResult(tuple(outcomes))
-
 
 def _select(query: ReadQuery) -> tuple[str, list[Any]]:
     """The SELECT for ``query``, written so that SQLite walks the index that fits.
@@ -254,24 +203,10 @@ class SQLiteStore(Store):
             )
         for statement in _SCHEMA:
             db.execute(statement)
-        db.executemany(
-            "INSERT INTO meta (key, value) VALUES (?, ?)",
-            [("application", _APPLICATION), ("schema_version", str(SCHEMA_VERSION)),
-             ("event_count", "0"), *_settings_rows(settings)],
-        )
+        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", initial_meta(settings))
 
     def _check_meta(self, meta: dict[str, str]) -> None:
-        if meta.get("application") != _APPLICATION:
-            raise StoreError(f"{self.path!r} is a SQLite database but not a whoson store")
-        raw = meta.get("schema_version", "")
-        version = int(raw) if raw.isdigit() else None
-        if version is None or version < 1:
-            raise StoreError(f"{self.path!r} has an unknown whoson schema version {raw!r}")
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path!r} has whoson schema version {version}, newer than this whoson "
-                f"supports ({SCHEMA_VERSION}); upgrade whoson to open it"
-            )
+        check_meta(meta, f"SQLite file {self.path!r}")
 
     def append(self, events: Iterable[Event], *, strict: bool = False) -> BatchResult:
         """Store the new events of ``events`` in one transaction; O(b log n) for b events.
@@ -279,12 +214,7 @@ class SQLiteStore(Store):
         Events whose extras cannot be written as JSON are rejected on their own.
         The input is read in full before the transaction starts.
         """
-        batch = list(events)
-        for event in batch:
-            if not isinstance(event, Event):
-                kind = type(event).__name__
-                raise TypeError(f"append takes Event objects (see parse_event), got {kind}")
-        prepared = _Prepared.of(batch)
+        prepared = Prepared.of(list(events))
         ids = json.dumps([event.id for event in prepared.events])
         requests = json.dumps(sorted({r for e in prepared.events if (r := e.request_id)}))
         with self._transaction() as db:
@@ -307,8 +237,7 @@ class SQLiteStore(Store):
             result = prepared.merge(classified.result)
             if strict and not result.ok:
                 return strict_result(result)
-            rows = [prepared.rows[o.index] for o in classified.result.outcomes
-                    if o.status is Status.ACCEPTED]
+            rows = prepared.accepted_rows(classified.result)
             db.executemany(_INSERT, rows)
             db.execute(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'event_count'",
@@ -407,13 +336,7 @@ class SQLiteStore(Store):
             return self._settings(self._meta(self._conn()))
 
     def _settings(self, meta: dict[str, str]) -> StoreSettings:
-        try:
-            return StoreSettings(
-                currency=json.loads(meta["currency"]),
-                rating_scale=RatingScale.parse(meta["rating_scale"]),
-            )
-        except (KeyError, ValueError) as err:
-            raise StoreError(f"SQLite store {self.path!r} has unreadable settings: {err}") from err
+        return settings_from_meta(meta, f"SQLite file {self.path!r}")
 
     def save_settings(self, settings: StoreSettings) -> None:
         """Save ``settings``; ConfigError if events were validated otherwise.
@@ -432,7 +355,7 @@ class SQLiteStore(Store):
 
             check_settings_change(current, settings, self._count(db), order_currencies)
             db.executemany("UPDATE meta SET value = ? WHERE key = ?",
-                           [(value, key) for key, value in _settings_rows(settings)])
+                           [(value, key) for key, value in settings_rows(settings)])
 
     def close(self) -> None:
         """Close the connection; later calls raise StoreError. Closing twice is harmless."""
