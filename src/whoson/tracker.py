@@ -192,6 +192,8 @@ class Tracker:
             positions.append(index)
         # A strict batch with a bad event writes nothing at all.
         result = BatchResult(()) if strict and early else self._append(parsed, strict=strict)
+        if not early:
+            return result
         merged: list[Outcome] = []
         stored = iter(zip(positions, result.outcomes, strict=False))
         for i in range(index + 1):
@@ -217,8 +219,8 @@ class Tracker:
 
     def _append(self, events: Sequence[Event], *, strict: bool = False) -> BatchResult:
         result = self.store.append(events, strict=strict)
-        for event, outcome in zip(events, result.outcomes, strict=True):
-            if outcome.status is Status.ACCEPTED:
+        for event, status in zip(events, result.statuses(), strict=True):
+            if status is Status.ACCEPTED:
                 self._project(event)
         return result
 
@@ -251,10 +253,12 @@ class Tracker:
 
         def flush() -> None:
             result = self._append(batch)
-            for line, outcome in zip(lines, result.outcomes, strict=True):
-                counts[outcome.status] += 1
-                if outcome.error is not None:
-                    errors.append(LogError.from_invalid(line, outcome.error, label))
+            counts[Status.ACCEPTED] += result.accepted
+            counts[Status.DUPLICATE] += result.duplicates
+            for outcome in result.errors:
+                counts[Status.REJECTED] += 1
+                assert outcome.error is not None
+                errors.append(LogError.from_invalid(lines[outcome.index], outcome.error, label))
             batch.clear()
             lines.clear()
             if strict and errors:

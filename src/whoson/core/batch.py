@@ -41,18 +41,59 @@ class Outcome:
     error: InvalidEvent | None = None
 
 
-@attrs.frozen
 class BatchResult:
     """Per-event outcomes of one append, in input order, plus the counts.
+
+    Large batches are mostly accepted events, so the result keeps one status
+    per event and builds :class:`Outcome` objects only when asked for.
 
     >>> BatchResult(()).accepted
     0
     """
 
-    outcomes: tuple[Outcome, ...]
+    __slots__ = ("_errors", "_ids", "_offset", "_outcomes", "_statuses")
+
+    def __init__(self, outcomes: tuple[Outcome, ...] = ()) -> None:
+        self._outcomes: tuple[Outcome, ...] | None = tuple(outcomes)
+        self._statuses = [o.status for o in self._outcomes]
+        self._ids: list[str | None] = []
+        self._errors: dict[int, InvalidEvent] = {}
+        self._offset = 0
+
+    @classmethod
+    def from_statuses(
+        cls,
+        ids: list[str | None],
+        statuses: list[Status],
+        errors: dict[int, InvalidEvent],
+        offset: int = 0,
+    ) -> BatchResult:
+        """A result from parallel lists; ``errors`` maps list positions to errors."""
+        result = cls.__new__(cls)
+        result._outcomes = None
+        result._ids = ids
+        result._statuses = statuses
+        result._errors = errors
+        result._offset = offset
+        return result
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """One outcome per event, in input order."""
+        if self._outcomes is None:
+            offset, errors = self._offset, self._errors
+            self._outcomes = tuple(
+                Outcome(i + offset, event_id, status, errors.get(i))
+                for i, (event_id, status) in enumerate(zip(self._ids, self._statuses, strict=True))
+            )
+        return self._outcomes
+
+    def statuses(self) -> list[Status]:
+        """The status of each event, in input order (cheaper than :attr:`outcomes`)."""
+        return self._statuses
 
     def _count(self, status: Status) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status is status)
+        return self._statuses.count(status)
 
     @property
     def accepted(self) -> int:
@@ -72,18 +113,30 @@ class BatchResult:
     @property
     def errors(self) -> list[Outcome]:
         """The rejected outcomes, each with its error."""
+        if self._outcomes is None and not self._errors:
+            return []
         return [o for o in self.outcomes if o.status is Status.REJECTED]
 
     @property
     def ok(self) -> bool:
         """True when nothing was rejected."""
-        return self.rejected == 0
+        return Status.REJECTED not in self._statuses
 
     def __iter__(self) -> Iterator[Outcome]:
         return iter(self.outcomes)
 
     def __len__(self) -> int:
-        return len(self.outcomes)
+        return len(self._statuses)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BatchResult):
+            return NotImplemented
+        return self.outcomes == other.outcomes
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"BatchResult(accepted={self.accepted}, duplicates={self.duplicates}, rejected={self.rejected})"
 
     def merged(self, other: BatchResult) -> BatchResult:
         """This result followed by ``other`` (indices kept as they are)."""
@@ -114,32 +167,35 @@ def classify(
     seen: dict[str, Event] = dict(stored)
     owner_of: dict[str, str] = dict(owners)
     accepted: list[Event] = []
-    outcomes: list[Outcome] = []
-    for index, event in enumerate(events, start=offset):
+    ids: list[str | None] = []
+    statuses: list[Status] = []
+    errors: dict[int, InvalidEvent] = {}
+    for event in events:
+        ids.append(event.id)
         previous = seen.get(event.id)
         if previous is not None:
             if previous == event:
-                outcomes.append(Outcome(index, event.id, Status.DUPLICATE))
+                statuses.append(Status.DUPLICATE)
             else:
-                error = ConflictError(
+                errors[len(statuses)] = ConflictError(
                     "id", event.id, "already stored with different content; the stored event is kept",
                     event_id=event.id,
                 )
-                outcomes.append(Outcome(index, event.id, Status.REJECTED, error))
+                statuses.append(Status.REJECTED)
             continue
         request_id = event.request_id
         if request_id is not None and event.visitor is not None:
             owner = owner_of.get(request_id)
             if owner is not None and owner != event.visitor:
-                error = ConflictError(
+                errors[len(statuses)] = ConflictError(
                     "visitor", event.visitor,
                     f"request {request_id!r} belongs to visitor {owner!r}",
                     event_id=event.id,
                 )
-                outcomes.append(Outcome(index, event.id, Status.REJECTED, error))
+                statuses.append(Status.REJECTED)
                 continue
             owner_of.setdefault(request_id, event.visitor)
         seen[event.id] = event
         accepted.append(event)
-        outcomes.append(Outcome(index, event.id, Status.ACCEPTED))
-    return Classified(accepted, BatchResult(tuple(outcomes)))
+        statuses.append(Status.ACCEPTED)
+    return Classified(accepted, BatchResult.from_statuses(ids, statuses, errors, offset))

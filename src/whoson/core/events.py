@@ -460,6 +460,11 @@ class RequestEvent(Event):
     def _check(self) -> None:
         _require_agent_when(self, "initiator", "agent")
 
+    @property
+    def request_id(self) -> str:
+        """The request this event names."""
+        return self.request
+
 
 @attrs.frozen(kw_only=True)
 class MessageEvent(Event):
@@ -479,6 +484,11 @@ class MessageEvent(Event):
     def _check(self) -> None:
         _require_agent_when(self, "sender", "agent")
 
+    @property
+    def request_id(self) -> str:
+        """The request this event names."""
+        return self.request
+
 
 @attrs.frozen(kw_only=True)
 class CallJoinedEvent(Event):
@@ -497,6 +507,11 @@ class CallJoinedEvent(Event):
     def _check(self) -> None:
         _require_agent_when(self, "participant", "agent")
 
+    @property
+    def request_id(self) -> str:
+        """The request this event names."""
+        return self.request
+
 
 @attrs.frozen(kw_only=True)
 class TransferEvent(Event):
@@ -513,6 +528,11 @@ class TransferEvent(Event):
         """Whether the transfer went to a second level or supervisor."""
         return bool(self.escalation)
 
+    @property
+    def request_id(self) -> str:
+        """The request this event names."""
+        return self.request
+
 
 @attrs.frozen(kw_only=True)
 class RequestEndEvent(Event):
@@ -524,6 +544,11 @@ class RequestEndEvent(Event):
         Kind.CHOICE, choices=("closed", "declined", "cancelled", "missed", "timeout")
     )
     resolved: bool | None = _spec(Kind.BOOL)
+
+    @property
+    def request_id(self) -> str:
+        """The request this event names."""
+        return self.request
 
 
 @attrs.frozen(kw_only=True)

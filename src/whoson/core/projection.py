@@ -22,12 +22,13 @@ duplicates before the projection sees them.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sortedcontainers import SortedKeyList, SortedList
+from sortedcontainers import SortedList
 
 from whoson.core.events import (
     AgentStatusEvent,
@@ -240,7 +241,9 @@ class Projection:
         self.count = 0
         self.first_ts: datetime | None = None
         self.last_ts: datetime | None = None
-        self.timelines: dict[str, SortedKeyList] = {}
+        # Per visitor, events sorted by (ts, id); plain lists because events
+        # mostly arrive in order, where appending is O(1).
+        self.timelines: dict[str, list[Event]] = {}
         self.page_views: dict[str, SortedList] = {}
         self.impressions: SortedList = SortedList()
         self.clicks: SortedList = SortedList()
@@ -259,7 +262,7 @@ class Projection:
         self.creations: SortedList = SortedList()
         self._visitor_orders: dict[str, set[str]] = {}
         self._visitor_surveys: dict[str, list[str]] = {}
-        self._session_cache: dict[tuple[str, timedelta], list[Session]] = {}
+        self._session_cache: dict[str, dict[timedelta, list[Session]]] = {}
 
     # -- folding events in -------------------------------------------------
 
@@ -275,9 +278,12 @@ class Projection:
         if visitor is not None:
             timeline = self.timelines.get(visitor)
             if timeline is None:
-                timeline = self.timelines[visitor] = SortedKeyList(key=_event_key)
-            timeline.add(event)
-            self._drop_sessions(visitor)
+                self.timelines[visitor] = [event]
+            elif timeline[-1].sort_key <= event.sort_key:
+                timeline.append(event)
+            else:
+                bisect.insort(timeline, event, key=_event_key)
+            self._session_cache.pop(visitor, None)
         for name in ("agent", "from_agent", "to_agent"):
             agent = getattr(event, name, None)
             if isinstance(agent, str):
@@ -285,10 +291,6 @@ class Projection:
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
-
-    def _drop_sessions(self, visitor: str) -> None:
-        for key in [k for k in self._session_cache if k[0] == visitor]:
-            del self._session_cache[key]
 
     def _request_state(self, request_id: str, visitor: str | None) -> _RequestState:
         state = self._requests.get(request_id)
@@ -426,12 +428,11 @@ class Projection:
 
     def sessions(self, visitor: str, timeout: timedelta) -> list[Session]:
         """The visitor's sessions, oldest first (cached until the visitor's next event)."""
-        key = (visitor, timeout)
-        cached = self._session_cache.get(key)
+        by_timeout = self._session_cache.setdefault(visitor, {})
+        cached = by_timeout.get(timeout)
         if cached is None:
             timeline = self.timelines.get(visitor)
-            cached = sessionise(visitor, list(timeline), timeout) if timeline else []
-            self._session_cache[key] = cached
+            cached = by_timeout[timeout] = sessionise(visitor, timeline, timeout) if timeline else []
         return cached
 
     def latest_page_url(self, visitor: str, at: datetime) -> str | None:

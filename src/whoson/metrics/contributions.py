@@ -20,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from whoson.core.events import (
+    EVENT_TYPES,
     AutoMessageClickEvent,
     AutoMessageEvent,
+    Event,
     WidgetClickEvent,
     WidgetImpressionEvent,
 )
@@ -87,9 +89,13 @@ class _Slots:
         self.keep = keep
 
     def at(self, ts: datetime) -> Tally | None:
+        """The tally of the slot holding ``ts``, or None when ``ts`` is filtered out."""
         if not self.keep(ts):
             return None
-        slot = slot_of(ts)
+        return self.tally(slot_of(ts))
+
+    def tally(self, slot: int) -> Tally:
+        """The tally of ``slot``, created empty."""
         tally = self.tallies.get(slot)
         if tally is None:
             tally = self.tallies[slot] = Tally()
@@ -132,23 +138,39 @@ def visitor_contribution(
     return slots.tallies
 
 
+# Per event type, the fields that may name an agent (most types have none).
+_AGENT_FIELDS: dict[type[Event], tuple[str, ...]] = {
+    cls: tuple(name for name in ("agent", "from_agent", "to_agent") if name in attrs.fields_dict(cls))
+    for cls in EVENT_TYPES.values()
+}
+
+
 def _events(projection: Projection, visitor: str, slots: _Slots) -> None:
+    keep = slots.keep
+    current: int | None = None
+    tally = Tally()
     for event in projection.timelines.get(visitor, ()):
-        tally = slots.at(event.ts)
-        if tally is None:
+        ts = event.ts
+        if not keep(ts):
             continue
-        tally.put("visitors", visitor)
-        for name in ("agent", "from_agent", "to_agent"):
-            agent = getattr(event, name, None)
-            if isinstance(agent, str):
+        slot = slot_of(ts)
+        if slot != current:
+            current = slot
+            tally = slots.tally(slot)
+            # Presence is one mark per slot: enough for distinct counts.
+            tally.put("visitors", visitor)
+        kind = type(event)
+        for name in _AGENT_FIELDS[kind]:
+            agent = getattr(event, name)
+            if agent is not None:
                 tally.put("agents", agent)
-        if isinstance(event, WidgetImpressionEvent):
+        if kind is WidgetImpressionEvent:
             tally.put("seen", visitor)
-        elif isinstance(event, WidgetClickEvent):
+        elif kind is WidgetClickEvent:
             # A click implies an impression.
             tally.put("seen", visitor)
             tally.put("clicked", visitor)
-        elif isinstance(event, AutoMessageEvent):
+        elif kind is AutoMessageEvent:
             tally.count(("auto_shown",))
         elif isinstance(event, AutoMessageClickEvent):
             tally.count(("auto_clicks",))
