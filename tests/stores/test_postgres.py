@@ -1,0 +1,212 @@
+"""The PostgreSQL store against the store contract, on a throwaway local server.
+
+The server is created for this module with ``initdb`` into a temporary
+folder and started on 127.0.0.1 with a free port (run as the ``postgres``
+user when the tests run as root, since PostgreSQL refuses to run as root).
+Every store gets a schema of its own. The module is skipped, with the reason,
+when psycopg or the server binaries are missing.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from whoson.core.errors import StoreError
+from whoson.stores.base import Store
+from whoson.stores.postgres import PostgresStore
+from whoson.stores.url import open_store
+from whoson.testing import StoreContract, make_event
+
+from .test_stateful import StoreMachine
+
+pytestmark = pytest.mark.postgres
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip install "
+                              "'whoson[postgres]' to run the PostgreSQL store tests")
+
+
+def _binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    return candidates[0] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Server:
+    """A throwaway PostgreSQL server: ``schema_dsn()`` gives a DSN on a fresh schema."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._names = itertools.count(1)
+
+    def schema_dsn(self) -> str:
+        """A DSN whose tables land in a new, empty schema."""
+        name = f"store{next(self._names)}"
+        with psycopg.connect(self.dsn, autocommit=True) as db:
+            db.execute(f"CREATE SCHEMA {name}")
+        return f"{self.dsn} options='-c search_path={name}'"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not on PATH "
+                    "or in /usr/lib/postgresql/*/bin")
+    owner: dict[str, Any] = {}
+    folder = Path(tempfile.mkdtemp(prefix="whoson-pg-"))
+    if os.geteuid() == 0:
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(folder)
+            pytest.skip("running as root and there is no 'postgres' user to run the server as")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        owner = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    data, log, port = folder / "data", folder / "server.log", _free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run(args, check=True, cwd=folder, capture_output=True, text=True,
+                       timeout=120, **owner)
+
+    try:
+        run(initdb, "-D", str(data), "-U", "whoson", "--auth=trust", "-E", "UTF8",
+            "--no-locale", "--no-sync")
+        run(pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -F", "start")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+        detail = getattr(err, "stderr", "") or (log.read_text() if log.exists() else "")
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"could not start a throwaway PostgreSQL server: {err}; {detail[-500:]}")
+    try:
+        yield Server(f"host=127.0.0.1 port={port} user=whoson dbname=postgres")
+    finally:
+        subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       cwd=folder, capture_output=True, timeout=60, **owner)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class TestPostgresStore(StoreContract):
+    """PostgresStore keeps the store contract, reopening included."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, server: Server) -> None:
+        self.server = server
+
+    def create_store(self) -> PostgresStore:
+        return PostgresStore(self.server.schema_dsn())
+
+    def reopen_store(self, store: Store) -> PostgresStore:
+        assert isinstance(store, PostgresStore)
+        store.close()
+        return PostgresStore(store.dsn)
+
+
+class TestPostgresDetails:
+    """Behaviour specific to PostgresStore."""
+
+    def test_time_order_matches_python(self, server: Server) -> None:
+        """Equal timestamps are ordered by id as Python orders strings, whatever the locale."""
+        ids = ["B", "a", "é", "Z", "_", "aa", "\u00e9a", "e\u0301"]
+        with PostgresStore(server.schema_dsn()) as store:
+            store.append([make_event("heartbeat", id=i) for i in ids])
+            assert sorted(ids) == [item.event.id for item in store.read(order="time")]
+
+    def test_newer_schema_is_refused(self, server: Server) -> None:
+        """Tables written by a newer whoson are refused with a message saying so."""
+        dsn = server.schema_dsn()
+        PostgresStore(dsn).close()
+        with psycopg.connect(dsn, autocommit=True) as db:
+            db.execute("UPDATE whoson_meta SET value = '99' WHERE key = 'schema_version'")
+        with pytest.raises(StoreError, match="schema version 99, newer"):
+            PostgresStore(dsn)
+
+    def test_nul_in_id_is_rejected_alone(self, server: Server) -> None:
+        """PostgreSQL text cannot hold NUL: such an event is rejected, the others kept."""
+        with PostgresStore(server.schema_dsn()) as store:
+            result = store.append([make_event("heartbeat", id="a\x00b"),
+                                   make_event("heartbeat", id="ok", note="nul \x00 in body")])
+            expected = ["rejected", "accepted"]
+            assert expected == [o.status.value for o in result.outcomes]
+            stored = store.get("ok")
+            assert stored is not None
+            assert "nul \x00 in body" == stored.event.extra["note"]
+
+    def test_opened_from_url(self, server: Server) -> None:
+        """open_store accepts a postgresql:// URL."""
+        host, port = "127.0.0.1", server.dsn.split("port=")[1].split()[0]
+        with open_store(f"postgresql://whoson@{host}:{port}/postgres") as store:
+            assert isinstance(store, PostgresStore)
+
+    def test_bad_dsn(self) -> None:
+        """An unreachable server gives a StoreError."""
+        with pytest.raises(StoreError, match="cannot open PostgreSQL store"):
+            PostgresStore(f"host=127.0.0.1 port={_free_port()} user=nobody connect_timeout=2")
+
+    def test_concurrent_writers_lose_nothing(self, server: Server) -> None:
+        """Two store objects appending overlapping batches from four threads store each id once."""
+        dsn = server.schema_dsn()
+        stores = [PostgresStore(dsn), PostgresStore(dsn)]
+        events = [make_event("message", id=f"m{i}", visitor=f"v{i % 9}", request=f"r{i % 9}")
+                  for i in range(400)]
+        errors: list[BaseException] = []
+
+        def work(worker: int) -> None:
+            try:
+                for begin in range(worker * 50, worker * 50 + 400, 25):
+                    assert stores[worker % 2].append(events[begin % 400:][:25]).ok
+            except BaseException as err:  # surfaced in the main thread
+                errors.append(err)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        stored = list(stores[1].read())
+        assert sorted(e.id for e in events) == sorted(item.event.id for item in stored)
+        positions = [item.position for item in stored]
+        assert positions == sorted(set(positions))
+        assert len(events) == len(stores[0])
+        for store in stores:
+            store.close()
+
+
+class TestPostgresMachine:
+    """PostgresStore under random batches, against the model."""
+
+    def test_state_machine(self, server: Server) -> None:
+        """Random appends and reads agree with the plain-Python model."""
+
+        class PostgresMachine(StoreMachine):
+            def open(self) -> Store:
+                return PostgresStore(server.schema_dsn())
+
+        run_state_machine_as_test(
+            PostgresMachine, settings=settings(max_examples=10, stateful_step_count=12,
+                                               deadline=None),
+        )
