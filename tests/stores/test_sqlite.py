@@ -96,6 +96,15 @@ class TestSQLiteFile:
             expected = ("wal",)
             assert expected == db.execute("PRAGMA journal_mode").fetchone()
 
+    def test_relative_path_survives_chdir(self, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+        """A store opened with a relative path keeps reading its file after a chdir."""
+        monkeypatch.chdir(tmp_path)
+        with SQLiteStore("rel.db") as store:
+            store.append([make_event("heartbeat", id="h1")])
+            monkeypatch.chdir("/")
+            assert ["h1"] == [item.event.id for item in store.read()]
+
     def test_durable_syncs_every_commit(self, tmp_path: Path) -> None:
         """durable=True means synchronous=FULL; the default is NORMAL."""
         full, normal = 2, 1

@@ -117,10 +117,12 @@ class SQLiteStore(Store):
         self.durable = durable
         self._busy_timeout = busy_timeout
         self._private = self.path in ("", ":memory:") or self.path.startswith("file::memory:")
+        # Readers open their own connections later: pin the file even if the cwd changes.
+        self._file = self.path if self._private else os.path.abspath(self.path)
         self._lock = threading.Lock()
         try:
             self._db: sqlite3.Connection | None = sqlite3.connect(
-                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                self._file, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as err:
             raise StoreError(f"cannot open SQLite store {self.path!r}: {err}") from err
@@ -281,7 +283,7 @@ class SQLiteStore(Store):
             return self._decode(iter(rows), None)
         self._conn()  # refuse to read through a closed store
         with self._errors():
-            reader = sqlite3.connect(self.path, timeout=self._busy_timeout,
+            reader = sqlite3.connect(self._file, timeout=self._busy_timeout,
                                      isolation_level=None, check_same_thread=False)
             try:
                 # The first step of the statement starts its read transaction: the snapshot.
