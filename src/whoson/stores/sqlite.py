@@ -18,11 +18,10 @@ id, type, time (integer microseconds since the epoch), visitor and request.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -59,7 +58,19 @@ _SCHEMA = (
     "CREATE INDEX events_visitor ON events (visitor, position)",
     "CREATE INDEX events_request ON events (request) WHERE request IS NOT NULL",
 )
+_IN_CHUNK = 500
 _INSERT = "INSERT INTO events (id, type, ts, visitor, request, body) VALUES (?, ?, ?, ?, ?, ?)"
+
+def _each_chunk(db: sqlite3.Connection, sql: str, values: Sequence[str]) -> Iterator[Any]:
+    """Rows of ``sql`` with its ``IN ({})`` filled by ``values``, a few hundred at a time.
+
+    Plain placeholders work with every SQLite build (no JSON1) and stay under
+    the oldest limit on host parameters (999).
+    """
+    for begin in range(0, len(values), _IN_CHUNK):
+        part = values[begin:begin + _IN_CHUNK]
+        yield from db.execute(sql.format(", ".join("?" * len(part))), part)
+
 
 def _select(query: ReadQuery) -> tuple[str, list[Any]]:
     """The SELECT for ``query``, written so that SQLite walks the index that fits.
@@ -217,22 +228,21 @@ class SQLiteStore(Store):
         The input is read in full before the transaction starts.
         """
         prepared = Prepared.of(list(events))
-        ids = json.dumps([event.id for event in prepared.events])
-        requests = json.dumps(sorted({r for e in prepared.events if (r := e.request_id)}))
+        ids = [event.id for event in prepared.events]
+        requests = sorted({r for e in prepared.events if (r := e.request_id)})
         with self._transaction() as db:
             stored: dict[str, Event] = {}
-            for (body,) in db.execute(
-                "SELECT body FROM events WHERE id IN (SELECT value FROM json_each(?))", (ids,)
-            ):
+            for (body,) in _each_chunk(db, "SELECT body FROM events WHERE id IN ({})", ids):
                 event = decode_event(body)
                 stored[event.id] = event
+            # A request's visitor is fixed by the first stored event naming it.
             owners = {
                 request: visitor
-                for request, visitor, _ in db.execute(
+                for request, visitor, _ in _each_chunk(
+                    db,
                     "SELECT request, visitor, MIN(position) FROM events"
-                    " WHERE request IN (SELECT value FROM json_each(?)) AND visitor IS NOT NULL"
-                    " GROUP BY request",
-                    (requests,),
+                    " WHERE request IN ({}) AND visitor IS NOT NULL GROUP BY request",
+                    requests,
                 )
             }
             classified = classify(prepared.events, stored=stored, owners=owners)
@@ -349,11 +359,10 @@ class SQLiteStore(Store):
         with self._transaction() as db:
             current = self._settings(self._meta(db))
 
-            def order_currencies() -> list[str]:
-                return [currency for (currency,) in db.execute(
-                    "SELECT DISTINCT json_extract(body, '$.currency') FROM events"
-                    " WHERE type = 'order' AND json_extract(body, '$.currency') IS NOT NULL"
-                )]
+            def order_currencies() -> set[str]:
+                bodies = db.execute("SELECT body FROM events WHERE type = 'order'")
+                return {c for (body,) in bodies
+                        if (c := getattr(decode_event(body), "currency", None))}
 
             check_settings_change(current, settings, self._count(db), order_currencies)
             db.executemany("UPDATE meta SET value = ? WHERE key = ?",
