@@ -40,11 +40,13 @@ from whoson.core.events import (
     parse_event,
 )
 from whoson.core.projection import Projection
+from whoson.live import LiveConfig, LivePage, LiveView, VisitorDetail, WaitingRequest
 from whoson.logfile import LogError, LogFormatError, iter_log
 from whoson.metrics.contributions import Settings
 from whoson.metrics.ledger import Ledger
 from whoson.metrics.params import ReportParams, parse_duration, resolve_instant, zone
 from whoson.metrics.report import Report, build_report
+from whoson.rules import Rule, RuleEngine, load_rules
 from whoson.stores.base import Store, StoreSettings
 
 __all__ = ["LoadResult", "Tracker"]
@@ -77,7 +79,10 @@ class Tracker:
     ``store`` defaults to an in-memory store; ``clock`` to the system clock.
     ``currency`` is the currency every order must be in (``None``: the first
     order that names one fixes it); ``converter(amount, currency, ts)``
-    converts foreign orders instead of rejecting them.
+    converts foreign orders instead of rejecting them. ``rules`` are
+    engagement rules (objects, or a TOML/JSON file path) evaluated on every
+    recorded event and on :meth:`tick`; what they fire is recorded like any
+    other event. :meth:`load` replays history and fires no rules.
     """
 
     def __init__(
@@ -90,6 +95,8 @@ class Tracker:
         converter: CurrencyConverter | None = None,
         rating_scale: RatingScale | str = RatingScale(),
         session_timeout: timedelta | str = timedelta(minutes=30),
+        live_config: LiveConfig | None = None,
+        rules: Iterable[Rule] | str | os.PathLike[str] = (),
     ) -> None:
         if store is None:
             from whoson.stores.memory import MemoryStore
@@ -105,8 +112,16 @@ class Tracker:
         self._adopt_settings()
         self._projection = Projection()
         self._ledger = Ledger(self._projection, Settings(session_timeout=self.session_timeout))
+        self.live = LiveView(
+            live_config if live_config is not None
+            else LiveConfig(session_timeout=self.session_timeout)
+        )
+        self.rules = RuleEngine(
+            load_rules(rules) if isinstance(rules, (str, os.PathLike)) else rules, self.live
+        )
         for stored in store.read():
             self._project(stored.event)
+            self.rules.observe(stored.event)
 
     @classmethod
     def open(cls, url: str, **options: Any) -> Tracker:
@@ -192,6 +207,8 @@ class Tracker:
             positions.append(index)
         # A strict batch with a bad event writes nothing at all.
         result = BatchResult(()) if strict and early else self._append(parsed, strict=strict)
+        if self.rules.rules:
+            self._evaluate_rules(_accepted(parsed, result))
         if not early:
             return result
         merged: list[Outcome] = []
@@ -219,14 +236,63 @@ class Tracker:
 
     def _append(self, events: Sequence[Event], *, strict: bool = False) -> BatchResult:
         result = self.store.append(events, strict=strict)
-        for event, status in zip(events, result.statuses(), strict=True):
-            if status is Status.ACCEPTED:
-                self._project(event)
+        for event in _accepted(events, result):
+            self._project(event)
         return result
 
     def _project(self, event: Event) -> None:
         self._ledger.before_apply(event)
         self._projection.apply(event)
+        self.live.apply(event)
+
+    def _evaluate_rules(self, events: list[Event]) -> list[Event]:
+        """Evaluate rules on ``events``, record what fires; return the fired events.
+
+        The engine sees the fired events too, which counts them for the limits.
+        """
+        now = self.clock.now()
+        fired = [f for event in events for f in self.rules.on_event(event, now)]
+        if not fired:
+            return []
+        accepted = _accepted(fired, self._append(fired))
+        for event in accepted:
+            self.rules.on_event(event, now)
+        return accepted
+
+    # -- who's on now ---------------------------------------------------------------
+
+    def _now(self, now: datetime | None) -> datetime:
+        return self.clock.now() if now is None else now
+
+    def online(self, now: datetime | None = None, **filters: Any) -> LivePage:
+        """Visitors on the site at ``now`` (default: the clock's), newest activity first.
+
+        Filters and paging as in :meth:`whoson.live.LiveView.online`.
+        """
+        return self.live.online(self._now(now), **filters)
+
+    def visitor(self, visitor_id: str, now: datetime | None = None) -> VisitorDetail | None:
+        """One visitor's live snapshot plus history, or ``None`` if never seen."""
+        return self.live.visitor(visitor_id, self._now(now))
+
+    def waiting(self, now: datetime | None = None) -> list[WaitingRequest]:
+        """Visitor requests no agent has answered yet, oldest first."""
+        return self.live.waiting(self._now(now))
+
+    def expected_wait(self, now: datetime | None = None) -> float | None:
+        """Estimated seconds a new visitor request would wait, or ``None`` if unknown."""
+        return self.live.expected_wait(self._now(now))
+
+    def tick(self, now: datetime | None = None) -> list[Event]:
+        """Fire the time-based rules due at ``now`` and record what they fire."""
+        moment = self._now(now)
+        fired = self.rules.tick(moment)
+        if not fired:
+            return []
+        accepted = _accepted(fired, self._append(fired))
+        for event in accepted:
+            self.rules.on_event(event, moment)
+        return accepted
 
     def load(
         self,
@@ -253,6 +319,8 @@ class Tracker:
 
         def flush() -> None:
             result = self._append(batch)
+            for event in _accepted(batch, result):
+                self.rules.observe(event)
             counts[Status.ACCEPTED] += result.accepted
             counts[Status.DUPLICATE] += result.duplicates
             for outcome in result.errors:
@@ -401,6 +469,11 @@ class Tracker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _accepted(events: Sequence[Event], result: BatchResult) -> list[Event]:
+    """The events of a batch that the store accepted (the statuses run parallel)."""
+    return [e for e, status in zip(events, result.statuses(), strict=False) if status is Status.ACCEPTED]
 
 
 def _raw_id(raw: Any) -> str | None:
