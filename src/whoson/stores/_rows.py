@@ -88,6 +88,8 @@ class Prepared:
 
     def merge(self, result: BatchResult) -> BatchResult:
         """Outcomes of the storable events (renumbered to batch indices) and of the refused."""
+        if not self.refused:
+            return result
         outcomes = [attrs.evolve(o, index=self.where[o.index]) for o in result.outcomes]
         outcomes.extend(self.refused)
         outcomes.sort(key=lambda outcome: outcome.index)
@@ -95,7 +97,9 @@ class Prepared:
 
     def accepted_rows(self, result: BatchResult) -> list[Row]:
         """Rows of the events ``result`` (the classification of :attr:`events`) accepted."""
-        return [self.rows[o.index] for o in result.outcomes if o.status is Status.ACCEPTED]
+        accepted = Status.ACCEPTED
+        return [row for row, status in zip(self.rows, result.statuses(), strict=True)
+                if status is accepted]
 
 
 def settings_rows(settings: StoreSettings) -> list[tuple[str, str]]:
