@@ -279,3 +279,16 @@ class TestFiredEvents:
         recorded = {event.id for event in h.log}
         expected = []
         assert expected == [event for event in restarted.fired if event.id not in recorded]
+
+    def test_observed_history_counts_for_the_limits(self) -> None:
+        h = Harness([Rule("pricing", [UrlMatches("/pricing")], ShowMessage("Compare?"))])
+        h("page_view", 0, url="/pricing")
+        rebuilt = Harness(h.engine.rules)
+        for event in h.log:
+            rebuilt.view.apply(event)
+            rebuilt.engine.observe(event)
+        expected = (1, [])
+        assert expected == (len(h.fired), rebuilt.engine.tick(at(10)))
+        rebuilt("page_view", 30, url="/pricing")
+        expected = []
+        assert expected == rebuilt.fired

@@ -140,6 +140,13 @@ class RuleEngine:
             return []
         return self._evaluate(event.visitor, now)
 
+    def observe(self, event: Event) -> None:
+        """Note a recorded event without evaluating anything (replays, history loads).
+
+        Firings found in the history count towards the rules' limits. O(log n).
+        """
+        self._note_firing(event)
+
     def tick(self, now: datetime) -> list[Event]:
         """Evaluate the visitors whose next possible firing is due at or before ``now``.
 
