@@ -28,15 +28,15 @@ class TestSimulateCommand:
         out = tmp_path / "log.jsonl"
         status = run(["--visitors", "40", "--days", "2", "--seed", "3", "-o", str(out)])
         expected = [dumps(e) for e in simulate(visitors=40, days=2, seed=3)]
-        assert status == 0
+        assert 0 == status
         assert expected == out.read_text(encoding="utf-8").splitlines()
-        assert [p.name for p in tmp_path.iterdir() if p.name != "log.jsonl"] == []
+        assert [] == [p.name for p in tmp_path.iterdir() if p.name != "log.jsonl"]
 
     def test_stdout_gets_only_events(self, capsys: pytest.CaptureFixture[str]) -> None:
         status = run(["--visitors", "10", "--days", "1", "-o", "-"])
         captured = capsys.readouterr()
         lines = captured.out.splitlines()
-        assert status == 0
+        assert 0 == status
         assert len(lines) == sum(1 for _ in simulate(visitors=10, days=1))
         assert all("id" in loads(line) for line in lines)
         assert f"wrote {len(lines)} events" in captured.err
@@ -48,8 +48,8 @@ class TestSimulateCommand:
 
     def test_events_gives_exactly_n_lines(self, tmp_path: Path) -> None:
         out = tmp_path / "n.jsonl"
-        assert run(["--events", "1500", "--seed", "8", "-o", str(out)]) == 0
-        assert len(out.read_text(encoding="utf-8").splitlines()) == 1500
+        assert 0 == run(["--events", "1500", "--seed", "8", "-o", str(out)])
+        assert 1500 == len(out.read_text(encoding="utf-8").splitlines())
 
     @pytest.mark.parametrize(
         "argv",
@@ -63,4 +63,4 @@ class TestSimulateCommand:
     def test_bad_arguments_exit_2(self, argv: list[str]) -> None:
         with pytest.raises(SystemExit) as exit_info:
             run(argv)
-        assert exit_info.value.code == 2
+        assert 2 == exit_info.value.code

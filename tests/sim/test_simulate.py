@@ -89,7 +89,7 @@ class TestContract:
                 Decimal("0.01"), rounding=ROUND_HALF_UP
             )
             assert expected_tax == order.tax
-            assert order.currency == "USD"
+            assert "USD" == order.currency
         assert len({o.order for o in orders}) == len(orders)
 
     def test_agent_status_has_no_visitor_and_known_agents(self, week_events: list[Event]) -> None:
@@ -98,7 +98,7 @@ class TestContract:
         assert SimConfig().agents == len({e.agent for e in statuses})
 
     def test_visitor_count_is_the_argument(self, week_events: list[Event]) -> None:
-        assert len({e.visitor for e in week_events if e.visitor is not None}) == 200
+        assert 200 == len({e.visitor for e in week_events if e.visitor is not None})
 
 
 class TestOrderAndOwnership:
@@ -113,9 +113,7 @@ class TestOrderAndOwnership:
         visitors=st.integers(min_value=0, max_value=30),
         days=st.integers(min_value=1, max_value=3),
     )
-    def test_any_small_run_is_ordered_and_consistent(
-        self, seed: int, visitors: int, days: int
-    ) -> None:
+    def test_any_small_run_is_ordered_and_consistent(self, seed: int, visitors: int, days: int) -> None:
         check_log(list(simulate(visitors, days, seed)))
 
     def test_events_start_on_the_start_date(self) -> None:
@@ -238,12 +236,10 @@ class TestConfig:
 
     def test_no_agents_means_offline_requests_only(self) -> None:
         events = check_log(list(simulate(300, 3, seed=2, config=SimConfig(agents=0))))
-        visitor_requests = [
-            e for e in events if e.type == "request" and getattr(e, "initiator", None) == "visitor"
-        ]
+        visitor_requests = [e for e in events if e.type == "request" and getattr(e, "initiator", None) == "visitor"]
         assert visitor_requests
         assert all(getattr(e, "offline", None) for e in visitor_requests)
-        assert engaged_times(events) == {}
+        assert {} == engaged_times(events)
 
     def test_currency_is_written_on_orders(self) -> None:
         log = simulate(300, 3, seed=3, config=SimConfig(currency="EUR"))
@@ -259,7 +255,7 @@ class TestConfig:
                 if e["type"] == "request" and e["initiator"] == "visitor"
             )
 
-        assert visitor_requests(0.0) == 0
+        assert 0 == visitor_requests(0.0)
         assert visitor_requests(0.5) > visitor_requests(0.05)
 
     @pytest.mark.parametrize(
@@ -276,9 +272,7 @@ class TestConfig:
         with pytest.raises(ValueError):  # noqa: PT011 - the messages vary per knob
             SimConfig(**kwargs)
 
-    @pytest.mark.parametrize(
-        "kwargs", [{"visitors": -1}, {"days": 0}, {"seed": "x"}, {"visitors": True}]
-    )
+    @pytest.mark.parametrize("kwargs", [{"visitors": -1}, {"days": 0}, {"seed": "x"}, {"visitors": True}])
     def test_bad_arguments_are_refused(self, kwargs: dict[str, Any]) -> None:
         with pytest.raises(ValueError, match="must be"):
             simulate(**kwargs)
@@ -294,5 +288,5 @@ class TestAgents:
                 by_agent[getattr(e, "agent", "")].append(getattr(e, "status", ""))
         for statuses in by_agent.values():
             assert statuses.count("online") >= statuses.count("offline") > 0
-            assert statuses[0] == "online"
-            assert statuses[-1] == "offline"
+            assert "online" == statuses[0]
+            assert "offline" == statuses[-1]

@@ -59,12 +59,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help="distinct visitors over the whole run (default 500)",
     )
-    parser.add_argument(
-        "--days", type=_positive, default=7, metavar="D", help="days simulated (default 7)"
-    )
-    parser.add_argument(
-        "--seed", type=_seed, default=0, metavar="S", help="random seed (default 0)"
-    )
+    parser.add_argument("--days", type=_positive, default=7, metavar="D", help="days simulated (default 7)")
+    parser.add_argument("--seed", type=_seed, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument(
         "--start",
         type=_day,
@@ -77,12 +73,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=_positive,
         default=None,
         metavar="N",
-        help="write exactly N events instead (the visitor count is chosen to reach N; "
-        "overrides --visitors)",
+        help="write exactly N events instead (the visitor count is chosen to reach N; overrides --visitors)",
     )
-    parser.add_argument(
-        "-o", "--output", required=True, metavar="LOG.jsonl", help="where to write; - for stdout"
-    )
+    parser.add_argument("-o", "--output", required=True, metavar="LOG.jsonl", help="where to write; - for stdout")
     parser.set_defaults(run=run)
 
 

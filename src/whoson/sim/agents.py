@@ -65,9 +65,7 @@ class Roster:
     events: list[tuple[int, dict[str, Any]]]
 
     @classmethod
-    def build(
-        cls, config: SimConfig, days: int, rng: random.Random, first_weekday: int = 0
-    ) -> Roster:
+    def build(cls, config: SimConfig, days: int, rng: random.Random, first_weekday: int = 0) -> Roster:
         """Draw the team's traits and shifts for ``days`` days; day 0 is ``first_weekday``.
 
         ``first_weekday`` counts from Monday = 0, like :meth:`datetime.date.weekday`.
@@ -87,9 +85,7 @@ class Roster:
                 )
             )
         roster = cls(agents, [[] for _ in agents], [[] for _ in agents], [])
-        staff = [i for i, agent in enumerate(agents) if not agent.supervisor] or list(
-            range(len(agents))
-        )
+        staff = [i for i, agent in enumerate(agents) if not agent.supervisor] or list(range(len(agents)))
         for day in range(days):
             weekday = (first_weekday + day) % 7
             if weekday < 5:
@@ -123,9 +119,7 @@ class Roster:
         for away_at, length in sorted(spells):
             if away_at + length + MINUTE < stop:
                 self._set(index, away_at, "away")
-                self._set(
-                    index, away_at + length, "online", name=agent.name, capacity=agent.capacity
-                )
+                self._set(index, away_at + length, "online", name=agent.name, capacity=agent.capacity)
         self._set(index, stop, "offline")
 
     def _set(self, index: int, t: int, status: str, **extra: Any) -> None:

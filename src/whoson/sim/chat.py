@@ -47,9 +47,7 @@ def _give_up(w: World, v: Visitor, rid: str, t: int, channel: str, patience: int
     return ChatOutcome(end, None)
 
 
-def _request(
-    w: World, v: Visitor, t: int, rid: str, channel: str, initiator: str, **fields: Any
-) -> None:
+def _request(w: World, v: Visitor, t: int, rid: str, channel: str, initiator: str, **fields: Any) -> None:
     w.visitor_event(t, "request", v, request=rid, channel=channel, initiator=initiator, **fields)
 
 
@@ -74,9 +72,7 @@ def _respond(w: World, v: Visitor, t: int, rid: str, channel: str, agent: Agent 
         )
 
 
-def visitor_request(
-    w: World, v: Visitor, t: int, url: str, channel: str, department: str
-) -> ChatOutcome:
+def visitor_request(w: World, v: Visitor, t: int, url: str, channel: str, department: str) -> ChatOutcome:
     """The visitor asks for a chat at ``t``; an agent answers, or not."""
     rng = w.rng
     rid = w.new_request_id()
@@ -96,11 +92,7 @@ def visitor_request(
         w.visitor_event(end, "request_end", v, request=rid, reason="declined")
         return ChatOutcome(end, None)
     delay = _response_delay(w, agent, t)
-    patience = (
-        int(rng.expovariate(1 / 240) * SECOND)
-        if channel == "text"
-        else (w.config.video_ring_seconds * SECOND)
-    )
+    patience = int(rng.expovariate(1 / 240) * SECOND) if channel == "text" else (w.config.video_ring_seconds * SECOND)
     if delay >= patience:
         return _give_up(w, v, rid, t, channel, patience)
     # The visitor responded by creating the request, so it is engaged when the agent answers.
@@ -138,11 +130,7 @@ def auto_invite(w: World, v: Visitor, t: int, url: str, trigger: str) -> ChatOut
     w.visitor_event(t, "auto_message", v, trigger=trigger, url=url)
     _request(w, v, t + 1, rid, "text", "auto", trigger=trigger, url=url)
     if rng.random() >= config.auto_accept_rate:
-        end = t + (
-            rng.randint(3, 40) * SECOND
-            if rng.random() < 0.5
-            else config.text_timeout_seconds * SECOND
-        )
+        end = t + (rng.randint(3, 40) * SECOND if rng.random() < 0.5 else config.text_timeout_seconds * SECOND)
         reason = "declined" if end - t < config.text_timeout_seconds * SECOND else "timeout"
         w.visitor_event(end, "request_end", v, request=rid, reason=reason)
         return ChatOutcome(end, None)
@@ -189,9 +177,7 @@ def _converse(
                 t, current, moved = _transfer(w, v, rid, t, current, "text")
                 transferred = transferred or moved
             t += rng.randint(6, 60) * SECOND
-            w.visitor_event(
-                t, "message", v, request=rid, sender="visitor", chars=rng.randint(8, 160)
-            )
+            w.visitor_event(t, "message", v, request=rid, sender="visitor", chars=rng.randint(8, 160))
             t += int(current.speed * rng.uniform(0.3, 1.2) * SECOND)
             w.visitor_event(
                 t,
@@ -228,14 +214,10 @@ def _converse(
     v.engaged_at = engaged
     if rng.random() >= config.survey_rate:
         return ChatOutcome(end, engaged)
-    return ChatOutcome(
-        _survey(w, v, rid, end, current, resolved, engaged - created, transferred), engaged
-    )
+    return ChatOutcome(_survey(w, v, rid, end, current, resolved, engaged - created, transferred), engaged)
 
 
-def _transfer(
-    w: World, v: Visitor, rid: str, t: int, current: Agent, channel: str
-) -> tuple[int, Agent, bool]:
+def _transfer(w: World, v: Visitor, rid: str, t: int, current: Agent, channel: str) -> tuple[int, Agent, bool]:
     rng = w.rng
     others = [a for a in w.roster.online_at(t) if a is not current]
     if not others:

@@ -108,6 +108,4 @@ class SimConfig:
         if min(self.weekday_weights) < 0 or sum(self.weekday_weights) <= 0:
             raise ValueError("weekday_weights must be >= 0 with a positive sum")
         if len(self.currency) != 3 or not self.currency.isupper():
-            raise ValueError(
-                f"currency must be an ISO 4217 code such as 'USD', got {self.currency!r}"
-            )
+            raise ValueError(f"currency must be an ISO 4217 code such as 'USD', got {self.currency!r}")

@@ -142,9 +142,7 @@ class _Arrivals:
         self.w = w
         config = w.config
         weekday = start.weekday()
-        self.per_day = _allocate(
-            visitors, [config.weekday_weights[(weekday + d) % 7] for d in range(days)]
-        )
+        self.per_day = _allocate(visitors, [config.weekday_weights[(weekday + d) % 7] for d in range(days)])
         self.hour_cum = list(accumulate(config.hourly_weights))
         self.count = 0
         self.device_names = [name for name, _ in DEVICES]
@@ -188,9 +186,7 @@ def _comes_back(w: World, v: Visitor, end: int, ordered: bool) -> int | None:
     return end + max(35 * MINUTE, int(gap))
 
 
-def _run(
-    visitors: int, days: int, seed: int, start: date, config: SimConfig
-) -> Iterator[dict[str, Any]]:
+def _run(visitors: int, days: int, seed: int, start: date, config: SimConfig) -> Iterator[dict[str, Any]]:
     roster_rng = random.Random(f"whoson-sim-roster:{seed}")
     roster = Roster.build(config, days, roster_rng, first_weekday=start.weekday())
     w = World(seed, config, roster)
@@ -219,11 +215,7 @@ def _run(
                 minute = t // MINUTE
                 minute_text = _minute_prefix(start, minute)
             second, milli = divmod(t - minute * MINUTE, 1000)
-            event["ts"] = (
-                f"{minute_text}{second:02d}.{milli:03d}000Z"
-                if milli
-                else f"{minute_text}{second:02d}Z"
-            )
+            event["ts"] = f"{minute_text}{second:02d}.{milli:03d}000Z" if milli else f"{minute_text}{second:02d}Z"
             yield event
         if not sessions:
             return

@@ -216,9 +216,7 @@ class _Visit:
         fields: dict[str, Any] = {"order": w.new_order_id(), "subtotal": subtotal}
         if discount:
             fields["discount"] = discount
-        fields["shipping"] = (
-            Decimal("0.00") if value >= config.free_shipping_over else config.shipping_fee
-        )
+        fields["shipping"] = Decimal("0.00") if value >= config.free_shipping_over else config.shipping_fee
         fields["tax"] = _money(value * config.tax_rate)
         fields["currency"] = config.currency
         w.visitor_event(t, "order", v, **fields)
@@ -247,11 +245,7 @@ class _Visit:
             if trigger and trigger not in self.fired and w.roster.online_at(t + delay):
                 self.fired.add(trigger)
                 return auto_invite(w, v, t + delay, url, trigger)
-        if (
-            kind in _LINGER_AGENT_KINDS
-            and dwell_ms >= 120 * SECOND
-            and rng.random() < config.proactive_rate
-        ):
+        if kind in _LINGER_AGENT_KINDS and dwell_ms >= 120 * SECOND and rng.random() < config.proactive_rate:
             at = t + rng.randint(120, min(dwell_ms // SECOND, 300)) * SECOND
             online = w.roster.online_at(at)
             if online:
@@ -273,11 +267,7 @@ class _Visit:
         if trigger in self.fired:
             return None
         self.fired.add(trigger)
-        fields = (
-            {"trigger": trigger, "link": link, "url": url}
-            if link
-            else {"trigger": trigger, "url": url}
-        )
+        fields = {"trigger": trigger, "link": link, "url": url} if link else {"trigger": trigger, "url": url}
         w.visitor_event(t + at, "auto_message", v, **fields)
         if rng.random() >= min(1.0, config.auto_click_rate * chance):
             return None
@@ -295,24 +285,24 @@ class _Visit:
         return click + rng.randint(200, 900), link.split("?", 1)[0]
 
     def _resolve(self, target: str, current: str | None) -> str:
+        """A url of the ``target`` kind; never the page the visitor is on."""
         rng = self.w.rng
-        if target == "home":
-            return "/"
         if target == "category":
-            return "/category/" + rng.choice(CATEGORIES)
-        if target == "product":
+            pool = _CATEGORY_URLS
+        elif target == "product":
+            pool = _PRODUCT_URLS
             if current is not None and current.startswith("/product/") and rng.random() < 0.6:
-                same = _BY_CATEGORY[_BY_URL[current].category]
-                return rng.choice(same).url
-            return rng.choice(PRODUCTS).url
-        if target == "help":
-            return rng.choice(HELP_PAGES)
-        return {
-            "pricing": "/pricing",
-            "cart": "/cart",
-            "checkout": "/checkout",
-            "payment": "/checkout/payment",
-        }[target]
+                pool = _BY_CATEGORY[_BY_URL[current].category]
+        elif target == "help":
+            pool = HELP_PAGES
+        else:
+            return _FIXED[target]
+        if len(pool) < 2:
+            pool = _PRODUCT_URLS
+        url = rng.choice(pool)
+        while url == current:
+            url = rng.choice(pool)
+        return url
 
     def _next(self, url: str) -> str | None:
         """The next page along the shop's transitions, or ``None`` when the visitor leaves."""
@@ -338,9 +328,18 @@ class _Visit:
 
 
 _BY_URL: dict[str, Product] = {p.url: p for p in PRODUCTS}
-_BY_CATEGORY: dict[str, list[Product]] = {}
-for _product in PRODUCTS:
-    _BY_CATEGORY.setdefault(_product.category, []).append(_product)
+_PRODUCT_URLS: tuple[str, ...] = tuple(_BY_URL)
+_CATEGORY_URLS: tuple[str, ...] = tuple(f"/category/{c}" for c in CATEGORIES)
+_BY_CATEGORY: dict[str, tuple[str, ...]] = {
+    category: tuple(p.url for p in PRODUCTS if p.category == category) for category in CATEGORIES
+}
+_FIXED = {
+    "home": "/",
+    "pricing": "/pricing",
+    "cart": "/cart",
+    "checkout": "/checkout",
+    "payment": "/checkout/payment",
+}
 
 
 def visit(w: World, v: Visitor, t0: int) -> int:
