@@ -4,22 +4,13 @@ See :class:`RuleEngine`, :func:`load_rules` and docs/rules.md.
 """
 
 from whoson.rules.conditions import (
-    AgentsOnline,
     All,
     Any,
-    CartValueAtLeast,
     Condition,
-    CountryIn,
-    CustomerKnown,
-    DeviceIn,
-    HasOrdered,
-    HasSignal,
     Not,
-    NotInChat,
     PagesViewedAtLeast,
     PageVisitsAtLeast,
     ReferrerMatches,
-    Returning,
     TimeOnPage,
     TimeOnSite,
     UrlMatches,
@@ -28,6 +19,17 @@ from whoson.rules.conditions import (
 from whoson.rules.engine import RuleEngine, fired_id
 from whoson.rules.loading import load_rules, parse_duration, rules_from_data
 from whoson.rules.model import Action, Invite, Limits, Rule, ShowMessage
+from whoson.rules.visitor_conditions import (
+    AgentsOnline,
+    CartValueAtLeast,
+    CountryIn,
+    CustomerKnown,
+    DeviceIn,
+    HasOrdered,
+    HasSignal,
+    NotInChat,
+    Returning,
+)
 
 __all__ = [
     "Action",

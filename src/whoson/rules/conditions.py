@@ -4,7 +4,10 @@ Each condition answers :meth:`~Condition.holds` for a
 :class:`~whoson.live.VisitorFacts` and lists, in :meth:`~Condition.changes`,
 the future instants at which time alone could flip its answer (so the engine
 re-evaluates exactly then, not on every tick). Conditions compose with
-:class:`All`, :class:`Any` and :class:`Not`.
+:class:`All`, :class:`Any` and :class:`Not`. This module has the base class,
+the page and session conditions and the combinators;
+:mod:`whoson.rules.visitor_conditions` has those about who the visitor is,
+their chat and the agents.
 
 >>> c = All((UrlMatches("*/checkout*"), TimeOnPage(60)))
 >>> c.describe()
@@ -17,32 +20,21 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import attrs
 
 from whoson.live.config import to_timedelta
 from whoson.live.patterns import UrlPattern, describe_pattern, url_matches
 from whoson.live.rows import VisitorFacts
-from whoson.live.signals import SIGNALS
 
 __all__ = [
-    "AgentsOnline",
     "All",
     "Any",
-    "CartValueAtLeast",
     "Condition",
-    "CountryIn",
-    "CustomerKnown",
-    "DeviceIn",
-    "HasOrdered",
-    "HasSignal",
     "Not",
-    "NotInChat",
     "PageVisitsAtLeast",
     "PagesViewedAtLeast",
     "ReferrerMatches",
-    "Returning",
     "TimeOnPage",
     "TimeOnSite",
     "UrlMatches",
@@ -89,13 +81,6 @@ def _non_negative(_instance: object, attribute: attrs.Attribute[timedelta],
 
 def _seconds(duration: timedelta) -> str:
     return f"{duration.total_seconds():g}s"
-
-
-def _strings(values: Iterable[str] | str) -> frozenset[str]:
-    items = (values,) if isinstance(values, str) else tuple(values)
-    if not items or not all(isinstance(v, str) and v for v in items):
-        raise ValueError(f"expected one or more non-empty strings, got {values!r}")
-    return frozenset(v.casefold() for v in items)
 
 
 @attrs.frozen
@@ -250,163 +235,6 @@ class ReferrerMatches(Condition):
     def describe(self) -> str:
         """See :meth:`Condition.describe`."""
         return f"referrer matches {describe_pattern(self.pattern)}"
-
-
-@attrs.frozen
-class Returning(Condition):
-    """A returning visitor (more than one session); ``Returning(False)``: a first visit."""
-
-    value: bool = True
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        return facts.snapshot.returning == self.value
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "returning visitor" if self.value else "first visit"
-
-
-@attrs.frozen
-class CustomerKnown(Condition):
-    """The visitor was identified as a customer (``CustomerKnown(False)``: anonymous)."""
-
-    value: bool = True
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        return (facts.snapshot.customer is not None) == self.value
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "customer known" if self.value else "customer unknown"
-
-
-def _decimal(value: Decimal | int | str) -> Decimal:
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"a cart value must be a finite amount >= 0, got {value!r}")
-    return amount
-
-
-@attrs.frozen
-class CartValueAtLeast(Condition):
-    """The latest cart value is at least ``amount`` (exact Decimal)."""
-
-    amount: Decimal = attrs.field(converter=_decimal)
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        return facts.snapshot.cart_value >= self.amount
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return f"cart value >= {self.amount}"
-
-
-@attrs.frozen
-class HasOrdered(Condition):
-    """The visitor has ordered before (``HasOrdered(False)``: never ordered)."""
-
-    value: bool = True
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        return facts.has_ordered == self.value
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "has ordered before" if self.value else "never ordered"
-
-
-@attrs.frozen
-class CountryIn(Condition):
-    """The session's country is one of these (case-insensitive)."""
-
-    countries: frozenset[str] = attrs.field(converter=_strings)
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        country = facts.snapshot.country
-        return country is not None and country.casefold() in self.countries
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "country in " + ", ".join(sorted(self.countries))
-
-
-@attrs.frozen
-class DeviceIn(Condition):
-    """The session's device is one of these (case-insensitive)."""
-
-    devices: frozenset[str] = attrs.field(converter=_strings)
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        device = facts.snapshot.device
-        return device is not None and device.casefold() in self.devices
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "device in " + ", ".join(sorted(self.devices))
-
-
-def _signal_name(_instance: object, _attribute: attrs.Attribute[str], name: str) -> None:
-    if name not in SIGNALS:
-        raise ValueError(f"unknown signal {name!r}; known: {', '.join(SIGNALS)}")
-
-
-@attrs.frozen
-class HasSignal(Condition):
-    """The visitor's row carries this signal (see :data:`whoson.live.SIGNALS`)."""
-
-    name: str = attrs.field(validator=_signal_name)
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        return self.name in facts.snapshot.signal_names
-
-    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
-        """The instant a time-based signal turns on, if it is off."""
-        due = facts.signal_due.get(self.name)
-        if due is not None and due > facts.now:
-            yield due
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return f"has signal {self.name}"
-
-
-@attrs.frozen
-class NotInChat(Condition):
-    """No conversation and no pending request in the current session."""
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        return facts.snapshot.chat == "none"
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "not in chat and no pending request"
-
-
-@attrs.frozen
-class AgentsOnline(Condition):
-    """At least ``count`` agents are online (from ``agent_status`` events)."""
-
-    count: int = attrs.field(default=1, validator=_at_least_one)
-
-    def holds(self, facts: VisitorFacts) -> bool:
-        """See the class docstring."""
-        return facts.agents_online >= self.count
-
-    def needs_agents(self) -> bool:
-        """Agent status changes flip it."""
-        return True
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return f"at least {self.count} agent{'s' if self.count != 1 else ''} online"
 
 
 def _conditions(values: Iterable[Condition]) -> tuple[Condition, ...]:

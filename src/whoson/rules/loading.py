@@ -56,6 +56,7 @@ from whoson.core.errors import ConfigError
 from whoson.live.patterns import UrlPattern, pattern_from_data
 from whoson.live.signals import SIGNALS
 from whoson.rules import conditions as c
+from whoson.rules import visitor_conditions as vc
 from whoson.rules.model import Action, Invite, Limits, Rule, ShowMessage
 
 __all__ = ["load_rules", "parse_duration", "rules_from_data"]
@@ -203,14 +204,14 @@ def _signals(value: Any) -> c.Condition:
         if name not in SIGNALS:
             raise ValueError(f"unknown signal {name!r}; known: {', '.join(SIGNALS)}")
     if len(names) == 1:
-        return c.HasSignal(names[0])
-    return c.All(tuple(c.HasSignal(name) for name in names))
+        return vc.HasSignal(names[0])
+    return c.All(tuple(vc.HasSignal(name) for name in names))
 
 
 def _not_in_chat(value: Any) -> c.Condition:
     if value is not True:
         raise ValueError("must be true (leave it out to allow visitors in chat)")
-    return c.NotInChat()
+    return vc.NotInChat()
 
 
 _Reader = Callable[[Any, str], c.Condition]
@@ -240,15 +241,15 @@ _CONDITIONS: dict[str, _Reader] = {
     "pages_viewed": _simple(lambda v: c.PagesViewedAtLeast(_count(v))),
     "page_visits": _simple(lambda v: c.PageVisitsAtLeast(_count(v))),
     "visited_in_order": lambda v, w: c.VisitedInOrder(_patterns(v, w)),
-    "returning": _simple(lambda v: c.Returning(_bool(v))),
-    "customer_known": _simple(lambda v: c.CustomerKnown(_bool(v))),
-    "cart_value": _simple(lambda v: c.CartValueAtLeast(_amount(v))),
-    "has_ordered": _simple(lambda v: c.HasOrdered(_bool(v))),
-    "country_in": _simple(lambda v: c.CountryIn(_names(v))),
-    "device_in": _simple(lambda v: c.DeviceIn(_names(v))),
+    "returning": _simple(lambda v: vc.Returning(_bool(v))),
+    "customer_known": _simple(lambda v: vc.CustomerKnown(_bool(v))),
+    "cart_value": _simple(lambda v: vc.CartValueAtLeast(_amount(v))),
+    "has_ordered": _simple(lambda v: vc.HasOrdered(_bool(v))),
+    "country_in": _simple(lambda v: vc.CountryIn(_names(v))),
+    "device_in": _simple(lambda v: vc.DeviceIn(_names(v))),
     "signal": _simple(_signals),
     "not_in_chat": _simple(_not_in_chat),
-    "agents_online": _simple(lambda v: c.AgentsOnline(_count(v))),
+    "agents_online": _simple(lambda v: vc.AgentsOnline(_count(v))),
 }
 _COMBINATORS = ("all", "any", "not")
 
