@@ -4,6 +4,7 @@ from whoson.clock import Clock, FixedClock, SystemClock
 from whoson.core.errors import ConfigError, ConflictError, InvalidEvent, StoreError, WhosonError
 from whoson.core.events import Event, RatingScale, parse_event
 from whoson.metrics.report import Report
+from whoson.stores import MemoryStore, SQLiteStore, Store, open_store
 from whoson.tracker import LoadResult, Tracker
 
 __all__ = [
@@ -14,12 +15,16 @@ __all__ = [
     "FixedClock",
     "InvalidEvent",
     "LoadResult",
+    "MemoryStore",
     "RatingScale",
     "Report",
+    "SQLiteStore",
+    "Store",
     "StoreError",
     "SystemClock",
     "Tracker",
     "WhosonError",
+    "open_store",
     "parse_event",
 ]
 

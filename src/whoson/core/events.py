@@ -255,6 +255,17 @@ def _read_field(field: str, raw: Any, meta: Mapping[str, Any], ctx: ParseContext
     return raw
 
 
+def _exact(value: Any) -> Any:
+    """Floats in extra fields become Decimals, as a JSON round trip would read them."""
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return format_ts(value)
@@ -646,7 +657,7 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
                 raise InvalidEvent(name, None, f"is required on {cls.TYPE} events")
             continue
         values[name] = _read_field(name, raw, meta, ctx)
-    extra = {key: value for key, value in data.items() if key not in known}
+    extra = {key: _exact(value) for key, value in data.items() if key not in known}
     event = cls(id=event_id, ts=ts, visitor=visitor, extra=extra, **values)
     event._check()
     if isinstance(event, OrderEvent):
