@@ -219,6 +219,14 @@ class TestInvitationGuard:
         expected = [("first", "v1", 0.0), ("note", "v1", 0.0)]
         assert expected == h.firings()
 
+    def test_later_rules_see_the_invitation_as_pending(self) -> None:
+        invite = Rule("invite", [UrlMatches("*")], Invite("text", "Chat?"))
+        polite = Rule("polite", [UrlMatches("*"), NotInChat()], ShowMessage("Psst"))
+        h = Harness([invite, polite])
+        h("page_view", 0, url="/")
+        expected = [("invite", "v1", 0.0)]
+        assert expected == h.firings()
+
     def test_an_invitation_blocks_further_ones_until_it_ends(self) -> None:
         first = Rule("first", [UrlMatches("/a")], Invite("text", "One"))
         second = Rule("second", [UrlMatches("/b")], Invite("text", "Two"))

@@ -127,3 +127,31 @@ class TestReplay:
         assert expected_fired == again.fired
         for probe in sorted({event.ts for event in live.log}):
             assert live.view.online(probe) == again.view.online(probe)
+
+
+class TestNeverInChat:
+    """Whatever the events, no invitation reaches a visitor in chat or with a pending request."""
+
+    EAGER = (
+        Rule("invite-everyone", [UrlMatches("*")], Invite("text", "Hi!"),
+             limits=Limits(once_per_session=False)),
+        Rule("invite-lingerers", [HasSignal("lingering")], Invite("video", "Talk?"),
+             limits=Limits(once_per_session=False)),
+        Rule("polite-note", [NotInChat(), TimeOnPage(30)], ShowMessage("Psst"),
+             limits=Limits(once_per_session=False, cooldown=10)),
+    )
+
+    @given(shop_events(), st.lists(st.integers(0, 1500), max_size=30))
+    def test_eager_rules(self, events: list[Event], ticks: list[int]) -> None:
+        # The harness checks the view before recording every invitation and
+        # every event of a rule with NotInChat, and fails if the visitor was in chat.
+        harness = Harness(self.EAGER)
+        timeline = sorted([(at(t), 0, None) for t in ticks] +
+                          [(e.ts, 1, e) for e in events], key=lambda item: (item[0], item[1]))
+        for moment, _, event in timeline:
+            harness._fired(harness.engine.tick(moment))
+            if event is not None:
+                harness.record(event, event.ts)
+        invited = {e.visitor for e in harness.fired if e.type == "request"}
+        asked = {e.visitor for e in events if e.type == "page_view"}
+        assert invited <= asked

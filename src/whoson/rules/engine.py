@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 from sortedcontainers import SortedList
 
 from whoson.core.errors import ConfigError
@@ -252,7 +253,12 @@ class RuleEngine:
                     continue
                 fired.extend(self._fire(rule, facts))
                 self._record(rule.name, visitor, now)
-                invited = invited or is_invite
+                if is_invite and not invited:
+                    # Later rules of this evaluation see the invitation as pending.
+                    invited = True
+                    facts = attrs.evolve(
+                        facts, snapshot=attrs.evolve(facts.snapshot, chat="pending", agent=None)
+                    )
             else:
                 for condition in rule.conditions:
                     upcoming.extend(t for t in condition.changes(facts) if t > now)
