@@ -7,37 +7,58 @@ the profiled wall time.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 __all__ = ["case_profile", "top_functions"]
 
-_LINE = re.compile(r"^(\d+\.\d+) (.+?)  (.+)$")
+
+def _label(frame: Any) -> tuple[str, str]:
+    where = f"{frame.file_path_short}:{frame.line_no}" if frame.line_no else frame.file_path_short
+    function = f"{frame.class_name}.{frame.function}" if frame.class_name else frame.function
+    return function, where
 
 
-def top_functions(flat_text: str, duration: float, limit: int = 15) -> list[dict[str, Any]]:
-    """Parse pyinstrument's flat text output into ``[{function, where, seconds, share}]``.
+def aggregate(root: Any) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]]:
+    """Self and total seconds per function over a pyinstrument frame tree.
 
-    >>> text = "header\\n\\n0.5000 parse  whoson/core/events.py:10\\n0.2500 [self]  x.py\\n"
-    >>> [(f["function"], f["share"]) for f in top_functions(text, 1.0)]
-    [('parse', 0.5), ('[self]', 0.25)]
+    Self time is the frame's own samples; total time counts a function once
+    per call chain (a recursive call is not counted twice).
     """
-    found = []
-    for line in flat_text.splitlines():
-        match = _LINE.match(line.strip())
-        if match:
-            seconds = float(match.group(1))
-            found.append(
-                {
-                    "function": match.group(2),
-                    "where": match.group(3),
-                    "seconds": seconds,
-                    "share": seconds / duration if duration else None,
-                }
-            )
-    return found[:limit]
+    own: dict[tuple[str, str], float] = {}
+    total: dict[tuple[str, str], float] = {}
+    stack: list[tuple[Any, frozenset[tuple[str, str]]]] = [(root, frozenset())]
+    while stack:
+        frame, above = stack.pop()
+        if frame.is_synthetic:
+            continue
+        key = _label(frame)
+        own[key] = own.get(key, 0.0) + frame.total_self_time
+        if key not in above:
+            total[key] = total.get(key, 0.0) + frame.time
+        inner = above | {key}
+        stack.extend((child, inner) for child in frame.children)
+    return own, total
+
+
+def top_functions(seconds: dict[tuple[str, str], float], duration: float, limit: int = 15) -> list[dict[str, Any]]:
+    """The ``limit`` largest entries as ``[{function, where, seconds, share}]``.
+
+    >>> top = top_functions({("parse", "a.py:1"): 0.5, ("add", "b.py:2"): 0.25}, 1.0)
+    >>> [(f["function"], f["share"]) for f in top]
+    [('parse', 0.5), ('add', 0.25)]
+    """
+    ranked = sorted(seconds.items(), key=lambda item: -item[1])[:limit]
+    return [
+        {
+            "function": function,
+            "where": where,
+            "seconds": value,
+            "share": value / duration if duration else None,
+        }
+        for (function, where), value in ranked
+    ]
 
 
 def _profiled(name: str, out_dir: str, action: Any) -> dict[str, Any]:
@@ -48,19 +69,21 @@ def _profiled(name: str, out_dir: str, action: Any) -> dict[str, Any]:
     action()
     session = profiler.stop()
     duration = session.duration
+    own, total = aggregate(session.root_frame())
     tree = profiler.output_text(show_all=False)
-    flat_self = profiler.output_text(flat=True, flat_time="self")
-    flat_total = profiler.output_text(flat=True, flat_time="total")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"profile-{name}.txt").write_text(
-        tree + "\n\n# flat, self time\n" + flat_self + "\n\n# flat, total time\n" + flat_total
-    )
+    lines = [tree, "", "# self time per function"]
+    lines += [
+        f"{f['seconds']:9.3f}  {f['share']:6.1%}  {f['function']}  {f['where']}"
+        for f in top_functions(own, duration, limit=60)
+    ]
+    (folder / f"profile-{name}.txt").write_text("\n".join(lines) + "\n")
     return {
         "name": name,
         "seconds": duration,
-        "self": top_functions(flat_self, duration),
-        "total": top_functions(flat_total, duration, limit=40),
+        "self": top_functions(own, duration),
+        "total": top_functions(total, duration, limit=40),
         "file": str(folder / f"profile-{name}.txt"),
     }
 
@@ -73,7 +96,8 @@ def case_profile(
     events: int = 50_000,
     label: str = "",
 ) -> dict[str, Any]:
-    """Profile ``load`` (JSONL -> tracker), ``record`` (one by one) or ``report`` (warm, full)."""
+    """Profile ``load`` (JSONL -> tracker), ``record`` (one by one), ``report`` (warm, full
+    range) or ``report_day`` (warm, last 24 hours)."""
     from bench.cases import CURRENCY
     from whoson import Tracker
 
@@ -95,11 +119,12 @@ def case_profile(
                 tracker.record(raw)
 
         return _profiled(name, out_dir, record_all)
-    if what == "report":
+    if what in ("report", "report_day"):
         assert as_of is not None
         moment = datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(UTC)
+        start = moment - timedelta(days=1) if what == "report_day" else None  # last 24 h
         tracker = Tracker(currency=CURRENCY)
         tracker.load(log)
-        tracker.report(as_of=moment)
-        return _profiled(name, out_dir, lambda: tracker.report(as_of=moment))
+        tracker.report(start, as_of=moment)
+        return _profiled(name, out_dir, lambda: tracker.report(start, as_of=moment))
     raise ValueError(f"unknown profile {what!r}")

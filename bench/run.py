@@ -103,6 +103,23 @@ def _available(module: str) -> bool:
     return done.returncode == 0
 
 
+def cpu_share(results: dict[str, Any], once: dict[str, Any]) -> float | None:
+    """CPU seconds per wall second over the single-threaded cases, weighted by time.
+
+    Near 1 on a quiet machine; lower when other processes took the cores.
+    DuckDB runs several threads and is left out.
+    """
+    runs = [(name, r) for per_size in results.values() for name, r in per_size.items()]
+    runs += list(once.items())
+    pairs = [
+        (r["cpu_share"], r["wall_s"])
+        for name, r in runs
+        if name != "duckdb" and isinstance(r, dict) and "cpu_share" in r
+    ]
+    total = sum(wall for _, wall in pairs)
+    return sum(share * wall for share, wall in pairs) / total if total else None
+
+
 def check_figures(results: dict[str, Any]) -> dict[str, Any]:
     """Compare each peer's figures with whoson's; a list of mismatches per peer."""
     checks: dict[str, Any] = {}
@@ -249,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         log = logs[largest]
         as_of = newest_ts(log)
-        for what in ("load", "record", "report"):
+        for what in ("load", "record", "report", "report_day"):
             result = run_case(
                 "profile",
                 args.timeout * 2,
@@ -263,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             note(f"[profile] {what} {result.get('wall_s', 0):.1f} s {result.get('error') or 'ok'}")
 
     meta["load_after"] = os.getloadavg()
+    meta["cpu_share"] = cpu_share(results, once)
     meta["total_s"] = time.perf_counter() - began
     document = {
         "meta": meta,

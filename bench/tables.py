@@ -160,8 +160,12 @@ def _reports(sizes: Results) -> list[str]:
             lambda r: _cell(r.get("tracker"), _ms, "warm_full", "median"),
         ),
         (
-            "warm, last 24 h: whoson report",
+            "warm, last day (start = its date): whoson report",
             lambda r: _cell(r.get("tracker"), _ms, "warm_day", "median"),
+        ),
+        (
+            "warm, last 24 h (start = as_of - 24 h): whoson report",
+            lambda r: _cell(r.get("tracker"), _ms, "warm_24h", "median"),
         ),
         (
             "warm, full range: DuckDB SQL on its table",
@@ -229,10 +233,10 @@ def _live(once: dict[str, Any]) -> list[str]:
                     _ms(live["online_filtered"]["median"]),
                 ]
             )
-            rows.append(["LiveView.apply (events/s)", _rate(live["apply_rate"])])
+            rows.append(["filling it: Tracker.record_many (events/s)", _rate(live["record_rate"])])
             rows.append(
                 [
-                    "live state held per present visitor (3 events each)",
+                    "tracker memory per present visitor (3 events each)",
                     _bytes(live["held_bytes_per_visitor"]),
                 ]
             )
@@ -303,7 +307,7 @@ GOALS: list[tuple[str, str, str, Callable[[float], bool], Callable[[Any], str]]]
     ),
     (
         "memory",
-        "memory per stored event (memory store + projection)",
+        "memory per event held by a Tracker on the memory store",
         "<= 300 B",
         lambda v: v <= 300,
         _bytes,
@@ -363,6 +367,15 @@ def render(document: dict[str, Any]) -> str:
         f"{meta['total_s']:.0f} s in all.",
         "",
     ]
+    share = meta.get("cpu_share")
+    if share is not None:
+        lines[0] += f" The single-threaded cases got {share:.0%} of a core."
+        if share < 0.8:
+            lines += [
+                f"WARNING: the machine was busy (whoson's cases got {share:.0%} of a core): "
+                "wall times are inflated; rerun on a quiet machine.",
+                "",
+            ]
     if sizes:
         lines += [*_ingest(sizes), "", *_reports(sizes), ""]
         table, loud = _checks(sizes)
