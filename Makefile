@@ -30,7 +30,6 @@ test: $(STAMP_DEV)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy

@@ -3,7 +3,10 @@
 from whoson.clock import Clock, FixedClock, SystemClock
 from whoson.core.errors import ConfigError, ConflictError, InvalidEvent, StoreError, WhosonError
 from whoson.core.events import Event, RatingScale, parse_event
+from whoson.live import LiveConfig, LiveView
 from whoson.metrics.report import Report
+from whoson.rules import Invite, Limits, Rule, RuleEngine, ShowMessage, load_rules
+from whoson.sim import SimConfig, simulate
 from whoson.stores import MemoryStore, SQLiteStore, Store, open_store
 from whoson.tracker import LoadResult, Tracker
 
@@ -14,18 +17,28 @@ __all__ = [
     "Event",
     "FixedClock",
     "InvalidEvent",
+    "Invite",
+    "Limits",
+    "LiveConfig",
+    "LiveView",
     "LoadResult",
     "MemoryStore",
     "RatingScale",
     "Report",
+    "Rule",
+    "RuleEngine",
     "SQLiteStore",
+    "ShowMessage",
+    "SimConfig",
     "Store",
     "StoreError",
     "SystemClock",
     "Tracker",
     "WhosonError",
+    "load_rules",
     "open_store",
     "parse_event",
+    "simulate",
 ]
 
 __version__ = "0.1.0.dev0"

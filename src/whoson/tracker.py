@@ -251,7 +251,9 @@ class Tracker:
         The engine sees the fired events too, which counts them for the limits.
         """
         now = self.clock.now()
-        fired = [f for event in events for f in self.rules.on_event(event, now)]
+        # Time-based rules due by now fire first, exactly as a replay with tick() would.
+        fired = self.rules.tick(now)
+        fired.extend(f for event in events for f in self.rules.on_event(event, now))
         if not fired:
             return []
         accepted = _accepted(fired, self._append(fired))

@@ -113,6 +113,17 @@ class _RequestState:
             self.last_agent = _max_agent(self.last_agent, agent_mark)
             self.agents.add(event.agent)
 
+    def last_responding_agent(self) -> str | None:
+        """The agent of the latest agent-side response (creating an agent request counts).
+
+        Known even before the ``request`` event itself has arrived.
+        """
+        last = self.last_agent
+        creation = self.creation
+        if creation is not None and creation.initiator == "agent" and creation.agent is not None:
+            last = _max_agent(last, (creation.ts, creation.id, creation.agent))
+        return last[2] if last is not None else None
+
     def model(self) -> Request | None:
         creation = self.creation
         if creation is None:
@@ -176,12 +187,22 @@ def _event_key(event: Event) -> Mark:
     return event.sort_key
 
 
-def sessionise(visitor: str, events: list[Event], timeout: timedelta) -> list[Session]:
+def _every_order(_: OrderEvent) -> bool:
+    return True
+
+
+def sessionise(
+    visitor: str,
+    events: list[Event],
+    timeout: timedelta,
+    counts: Callable[[OrderEvent], bool] = _every_order,
+) -> list[Session]:
     """Split one visitor's events, sorted by ``(ts, id)``, into sessions.
 
     A session starts at the first event, at a page view whose explicit
     ``session`` differs from the last explicit one, or, for an event without
-    an explicit id, after a gap of at least ``timeout``.
+    an explicit id, after a gap of at least ``timeout``. ``counts`` tells which
+    ``order`` events count as orders (a re-used order id does not).
     """
     groups: list[list[Event]] = []
     last_explicit: str | None = None
@@ -200,10 +221,12 @@ def sessionise(visitor: str, events: list[Event], timeout: timedelta) -> list[Se
         if explicit is not None:
             last_explicit = explicit
         previous = event
-    return [_session(visitor, number, group) for number, group in enumerate(groups, start=1)]
+    return [_session(visitor, number, group, counts) for number, group in enumerate(groups, start=1)]
 
 
-def _session(visitor: str, number: int, events: list[Event]) -> Session:
+def _session(
+    visitor: str, number: int, events: list[Event], counts: Callable[[OrderEvent], bool]
+) -> Session:
     views = [e for e in events if isinstance(e, PageViewEvent)]
     last = events[-1].ts
     pages = tuple(
@@ -225,7 +248,7 @@ def _session(visitor: str, number: int, events: list[Event]) -> Session:
         explicit_id=explicit,
         pages=pages,
         max_cart_value=max(carts, default=Decimal(0)),
-        orders=sum(1 for e in events if isinstance(e, OrderEvent)),
+        orders=sum(1 for e in events if isinstance(e, OrderEvent) and counts(e)),
     )
 
 
@@ -342,6 +365,9 @@ class Projection:
         current = self._orders.get(event.order)
         if current is None or event.sort_key < current.sort_key:
             self._orders[event.order] = event
+            if current is not None and current.visitor is not None:
+                # The earlier event wins the id: the old winner's sessions lose that order.
+                self._session_cache.pop(current.visitor, None)
         if event.visitor is not None:
             self._visitor_orders.setdefault(event.visitor, set()).add(event.order)
 
@@ -395,6 +421,9 @@ class Projection:
         for event_id in self._visitor_surveys.get(visitor, ()):
             yield self._survey_model(self._surveys[event_id])
 
+    def _is_counted_order(self, event: OrderEvent) -> bool:
+        return self._orders.get(event.order) is event
+
     def order_owner(self, order_id: str) -> str | None:
         """The visitor of the order event that currently counts for ``order_id``."""
         event = self._orders.get(order_id)
@@ -413,8 +442,8 @@ class Projection:
     def _survey_model(self, event: SurveyEvent) -> Survey:
         agent = event.agent
         if agent is None and event.request is not None:
-            request = self.request(event.request)
-            agent = request.last_agent if request is not None else None
+            state = self._requests.get(event.request)
+            agent = state.last_responding_agent() if state is not None else None
         return Survey(
             event_id=event.id,
             visitor=event.visitor or "",
@@ -432,7 +461,9 @@ class Projection:
         cached = by_timeout.get(timeout)
         if cached is None:
             timeline = self.timelines.get(visitor)
-            cached = by_timeout[timeout] = sessionise(visitor, timeline, timeout) if timeline else []
+            cached = by_timeout[timeout] = (
+                sessionise(visitor, timeline, timeout, self._is_counted_order) if timeline else []
+            )
         return cached
 
     def latest_page_url(self, visitor: str, at: datetime) -> str | None:
