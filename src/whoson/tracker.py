@@ -421,10 +421,10 @@ class Tracker:
                     f"rating scale {scale} asked for, but the events were checked against "
                     f"{self.rating_scale}"
                 )
-        moment = resolve_instant(as_of, local) if as_of is not None else self.clock.now()
+        moment = resolve_instant(as_of, local, "as_of") if as_of is not None else self.clock.now()
         assert moment is not None
-        start_at = resolve_instant(start, local)
-        end_at = resolve_instant(end, local)
+        start_at = resolve_instant(start, local, "start")
+        end_at = resolve_instant(end, local, "end")
         if start_at is not None and end_at is not None and end_at < start_at:
             raise ConfigError(f"range end {end_at} is before its start {start_at}")
         try:

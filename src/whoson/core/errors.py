@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
@@ -14,7 +15,8 @@ __all__ = [
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    # Money reads better as the number the producer wrote than as Decimal('...').
+    text = repr(str(value)) if isinstance(value, Decimal) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -58,7 +58,9 @@ def zone(name: str) -> ZoneInfo:
         raise ConfigError(f"time zone {name!r} is not a known IANA zone name") from None
 
 
-def resolve_instant(value: datetime | date | str | None, tz: ZoneInfo) -> datetime | None:
+def resolve_instant(
+    value: datetime | date | str | None, tz: ZoneInfo, name: str = "instant"
+) -> datetime | None:
     """An instant in UTC: datetimes must be aware; a date means local midnight in ``tz``.
 
     >>> resolve_instant("2026-03-29", zone("Europe/Berlin")).isoformat()
@@ -72,12 +74,15 @@ def resolve_instant(value: datetime | date | str | None, tz: ZoneInfo) -> dateti
             value = date.fromisoformat(text)
         else:
             try:
-                return parse_ts(text, "instant")
-            except ValueError as err:
-                raise ConfigError(str(err)) from None
+                return parse_ts(text, name)
+            except ValueError:
+                raise ConfigError(
+                    f"{name} {value!r} must be an RFC 3339 instant with an offset "
+                    "(2026-03-01T12:00:00Z) or a date (2026-03-01)"
+                ) from None
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise ConfigError(f"instant {value.isoformat()} must be timezone-aware")
+            raise ConfigError(f"{name} {value.isoformat()} must be timezone-aware")
         return value.astimezone(UTC)
     return datetime.combine(value, time(0), tzinfo=tz).astimezone(UTC)
 
