@@ -14,6 +14,7 @@ from whoson.cli.common import (
     load_source,
     print_errors,
 )
+from whoson.core.errors import StoreError
 from whoson.logfile import LogFormatError
 from whoson.tracker import Tracker
 
@@ -43,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
         options["rating_scale"] = args.rating_scale
     if args.currency is not None:
         options["currency"] = args.currency
-    with Tracker.open(args.into, **options) as tracker:
+    try:
+        tracker = Tracker.open(args.into, **options)
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    with tracker:
         try:
             result = load_source(tracker, args.log, strict=args.strict)
         except LogFormatError as error:

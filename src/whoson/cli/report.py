@@ -16,7 +16,7 @@ from whoson.cli.common import (
 )
 from whoson.cli.render import render_report
 from whoson.codec import dumps
-from whoson.core.errors import ConfigError
+from whoson.core.errors import ConfigError, StoreError
 from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "open_tracker", "run"]
@@ -54,7 +54,10 @@ def open_tracker(args: argparse.Namespace, **options: Any) -> Tracker:
     if getattr(args, "currency", None) is not None:
         options["currency"] = args.currency
     if is_store_url(args.source):
-        return Tracker.open(args.source, **options)
+        try:
+            return Tracker.open(args.source, **options)
+        except StoreError as error:
+            raise UsageError(str(error)) from None
     tracker = Tracker(**options)
     result = load_source(tracker, args.source)
     if result.errors:
