@@ -596,12 +596,19 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
-# Per type: (name, metadata) of the fields after the envelope, computed once.
-_FIELDS: dict[type[Event], tuple[tuple[str, Mapping[str, Any]], ...]] = {
+# Per type, computed once: the fields after the envelope as (name, metadata,
+# required) and every key the type knows, so that parsing a line does no
+# per-call bookkeeping.
+_FIELDS: dict[type[Event], tuple[tuple[str, Mapping[str, Any], bool], ...]] = {
     cls: tuple(
-        (f.name, f.metadata) for f in attrs.fields(cls) if f.name not in ("id", "ts", "visitor", "extra")
+        (f.name, f.metadata, bool(f.metadata["required"]))
+        for f in attrs.fields(cls)
+        if f.name not in ("id", "ts", "visitor", "extra")
     )
     for cls in EVENT_TYPES.values()
+}
+_KNOWN: dict[type[Event], frozenset[str]] = {
+    cls: frozenset(ENVELOPE) | {name for name, _, _ in fields} for cls, fields in _FIELDS.items()
 }
 
 
@@ -645,19 +652,25 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
     if visitor is None:
         if cls.VISITOR_REQUIRED:
             raise InvalidEvent("visitor", None, f"is required on {cls.TYPE} events")
-    else:
+    elif type(visitor) is not str or not 0 < len(visitor) <= MAX_ID:
         visitor = _read_string("visitor", visitor, MAX_ID)
     values: dict[str, Any] = {}
-    known = set(ENVELOPE)
-    for name, meta in _FIELDS[cls]:
-        known.add(name)
+    for name, meta, required in _FIELDS[cls]:
         raw = data.get(name)
         if raw is None:
-            if meta["required"]:
+            if required:
                 raise InvalidEvent(name, None, f"is required on {cls.TYPE} events")
             continue
-        values[name] = _read_field(name, raw, meta, ctx)
-    extra = {key: _exact(value) for key, value in data.items() if key not in known}
+        # Plain short strings are by far the most common field value: check them inline.
+        if type(raw) is str and meta["kind"] is Kind.ID and 0 < len(raw) <= MAX_ID:
+            values[name] = raw
+        else:
+            values[name] = _read_field(name, raw, meta, ctx)
+    known = _KNOWN[cls]
+    extra = (
+        {} if known.issuperset(data)
+        else {key: _exact(value) for key, value in data.items() if key not in known}
+    )
     event = cls(id=event_id, ts=ts, visitor=visitor, extra=extra, **values)
     event._check()
     if isinstance(event, OrderEvent):
