@@ -77,7 +77,7 @@ def resolve_instant(
                 return parse_ts(text, name)
             except ValueError:
                 raise ConfigError(
-                    f"{name} {value!r} must be an RFC 3339 instant with an offset "
+                    f"{name} {value!r} must be an RFC 3339 instant with a UTC offset "
                     "(2026-03-01T12:00:00Z) or a date (2026-03-01)"
                 ) from None
     if isinstance(value, datetime):
