@@ -83,8 +83,60 @@ def _profiled(name: str, out_dir: str, action: Any) -> dict[str, Any]:
         "name": name,
         "seconds": duration,
         "self": top_functions(own, duration),
-        "total": top_functions(total, duration, limit=40),
+        "steps": top_functions(_steps(total), duration),
         "file": str(folder / f"profile-{name}.txt"),
+    }
+
+
+# Wrappers whose inclusive time is the whole profile, left out of the steps.
+_WRAPPERS = {"Tracker.load", "flush", "Tracker.record", "Tracker.report", "record_all"}
+
+
+def _steps(total: dict[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """Inclusive time of whoson's own functions: which steps the time goes to."""
+    return {key: seconds for key, seconds in total.items() if key[1].startswith("whoson/") and key[0] not in _WRAPPERS}
+
+
+def _memory(log: str, events: int, out_dir: str, name: str) -> dict[str, Any]:
+    """tracemalloc: which source lines allocated the memory a loaded Tracker holds."""
+    import gc
+    import tracemalloc
+    from itertools import islice
+
+    from bench.cases import CURRENCY
+    from whoson import Tracker
+
+    with open(log, "rb") as lines:
+        head = b"".join(islice(lines, events))
+    path = Path(out_dir) / f"memory-head-{events}.jsonl"
+    path.write_bytes(head)
+    tracemalloc.start()
+    tracker = Tracker(currency=CURRENCY)
+    loaded = tracker.load(path).accepted
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    path.unlink()
+    stats = snapshot.statistics("lineno")
+    held = sum(stat.size for stat in stats)
+    top = [
+        {
+            "function": f"{stat.traceback[0].filename.split('/src/')[-1]}:{stat.traceback[0].lineno}",
+            "where": f"{stat.count / loaded:.2f} objects/event",
+            "seconds": stat.size / loaded,  # bytes per event, in the seconds slot of the table
+            "share": stat.size / held,
+        }
+        for stat in stats[:15]
+    ]
+    text = [f"{loaded} events, {held / loaded:.0f} traced bytes per event", ""]
+    text += [f"{t['seconds']:8.1f} B/event  {t['share']:6.1%}  {t['where']}  {t['function']}" for t in top]
+    (Path(out_dir) / f"profile-{name}.txt").write_text("\n".join(text) + "\n")
+    return {
+        "name": name,
+        "seconds": 0.0,
+        "bytes_per_event": held / loaded,
+        "self": top,
+        "file": str(Path(out_dir) / f"profile-{name}.txt"),
     }
 
 
@@ -102,6 +154,8 @@ def case_profile(
     from whoson import Tracker
 
     name = f"{what}-{label}" if label else what
+    if what == "memory":
+        return _memory(log, events, out_dir, name)
     if what == "load":
         tracker = Tracker(currency=CURRENCY)
         return _profiled(name, out_dir, lambda: tracker.load(log))

@@ -90,6 +90,20 @@ def run_case(name: str, timeout: float, **kwargs: Any) -> dict[str, Any]:
     return {"error": lines[-1], "wall_s": wall}
 
 
+def _commit() -> str:
+    """The checked-out commit, with ``+changes`` when src/ differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def _available(module: str) -> bool:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -184,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": args.seed,
         "days": args.days,
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "commit": _commit(),
     }
     note(f"whoson benchmark: sizes {', '.join(label(s) for s in sizes)}; load average {meta['load_before'][0]:.2f}")
     have = {
@@ -266,7 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         log = logs[largest]
         as_of = newest_ts(log)
-        for what in ("load", "record", "report", "report_day"):
+        for what in ("load", "record", "report", "report_day", "memory"):
+            # tracemalloc is slow; bytes per event are flat in size, so 100k events tell.
+            events = min(largest, 100_000) if what == "memory" else 50_000
             result = run_case(
                 "profile",
                 args.timeout * 2,
@@ -274,7 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log=str(log),
                 out_dir=str(OUT),
                 as_of=as_of,
-                label=label(largest),
+                label=label(largest) if what != "memory" else label(events),
+                events=events,
             )
             profiles.append(result)
             note(f"[profile] {what} {result.get('wall_s', 0):.1f} s {result.get('error') or 'ok'}")

@@ -349,9 +349,25 @@ def _profiles(profiles: list[dict[str, Any]]) -> list[str]:
             lines.append(f"profile failed: {profile['error']}")
             continue
         lines.append("")
+        if "bytes_per_event" in profile:
+            lines.append(
+                f"memory held after loading, by allocating line (tracemalloc): "
+                f"{profile['bytes_per_event']:.0f} B/event traced (details in {profile['file']})"
+            )
+            rows = [
+                [f"`{f['function']}`", f["where"], f"{f['seconds']:.0f} B", f"{f['share']:.1%}"]
+                for f in profile["self"][:12]
+            ]
+            lines += _table(["allocated at", "objects", "per event", "share"], rows)
+            continue
         lines.append(f"profile {profile['name']}: {profile['seconds']:.2f} s (tree in {profile['file']})")
         rows = [[f"`{f['function']}`", f"{f['where']}", f"{f['share'] * 100:.1f}%"] for f in profile["self"][:12]]
         lines += _table(["hottest by self time", "where", "share"], rows)
+        steps = profile.get("steps") or []
+        if steps:
+            lines.append("")
+            rows = [[f"`{f['function']}`", f"{f['where']}", f"{f['share'] * 100:.1f}%"] for f in steps[:12]]
+            lines += _table(["whoson steps by inclusive time", "where", "share"], rows)
     return lines
 
 
@@ -361,7 +377,8 @@ def render(document: dict[str, Any]) -> str:
     sizes: Results = document["sizes"]
     once = document["once"]
     lines = [
-        f"whoson benchmark, {meta['started']}: Python {meta['python']}, {meta['machine']}; "
+        f"whoson benchmark, {meta['started']}, commit {meta.get('commit', '?')}: "
+        f"Python {meta['python']}, {meta['machine']}; "
         f"simulated logs over {meta['days']} days, seed {meta['seed']}; "
         f"load average {meta['load_before'][0]:.2f} before, {meta['load_after'][0]:.2f} after; "
         f"{meta['total_s']:.0f} s in all.",
