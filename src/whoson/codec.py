@@ -61,7 +61,13 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
+_SUSPECT = frozenset((float, dict, list))
+
+
 def _has_float(obj: Any) -> bool:
+    # The usual event is a flat object of strings and ints: settle it in one C-level pass.
+    if type(obj) is dict and _SUSPECT.isdisjoint(map(type, obj.values())):
+        return False
     # Iterative so that deeply nested documents cannot hit the recursion limit.
     stack = [obj]
     while stack:
