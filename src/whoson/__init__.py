@@ -4,6 +4,7 @@ from whoson.clock import Clock, FixedClock, SystemClock
 from whoson.core.errors import ConfigError, ConflictError, InvalidEvent, StoreError, WhosonError
 from whoson.core.events import Event, RatingScale, parse_event
 from whoson.live import LiveConfig, LiveView
+from whoson.logfile import LogError, LogFormatError, iter_log, read_events, write_log
 from whoson.metrics.report import Report
 from whoson.rules import Invite, Limits, Rule, RuleEngine, ShowMessage, load_rules
 from whoson.sim import SimConfig, simulate
@@ -22,6 +23,8 @@ __all__ = [
     "LiveConfig",
     "LiveView",
     "LoadResult",
+    "LogError",
+    "LogFormatError",
     "MemoryStore",
     "RatingScale",
     "Report",
@@ -35,10 +38,13 @@ __all__ = [
     "SystemClock",
     "Tracker",
     "WhosonError",
+    "iter_log",
     "load_rules",
     "open_store",
     "parse_event",
+    "read_events",
     "simulate",
+    "write_log",
 ]
 
 __version__ = "0.1.0.dev0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -89,7 +90,22 @@ def _with_progress(stream: IO[bytes], path: str) -> IO[bytes]:
 
 
 def load_source(tracker: Tracker, source: str, *, strict: bool = False) -> LoadResult:
-    """Load a log file (or ``-`` for stdin) into ``tracker``."""
+    """Load a log file (or ``-`` for stdin) into ``tracker``.
+
+    The garbage collector is paused meanwhile: a bulk load creates millions of
+    objects without reference cycles, and scanning them repeatedly costs a
+    fifth of the time. (The library never does this; the CLI owns its process.)
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(tracker, source, strict=strict)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(tracker: Tracker, source: str, *, strict: bool) -> LoadResult:
     if source == "-":
         return tracker.load(sys.stdin.buffer, strict=strict, name="<stdin>")
     if not os.path.exists(source):

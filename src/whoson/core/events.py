@@ -143,6 +143,9 @@ def _spec(
     )
 
 
+_fromisoformat = datetime.fromisoformat
+
+
 def parse_ts(raw: Any, field: str = "ts") -> datetime:
     """Read an RFC 3339 timestamp that carries a UTC offset; return it in UTC.
 
@@ -154,6 +157,17 @@ def parse_ts(raw: Any, field: str = "ts") -> datetime:
     ...     print(err.rule)
     must carry a UTC offset (Z or +hh:mm); no guessing
     """
+    if type(raw) is str:
+        # Fast path for a clean string; anything odd takes the checked path below.
+        try:
+            parsed = _fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is UTC:
+                return parsed
+            if parsed.tzinfo is not None and parsed.utcoffset() is not None:
+                return parsed.astimezone(UTC)
     if isinstance(raw, datetime):
         parsed = raw
     else:
@@ -607,6 +621,14 @@ _FIELDS: dict[type[Event], tuple[tuple[str, Mapping[str, Any], bool], ...]] = {
     )
     for cls in EVENT_TYPES.values()
 }
+# Per field: the (shortest, longest) plain string accepted without further checks.
+_PLAIN = {Kind.ID: (1, MAX_ID), Kind.URL: (1, MAX_URL), Kind.TEXT: (0, MAX_TEXT)}
+_PLANS: dict[type[Event], tuple[tuple[str, Mapping[str, Any], bool, int, int], ...]] = {
+    cls: tuple(
+        (name, meta, required, *_PLAIN.get(meta["kind"], (1, 0))) for name, meta, required in fields
+    )
+    for cls, fields in _FIELDS.items()
+}
 _KNOWN: dict[type[Event], frozenset[str]] = {
     cls: frozenset(ENVELOPE) | {name for name, _, _ in fields} for cls, fields in _FIELDS.items()
 }
@@ -624,10 +646,11 @@ def parse_event(data: Mapping[str, Any] | Event, ctx: ParseContext = ParseContex
     ...
     whoson.core.errors.InvalidEvent: event 'x': field 'agent' = None: is required when initiator is 'agent'
     """
-    if isinstance(data, Event):
-        data = data.to_dict()
-    if not isinstance(data, Mapping):
-        raise InvalidEvent("event", data, "must be a JSON object")
+    if type(data) is not dict:
+        if isinstance(data, Event):
+            data = data.to_dict()
+        elif not isinstance(data, Mapping):
+            raise InvalidEvent("event", data, "must be a JSON object")
     raw_id = data.get("id")
     event_id = _read_string("id", raw_id, MAX_ID) if raw_id is not None else None
     if event_id is None:
@@ -645,9 +668,10 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
     cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise InvalidEvent("type", type_name, "must be one of " + ", ".join(sorted(EVENT_TYPES)))
-    if data.get("ts") is None:
+    raw_ts = data.get("ts")
+    if raw_ts is None:
         raise InvalidEvent("ts", None, "is required")
-    ts = parse_ts(data["ts"])
+    ts = parse_ts(raw_ts)
     visitor = data.get("visitor")
     if visitor is None:
         if cls.VISITOR_REQUIRED:
@@ -655,17 +679,22 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
     elif type(visitor) is not str or not 0 < len(visitor) <= MAX_ID:
         visitor = _read_string("visitor", visitor, MAX_ID)
     values: dict[str, Any] = {}
-    for name, meta, required in _FIELDS[cls]:
+    for name, meta, required, shortest, longest in _PLANS[cls]:
         raw = data.get(name)
         if raw is None:
             if required:
                 raise InvalidEvent(name, None, f"is required on {cls.TYPE} events")
             continue
-        # Plain short strings are by far the most common field value: check them inline.
-        if type(raw) is str and meta["kind"] is Kind.ID and 0 < len(raw) <= MAX_ID:
+        # Plain strings and booleans are by far the most common values: accept them
+        # inline; anything else (and every error) goes through _read_field.
+        if type(raw) is str:
+            if shortest <= len(raw) <= longest or raw in meta["choices"]:
+                values[name] = raw
+                continue
+        elif (raw is True or raw is False) and meta["kind"] is Kind.BOOL:
             values[name] = raw
-        else:
-            values[name] = _read_field(name, raw, meta, ctx)
+            continue
+        values[name] = _read_field(name, raw, meta, ctx)
     known = _KNOWN[cls]
     extra = (
         {} if known.issuperset(data)
