@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any, cast
 
-from whoson.core.errors import ConfigError
+from whoson.core.errors import ConfigError, StoreError
 from whoson.logfile import LogError
 from whoson.tracker import LoadResult, Tracker
 
@@ -20,7 +20,9 @@ __all__ = [
     "UsageError",
     "is_store_url",
     "load_source",
+    "open_store_tracker",
     "print_errors",
+    "tracker_options",
 ]
 
 EXIT_OK = 0
@@ -127,6 +129,23 @@ def print_errors(errors: tuple[LogError, ...] | list[LogError], *, prefix: str =
 def config_error(error: ConfigError | ValueError) -> UsageError:
     """A setting error as a usage error (exit status 2)."""
     return UsageError(str(error))
+
+
+def tracker_options(args: argparse.Namespace, **options: Any) -> dict[str, Any]:
+    """Tracker settings given on the command line (``--rating-scale``, ``--currency``)."""
+    if getattr(args, "rating_scale", None) is not None:
+        options["rating_scale"] = args.rating_scale
+    if getattr(args, "currency", None) is not None:
+        options["currency"] = args.currency
+    return options
+
+
+def open_store_tracker(url: str, options: dict[str, Any]) -> Tracker:
+    """A tracker over the store at ``url``; a store that cannot be opened is a usage error."""
+    try:
+        return Tracker.open(url, **options)
+    except StoreError as error:
+        raise UsageError(str(error)) from None
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

@@ -12,11 +12,11 @@ from whoson.cli.common import (
     add_common,
     is_store_url,
     load_source,
+    open_store_tracker,
     print_errors,
+    tracker_options,
 )
-from whoson.core.errors import StoreError
 from whoson.logfile import LogFormatError
-from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "run"]
 
@@ -39,16 +39,7 @@ def run(args: argparse.Namespace) -> int:
     """Ingest; exit 0 when every line was accepted or a duplicate, 1 when some were rejected."""
     if not is_store_url(args.into):
         raise UsageError(f"--into {args.into!r} must be a store URL such as sqlite:///whoson.db")
-    options = {}
-    if args.rating_scale is not None:
-        options["rating_scale"] = args.rating_scale
-    if args.currency is not None:
-        options["currency"] = args.currency
-    try:
-        tracker = Tracker.open(args.into, **options)
-    except StoreError as error:
-        raise UsageError(str(error)) from None
-    with tracker:
+    with open_store_tracker(args.into, tracker_options(args)) as tracker:
         try:
             result = load_source(tracker, args.log, strict=args.strict)
         except LogFormatError as error:

@@ -12,11 +12,13 @@ from whoson.cli.common import (
     add_common,
     is_store_url,
     load_source,
+    open_store_tracker,
     print_errors,
+    tracker_options,
 )
 from whoson.cli.render import render_report
 from whoson.codec import dumps
-from whoson.core.errors import ConfigError, StoreError
+from whoson.core.errors import ConfigError
 from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "open_tracker", "run"]
@@ -49,15 +51,9 @@ def open_tracker(args: argparse.Namespace, **options: Any) -> Tracker:
 
     Bad log lines are reported on stderr and skipped; the report covers the rest.
     """
-    if getattr(args, "rating_scale", None) is not None:
-        options["rating_scale"] = args.rating_scale
-    if getattr(args, "currency", None) is not None:
-        options["currency"] = args.currency
+    options = tracker_options(args, **options)
     if is_store_url(args.source):
-        try:
-            return Tracker.open(args.source, **options)
-        except StoreError as error:
-            raise UsageError(str(error)) from None
+        return open_store_tracker(args.source, options)
     tracker = Tracker(**options)
     result = load_source(tracker, args.source)
     if result.errors:
