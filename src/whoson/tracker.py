@@ -112,16 +112,18 @@ class Tracker:
         self._adopt_settings()
         self._projection = Projection()
         self._ledger = Ledger(self._projection, Settings(session_timeout=self.session_timeout))
-        self.live = LiveView(
-            live_config if live_config is not None
-            else LiveConfig(session_timeout=self.session_timeout)
+        self._live_config = (
+            live_config if live_config is not None else LiveConfig(session_timeout=self.session_timeout)
         )
-        self.rules = RuleEngine(
-            load_rules(rules) if isinstance(rules, (str, os.PathLike)) else rules, self.live
-        )
+        self._rule_list = tuple(load_rules(rules) if isinstance(rules, (str, os.PathLike)) else rules)
+        # The live view and the rules engine are built on first use (a report
+        # over a log never needs them), or at once when rules must see events.
+        self._live: LiveView | None = None
+        self._rules: RuleEngine | None = None
         for stored in store.read():
             self._project(stored.event)
-            self.rules.observe(stored.event)
+        if self._rule_list:
+            self._start_live()
 
     @classmethod
     def open(cls, url: str, **options: Any) -> Tracker:
@@ -152,6 +154,26 @@ class Tracker:
         wanted = StoreSettings(currency=ctx.currency, rating_scale=ctx.rating_scale)
         if wanted != saved:
             self.store.save_settings(wanted)
+
+    def _start_live(self) -> tuple[LiveView, RuleEngine]:
+        live = LiveView(self._live_config)
+        rules = RuleEngine(self._rule_list, live)
+        # Events recorded so far: O(n) once, then the view follows every event.
+        for stored in self.store.read():
+            live.apply(stored.event)
+            rules.observe(stored.event)
+        self._live, self._rules = live, rules
+        return live, rules
+
+    @property
+    def live(self) -> LiveView:
+        """The who's-on view (built from the store on first use)."""
+        return self._live if self._live is not None else self._start_live()[0]
+
+    @property
+    def rules(self) -> RuleEngine:
+        """The engagement rules engine (built on first use)."""
+        return self._rules if self._rules is not None else self._start_live()[1]
 
     @property
     def rating_scale(self) -> RatingScale:
@@ -207,7 +229,7 @@ class Tracker:
             positions.append(index)
         # A strict batch with a bad event writes nothing at all.
         result = BatchResult(()) if strict and early else self._append(parsed, strict=strict)
-        if self.rules.rules:
+        if self._rule_list:
             self._evaluate_rules(_accepted(parsed, result))
         if not early:
             return result
@@ -243,7 +265,8 @@ class Tracker:
     def _project(self, event: Event) -> None:
         self._ledger.before_apply(event)
         self._projection.apply(event)
-        self.live.apply(event)
+        if self._live is not None:
+            self._live.apply(event)
 
     def _evaluate_rules(self, events: list[Event]) -> list[Event]:
         """Evaluate rules on ``events``, record what fires; return the fired events.
@@ -287,6 +310,8 @@ class Tracker:
 
     def tick(self, now: datetime | None = None) -> list[Event]:
         """Fire the time-based rules due at ``now`` and record what they fire."""
+        if not self._rule_list:
+            return []
         moment = self._now(now)
         fired = self.rules.tick(moment)
         if not fired:
@@ -321,8 +346,9 @@ class Tracker:
 
         def flush() -> None:
             result = self._append(batch)
-            for event in _accepted(batch, result):
-                self.rules.observe(event)
+            if self._rules is not None:
+                for event in _accepted(batch, result):
+                    self._rules.observe(event)
             counts[Status.ACCEPTED] += result.accepted
             counts[Status.DUPLICATE] += result.duplicates
             for outcome in result.errors:
