@@ -100,7 +100,8 @@ def case_store(log: str) -> dict[str, Any]:
 
 
 def case_record(log: str, budget: float = 30.0) -> dict[str, Any]:
-    """Tracker.record one event at a time from decoded JSON objects (the web backend path).
+    """Tracker.record one event at a time from decoded JSON objects (the web backend path,
+    with the live view built so that it follows every event).
 
     Decoding the line is left out of the timing (a web framework does it);
     stops after ``budget`` seconds spent in ``record``.
@@ -109,6 +110,8 @@ def case_record(log: str, budget: float = 30.0) -> dict[str, Any]:
     from whoson.codec import loads
 
     tracker = Tracker(currency=CURRENCY)
+    # A web backend serves who's on: the live view follows every recorded event.
+    tracker.online(datetime(2026, 3, 2, tzinfo=UTC))
     base = settle()
     spent = 0.0
     count = 0

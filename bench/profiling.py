@@ -167,6 +167,7 @@ def case_profile(
         with open(log, "rb") as lines:
             raws = [loads(line) for line in islice(lines, events)]
         tracker = Tracker(currency=CURRENCY)
+        tracker.online(datetime(2026, 3, 2, tzinfo=UTC))  # live view on, as in the record case
 
         def record_all() -> None:
             for raw in raws:

@@ -106,7 +106,7 @@ def _ingest(sizes: Results) -> list[str]:
             "  SQLite file per event",
             lambda r: _cell(r.get("sqlite"), _bytes, "file_bytes_per_event"),
         ),
-        ("Tracker.record, one event at a time (events/s)", lambda r: _record_cell(r.get("record"))),
+        ("Tracker.record, one event at a time, live view on (events/s)", lambda r: _record_cell(r.get("record"))),
         (
             "  events recorded in the time budget",
             lambda r: _cell(r.get("record"), lambda v: "-" if v is None else f"{v:,}", "events"),
