@@ -236,6 +236,7 @@ def case_live(visitors: int = 100_000) -> dict[str, Any]:
     now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     raws = [{**raw, "ts": format_ts(raw["ts"])} for raw in _present_events(visitors, now)]
     tracker = Tracker(clock=FixedClock(now), currency=CURRENCY)
+    tracker.online(now)  # the live view exists from the start and follows every event
     base = settle()
     with Timer() as fill:
         for start in range(0, len(raws), _BATCH):
