@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sortedcontainers import SortedDict
@@ -52,6 +52,8 @@ class Ledger:
         self.slots: SortedDict = SortedDict()
         self._contributed: set[str] = set()
         self._dirty: set[str] = set()
+        # Per reporting zone: summaries of whole local days, dropped when a slot of the day changes.
+        self._days: dict[str, tuple[ZoneInfo, dict[date, DaySummary]]] = {}
 
     def before_apply(self, event: Event) -> None:
         """Call before the projection applies ``event``: retract what it will change."""
@@ -89,13 +91,18 @@ class Ledger:
             if target is None:
                 target = slots[slot] = Tally()
             target.add(tally, sign)
+            if self._days:
+                moment = slot_start(slot)
+                for tz, days in self._days.values():
+                    days.pop(moment.astimezone(tz).date(), None)
 
-    def slots_between(self, start: datetime | None, end: datetime | None) -> Iterable[tuple[int, Tally]]:
-        """Slots in ``[start, end)``; both bounds must fall on slot boundaries."""
-        low = slot_of(start) if start is not None else None
-        high = slot_of(end) if end is not None else None
-        for slot in self.slots.irange(low, high, inclusive=(True, False)):
-            yield slot, self.slots[slot]
+    def view(self, params: ReportParams) -> View:
+        """The range view from the slots, whole days read from the day cache of the zone."""
+        self.catch_up()
+        cache = self._days.get(params.tz_name)
+        if cache is None:
+            cache = self._days[params.tz_name] = (params.tz, {})
+        return view(self.projection, self.slots, params, cache[1])
 
     def serves(self, params: ReportParams) -> bool:
         """Whether a report with ``params`` can read these slots as they are."""
@@ -112,10 +119,10 @@ def _aligned(bound: datetime | None) -> bool:
     return bound is None or slot_start(slot_of(bound)) == bound
 
 
-def from_scratch(projection: Projection, params: ReportParams) -> SlotTallies:
+def from_scratch(projection: Projection, params: ReportParams) -> SortedDict:
     """Every visitor's contribution with ``params``, entities outside the range dropped."""
     settings = Settings(params.session_timeout, params.attribution_window, params.fcr_window)
-    slots: SlotTallies = {}
+    slots: SortedDict = SortedDict()
 
     def merge(tallies: SlotTallies) -> None:
         for slot, tally in tallies.items():
@@ -152,22 +159,89 @@ class View:
         return self.by_hour.get(hour, self._empty)
 
 
-def view(projection: Projection, slots: Iterable[tuple[int, Tally]], params: ReportParams) -> View:
-    """Group range slots by local date and hour, and set pending requests apart."""
+# Bags figures only count by distinct member: merged as set unions when read.
+DISTINCT = frozenset({"visitors", "seen", "clicked", "returning", "talked", "bought"})
+
+
+class DaySummary:
+    """The merged tally of some slots of one local date, and its requests per local hour."""
+
+    __slots__ = ("hours", "tally")
+
+    def __init__(self, tally: Tally, hours: dict[int, Tally]) -> None:
+        self.tally = tally
+        self.hours = hours
+
+    @classmethod
+    def of(cls, slots: Iterable[tuple[int, Tally]], tz: ZoneInfo) -> DaySummary:
+        """Merge slot tallies; keep the request counts per local hour apart for the hourly trend."""
+        parts: list[Tally] = []
+        hours: dict[int, Tally] = {}
+        for slot, tally in slots:
+            parts.append(tally)
+            requests = [(k, v) for k, v in tally.numbers.items() if k[0] == "req" and v]
+            if requests:
+                hour = slot_start(slot).astimezone(tz).hour
+                bucket = hours.get(hour)
+                if bucket is None:
+                    bucket = hours[hour] = Tally()
+                for key, value in requests:
+                    bucket.count(key, value)
+        return cls(Tally.merged(parts, DISTINCT), hours)
+
+
+def _local_midnight_slot(day: date, tz: ZoneInfo) -> int:
+    return slot_of(datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC))
+
+
+def view(
+    projection: Projection,
+    slots: SortedDict,
+    params: ReportParams,
+    day_cache: dict[date, DaySummary] | None = None,
+) -> View:
+    """Group range slots by local date and hour, and set pending requests apart.
+
+    Whole local days inside the range are summarised once and kept in
+    ``day_cache`` (when given), so a report over a long history merges
+    O(days) summaries, not O(slots) slots.
+    """
     tz = params.tz
-    grouped: dict[date, list[Tally]] = defaultdict(list)
+    low = slot_of(params.start) if params.start is not None else (slots.keys()[0] if slots else 0)
+    # The slot holding an unaligned end still holds in-range entities (scratch path).
+    high = (
+        slot_of(params.end - _ONE_MICROSECOND) + 1 if params.end is not None
+        else (slots.keys()[-1] + 1 if slots else 0)
+    )
+    by_date: dict[date, Tally] = {}
     hourly: dict[int, list[Tally]] = defaultdict(list)
-    for slot, tally in slots:
-        local = slot_start(slot).astimezone(tz)
-        grouped[local.date()].append(tally)
-        hourly[local.hour].append(tally)
+    if low < high:
+        day = slot_start(low).astimezone(tz).date()
+        last_day = slot_start(high - 1).astimezone(tz).date()
+        while day <= last_day:
+            day_low = _local_midnight_slot(day, tz)
+            day_high = _local_midnight_slot(day + timedelta(days=1), tz)
+            whole = low <= day_low and day_high <= high
+            summary = day_cache.get(day) if whole and day_cache is not None else None
+            if summary is None:
+                inside = slots.irange(max(low, day_low), min(high, day_high), inclusive=(True, False))
+                summary = DaySummary.of(((slot, slots[slot]) for slot in inside), tz)
+                if whole and day_cache is not None:
+                    day_cache[day] = summary
+            if summary.tally.numbers or summary.tally.bags:
+                by_date[day] = summary.tally
+            for hour, tally in summary.hours.items():
+                hourly[hour].append(tally)
+            day += timedelta(days=1)
+    adjustments: dict[date, list[Tally]] = defaultdict(list)
     for ts, adjustment in _pending(projection, params):
-        local = ts.astimezone(tz)
-        grouped[local.date()].append(adjustment)
-        hourly[local.hour].append(adjustment)
-    by_date = {day: Tally.merged(tallies) for day, tallies in grouped.items()}
+        adjustments[ts.astimezone(tz).date()].append(adjustment)
+    for day, extra in adjustments.items():
+        # Cached summaries are shared: adjust a merged copy, never the cache.
+        by_date[day] = Tally.merged([by_date.get(day, Tally()), *extra], DISTINCT)
     by_hour = {hour: Tally.merged(tallies) for hour, tallies in hourly.items()}
-    return View(Tally.merged(by_date.values()), by_date, by_hour, _dates(projection, params, tz))
+    total = Tally.merged(by_date.values(), DISTINCT)
+    return View(total, by_date, by_hour, _dates(projection, params, tz))
 
 
 def _pending(projection: Projection, params: ReportParams) -> Iterable[tuple[datetime, Tally]]:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -32,7 +32,6 @@ from whoson.metrics.requests import (
     request_figures,
 )
 from whoson.metrics.sales import SalesFigures, sales_figures
-from whoson.metrics.tally import Tally
 from whoson.metrics.traffic import VisitorFigures, visitor_figures
 from whoson.metrics.trends import Trends, trends
 
@@ -109,11 +108,9 @@ def build_report(projection: Projection, params: ReportParams, ledger: Ledger | 
     contribution is computed afresh.
     """
     if ledger is not None and ledger.serves(params):
-        ledger.catch_up()
-        slots: Iterable[tuple[int, Tally]] = ledger.slots_between(params.start, params.end)
+        range_view = ledger.view(params)
     else:
-        slots = from_scratch(projection, params).items()
-    range_view = view(projection, slots, params)
+        range_view = view(projection, from_scratch(projection, params), params)
     total = range_view.total
     scale = params.rating_scale
     return Report(
