@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from sys import intern
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import attrs
@@ -280,6 +282,10 @@ def _exact(value: Any) -> Any:
     return value
 
 
+# Most events carry no extra field: they all share this empty, read-only mapping.
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return format_ts(value)
@@ -299,7 +305,7 @@ class Event:
     id: str
     ts: datetime
     visitor: str | None = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=False)
+    extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, hash=False, repr=False)
 
     @property
     def type(self) -> str:
@@ -678,6 +684,9 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
             raise InvalidEvent("visitor", None, f"is required on {cls.TYPE} events")
     elif type(visitor) is not str or not 0 < len(visitor) <= MAX_ID:
         visitor = _read_string("visitor", visitor, MAX_ID)
+    else:
+        # Visitor ids, urls, agents and request ids repeat across events: one copy each.
+        visitor = intern(visitor)
     values: dict[str, Any] = {}
     for name, meta, required, shortest, longest in _PLANS[cls]:
         raw = data.get(name)
@@ -689,7 +698,7 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
         # inline; anything else (and every error) goes through _read_field.
         if type(raw) is str:
             if shortest <= len(raw) <= longest or raw in meta["choices"]:
-                values[name] = raw
+                values[name] = intern(raw)
                 continue
         elif (raw is True or raw is False) and meta["kind"] is Kind.BOOL:
             values[name] = raw
@@ -697,7 +706,7 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
         values[name] = _read_field(name, raw, meta, ctx)
     known = _KNOWN[cls]
     extra = (
-        {} if known.issuperset(data)
+        _NO_EXTRA if known.issuperset(data)
         else {key: _exact(value) for key, value in data.items() if key not in known}
     )
     event = cls(id=event_id, ts=ts, visitor=visitor, extra=extra, **values)

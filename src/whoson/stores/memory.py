@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import heapq
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sortedcontainers import SortedKeyList
 
 from whoson.core.batch import BatchResult, classify
 from whoson.core.events import Event
@@ -45,13 +44,20 @@ class MemoryStore(Store):
     Positions are 1, 2, 3, ...: the event at position ``p`` is ``events[p - 1]``.
     Reads see the events stored when :meth:`read` was called, even if the
     caller appends while iterating. All methods may be called from any thread.
+
+    Costs: appending is O(1) per event; a time-range read is O(log n + k), after
+    a one-off O(n log n) re-sort when late (out of time order) events arrived
+    since the last time-ordered read.
     """
 
     def __init__(self, settings: StoreSettings | None = None) -> None:
         self._settings = settings if settings is not None else StoreSettings()
         self._events: list[Event] = []
         self._index: dict[str, int] = {}
-        self._by_time = SortedKeyList(key=self._sort_key)
+        # Positions in (ts, id) order. Events mostly arrive in time order, so a
+        # plain list is appended to and sorted again only after a late event.
+        self._by_time: list[int] = []
+        self._time_sorted = True
         self._by_visitor: dict[str, list[int]] = {}
         self._by_type: dict[str, list[int]] = {}
         self._owners: dict[str, str] = {}
@@ -60,8 +66,15 @@ class MemoryStore(Store):
     def _sort_key(self, position: int) -> tuple[datetime, str]:
         return self._events[position - 1].sort_key
 
+    def _time_index(self) -> list[int]:
+        """Positions in (ts, id) order; O(n log n) once after late events, else O(1)."""
+        if not self._time_sorted:
+            self._by_time.sort(key=self._sort_key)
+            self._time_sorted = True
+        return self._by_time
+
     def append(self, events: Iterable[Event], *, strict: bool = False) -> BatchResult:
-        """Store the new events of ``events`` atomically; O(b log n) for b events.
+        """Store the new events of ``events`` atomically; O(b) for b events.
 
         The input is read in full before anything is written, so an iterable
         that fails half-way writes nothing.
@@ -103,7 +116,10 @@ class MemoryStore(Store):
         position = len(self._events) + 1
         self._events.append(event)
         self._index[event.id] = position
-        self._by_time.add(position)
+        by_time = self._by_time
+        if self._time_sorted and by_time and event.sort_key < self._events[by_time[-1] - 1].sort_key:
+            self._time_sorted = False
+        by_time.append(position)
         if event.visitor is not None:
             self._by_visitor.setdefault(event.visitor, []).append(position)
             request = event.request_id
@@ -154,10 +170,11 @@ class MemoryStore(Store):
             plans.append((size, False, "types"))
         low, high = 0, n
         if query.start is not None or query.end is not None or query.order == "time":
+            by_time = self._time_index()
             if query.start is not None:
-                low = self._by_time.bisect_key_left((query.start, ""))
+                low = bisect_left(by_time, (query.start, ""), key=self._sort_key)
             if query.end is not None:
-                high = self._by_time.bisect_key_left((query.end, ""))
+                high = bisect_left(by_time, (query.end, ""), key=self._sort_key)
             plans.append((max(high - low, 0), True, "time"))
 
         def cost(plan: tuple[int, bool, str]) -> int:
