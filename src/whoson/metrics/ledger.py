@@ -102,7 +102,30 @@ class Ledger:
         cache = self._days.get(params.tz_name)
         if cache is None:
             cache = self._days[params.tz_name] = (params.tz, {})
-        return view(self.projection, self.slots, params, cache[1])
+        edges = {slot_of(b) for b in (params.start, params.end) if b is not None and not _aligned(b)}
+        slots = self._with_edges(params, edges) if edges else self.slots
+        return view(self.projection, slots, params, cache[1])
+
+    def _with_edges(self, params: ReportParams, edges: set[int]) -> SortedDict:
+        """The slots with each slot that a bound cuts in two recomputed for the exact range.
+
+        Every entity anchored in a slot comes with an event of its visitor in
+        that slot, so only the visitors present in the cut slot are recomputed.
+        """
+        slots = SortedDict(self.slots)
+        mentions = self.projection.status_mentions
+        for slot in edges:
+            exact = Tally()
+            present = self.slots.get(slot)
+            for visitor in list(present.multiset("visitors")) if present is not None else ():
+                part = visitor_contribution(self.projection, str(visitor), self.settings, params.in_range)
+                if slot in part:
+                    exact.add(part[slot])
+            named = [(ts, agent) for ts, agent in mentions if slot_of(ts) == slot]
+            for status_part in agent_status_contribution(named, params.in_range).values():
+                exact.add(status_part)
+            slots[slot] = exact
+        return slots
 
     def serves(self, params: ReportParams) -> bool:
         """Whether a report with ``params`` can read these slots as they are."""
@@ -111,7 +134,6 @@ class Ledger:
             (projection.last_ts is None or projection.last_ts <= params.as_of)
             and Settings(params.session_timeout, params.attribution_window, params.fcr_window)
             == self.settings
-            and all(_aligned(bound) for bound in (params.start, params.end))
         )
 
 
@@ -190,8 +212,8 @@ class DaySummary:
         return cls(Tally.merged(parts, DISTINCT), hours)
 
 
-def _local_midnight_slot(day: date, tz: ZoneInfo) -> int:
-    return slot_of(datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC))
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def view(
@@ -219,9 +241,12 @@ def view(
         day = slot_start(low).astimezone(tz).date()
         last_day = slot_start(high - 1).astimezone(tz).date()
         while day <= last_day:
-            day_low = _local_midnight_slot(day, tz)
-            day_high = _local_midnight_slot(day + timedelta(days=1), tz)
-            whole = low <= day_low and day_high <= high
+            day_start, day_end = _local_midnight(day, tz), _local_midnight(day + timedelta(days=1), tz)
+            day_low, day_high = slot_of(day_start), slot_of(day_end)
+            # Only a day the range covers entirely may be cached: bounds cut the others.
+            whole = (params.start is None or params.start <= day_start) and (
+                params.end is None or day_end <= params.end
+            )
             summary = day_cache.get(day) if whole and day_cache is not None else None
             if summary is None:
                 inside = slots.irange(max(low, day_low), min(high, day_high), inclusive=(True, False))
