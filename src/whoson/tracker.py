@@ -19,6 +19,7 @@ builds one over a log; the CLI builds one per command.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from datetime import date, datetime, timedelta
@@ -44,7 +45,7 @@ from whoson.live import LiveConfig, LivePage, LiveView, VisitorDetail, WaitingRe
 from whoson.logfile import LogError, LogFormatError, iter_log
 from whoson.metrics.contributions import Settings
 from whoson.metrics.ledger import Ledger
-from whoson.metrics.params import ReportParams, parse_duration, resolve_instant, zone
+from whoson.metrics.params import MAX_DAYS, ReportParams, parse_duration, resolve_instant, zone
 from whoson.metrics.report import Report, build_report
 from whoson.rules import Rule, RuleEngine, load_rules
 from whoson.stores.base import Store, StoreSettings
@@ -52,6 +53,7 @@ from whoson.stores.base import Store, StoreSettings
 __all__ = ["LoadResult", "Tracker"]
 
 _BATCH = 5000
+_ISO_4217 = re.compile(r"[A-Z]{3}")
 _MICROSECOND = timedelta(microseconds=1)
 
 EventInput = Event | Mapping[str, Any]
@@ -108,6 +110,8 @@ class Tracker:
         self.tz = tz
         self.session_timeout = parse_duration(session_timeout)
         scale = RatingScale.parse(rating_scale) if isinstance(rating_scale, str) else rating_scale
+        if currency is not None and not _ISO_4217.fullmatch(currency):
+            raise ConfigError(f"currency {currency!r} must be an ISO 4217 code such as 'EUR'")
         self._ctx = ParseContext(rating_scale=scale, currency=currency, converter=converter)
         self._adopt_settings()
         self._projection = Projection()
@@ -451,12 +455,12 @@ class Tracker:
         assert moment is not None
         start_at = resolve_instant(start, local, "start")
         end_at = resolve_instant(end, local, "end")
-        if start_at is not None and end_at is not None and end_at < start_at:
-            raise ConfigError(f"range end {end_at} is before its start {start_at}")
-        try:
-            cost_value = Decimal(str(cost)) if cost is not None else None
-        except ArithmeticError:
-            raise ConfigError(f"cost {cost!r} must be a decimal amount") from None
+        if start_at is not None and end_at is not None:
+            if end_at < start_at:
+                raise ConfigError(f"range end {end_at} is before its start {start_at}")
+            if (end_at - start_at).days > MAX_DAYS:
+                raise ConfigError(f"the range spans more than {MAX_DAYS} days (one row a day)")
+        cost_value = _cost(cost)
         return ReportParams(
             as_of=moment,
             start=start_at,
@@ -497,6 +501,19 @@ class Tracker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _cost(cost: Decimal | int | str | None) -> Decimal | None:
+    """A channel cost: a finite, non-negative decimal amount of sane size."""
+    if cost is None:
+        return None
+    try:
+        value = Decimal(str(cost).strip())
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0 or value.adjusted() > 15:
+        raise ConfigError(f"cost {cost!r} must be a non-negative decimal amount such as 1250.00")
+    return value
 
 
 def _accepted(events: Sequence[Event], result: BatchResult) -> list[Event]:

@@ -87,9 +87,10 @@ class TestReportJson:
         assert expected == Decimal(gmv)
 
     def test_bad_lines_skipped_with_reasons(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """A log with bad lines still gives the report of the good ones; stderr names each."""
+        """A log with bad lines still gives the report of the good ones; stderr names each,
+        and the exit status is 1, as for ingest."""
         status, out, err = run(capsys, "report", str(BAD), "--json")
-        assert 0 == status
+        assert 1 == status
         assert "visitors" in json.loads(out)
         lines = [line for line in err.splitlines() if line.startswith("skipped")]
         assert len(lines) >= 10
@@ -163,6 +164,15 @@ class TestUsageErrors:
         (["report", str(SHOP), "--response-timeout", "ten"], "duration"),
         (["report", str(SHOP), "--rating-scale", "5"], "scale"),
         (["report", "ftp://x"], "ftp"),
+        (["report", str(SHOP), "--cost", "1e999999999"], "cost"),
+        (["report", str(SHOP), "--cost", "-5"], "cost"),
+        (["report", str(SHOP), "--cost", "NaN"], "cost"),
+        (["report", str(SHOP), "--attribution-window", "99999999999d"], "duration"),
+        (["report", str(SHOP), "--start", "0001-01-01", "--tz", "Pacific/Kiritimati"], "1900"),
+        (["report", str(SHOP), "--end", "9999-12-31"], "9000"),
+        (["report", str(SHOP), "--start", "1901-01-01", "--end", "8999-01-01"], "days"),
+        (["report", str(SHOP), "--rating-scale", "1..2000000000"], "101"),
+        (["report", str(SHOP), "--currency", "eur"], "ISO 4217"),
     ])
     def test_one_line(self, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
         """The message names what was wrong."""

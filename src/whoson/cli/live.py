@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from whoson.cli.common import EXIT_OK, UsageError, add_common
+from whoson.cli.common import EXIT_DATA, EXIT_OK, UsageError, add_common
 from whoson.cli.render import table
 from whoson.codec import dumps
 from whoson.core.errors import ConfigError
@@ -65,22 +65,6 @@ def replay(events: Iterator[Event], at: datetime, config: LiveConfig) -> LiveVie
     return view
 
 
-def _stored_events(args: argparse.Namespace, at: datetime,
-                   session_timeout: timedelta) -> Iterator[Event]:
-    # The report command's reader: same acceptance, duplicates and line errors.
-    from whoson.cli.report import open_tracker
-
-    try:
-        tracker = open_tracker(args, session_timeout=session_timeout)
-    except ImportError as error:
-        raise UsageError(f"{args.source}: cannot open this store here ({error})") from None
-    except ConfigError as error:
-        raise UsageError(str(error)) from None
-    with tracker:
-        for stored in tracker.store.read(end=at + timedelta(microseconds=1), order="time"):
-            yield stored.event
-
-
 def run(args: argparse.Namespace) -> int:
     """Print who was online at ``--at`` (a table, or JSON with ``--json``)."""
     if args.limit < 0:
@@ -94,14 +78,20 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as error:
         raise UsageError(str(error)) from None
     assert at is not None
-    view = replay(_stored_events(args, at, config.session_timeout), at, config)
+    # The report command's reader: same acceptance, duplicates and line errors.
+    from whoson.cli.report import open_tracker
+
+    tracker, skipped = open_tracker(args, session_timeout=config.session_timeout)
+    with tracker:
+        stored = tracker.store.read(end=at + timedelta(microseconds=1), order="time")
+        view = replay((item.event for item in stored), at, config)
     limit = args.limit if args.limit > 0 else max(1, len(view))
     page = view.online(at, limit=limit)
     if args.json:
         sys.stdout.write(dumps(page.to_dict()) + "\n")
     else:
         sys.stdout.write(render_live(page) + "\n")
-    return EXIT_OK
+    return EXIT_DATA if skipped else EXIT_OK
 
 
 def _trail(row: VisitorSnapshot) -> str:

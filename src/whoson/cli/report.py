@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from whoson.cli.common import (
+    EXIT_DATA,
     EXIT_OK,
     UsageError,
     add_common,
@@ -46,27 +47,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
-def open_tracker(args: argparse.Namespace, **options: Any) -> Tracker:
-    """A tracker over SOURCE: a store opened in place, or a log loaded into memory.
+def open_tracker(args: argparse.Namespace, **options: Any) -> tuple[Tracker, int]:
+    """A tracker over SOURCE (a store opened in place, or a log loaded into memory),
+    and how many log lines were skipped.
 
-    Bad log lines are reported on stderr and skipped; the report covers the rest.
+    Bad log lines are reported on stderr and skipped; the output covers the
+    rest, and the command then exits with status 1, like ``ingest``.
     """
-    options = tracker_options(args, **options)
-    if is_store_url(args.source):
-        return open_store_tracker(args.source, options)
-    tracker = Tracker(**options)
+    try:
+        options = tracker_options(args, **options)
+        if is_store_url(args.source):
+            return open_store_tracker(args.source, options), 0
+        tracker = Tracker(**options)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
     result = load_source(tracker, args.source)
     if result.errors:
         print_errors(result.errors, prefix="skipped ")
-    return tracker
+    return tracker, result.rejected
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the report (tables, or the contract's JSON with ``--json``)."""
-    try:
-        tracker = open_tracker(args, session_timeout=args.session_timeout)
-    except ConfigError as error:
-        raise UsageError(str(error)) from None
+    tracker, skipped = open_tracker(args, session_timeout=args.session_timeout)
     with tracker:
         as_of = args.as_of
         if as_of is None:
@@ -87,4 +90,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps(report.to_dict()) + "\n")
     else:
         sys.stdout.write(render_report(report))
-    return EXIT_OK
+    return EXIT_DATA if skipped else EXIT_OK

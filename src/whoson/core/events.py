@@ -98,6 +98,8 @@ class RatingScale:
     def __attrs_post_init__(self) -> None:
         if self.low >= self.high:
             raise ValueError(f"rating scale {self.low}..{self.high} must have low < high")
+        if self.high - self.low > 100:
+            raise ValueError(f"rating scale {self.low}..{self.high} has more than 101 values")
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -149,7 +151,7 @@ _fromisoformat = datetime.fromisoformat
 
 
 def parse_ts(raw: Any, field: str = "ts") -> datetime:
-    """Read an RFC 3339 timestamp that carries a UTC offset; return it in UTC.
+    """An RFC 3339 timestamp with a UTC offset, in UTC, between the years 1900 and 9000.
 
     >>> parse_ts("2026-03-29T02:30:00+02:00").isoformat()
     '2026-03-29T00:30:00+00:00'
@@ -159,6 +161,20 @@ def parse_ts(raw: Any, field: str = "ts") -> datetime:
     ...     print(err.rule)
     must carry a UTC offset (Z or +hh:mm); no guessing
     """
+    try:
+        moment = _parse_ts(raw, field)
+    except OverflowError:
+        moment = datetime.min.replace(tzinfo=UTC)
+    if not _FIRST_YEAR <= moment.year < _LAST_YEAR:
+        raise InvalidEvent(field, raw, f"must lie between the years {_FIRST_YEAR} and {_LAST_YEAR}")
+    return moment
+
+
+# Far from datetime's own limits, where moving to a local zone would overflow.
+_FIRST_YEAR, _LAST_YEAR = 1900, 9000
+
+
+def _parse_ts(raw: Any, field: str) -> datetime:
     if type(raw) is str:
         # Fast path for a clean string; anything odd takes the checked path below.
         try:

@@ -30,6 +30,14 @@ __all__ = [
 _MONEY_CONTEXT = DefaultContext.copy()
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Windows and timeouts beyond a century are typing mistakes, not settings.
+_LONGEST = timedelta(days=36_525)
+# Instants whoson accepts as range bounds: wide, but far from datetime's limits,
+# where moving to another zone or adding a day would overflow.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# A report's daily rows: at most a century of them.
+MAX_DAYS = 36_525
 
 
 def parse_duration(text: str | timedelta) -> timedelta:
@@ -43,7 +51,13 @@ def parse_duration(text: str | timedelta) -> timedelta:
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhdw])", text.strip().lower())
     if not parts or re.fullmatch(r"(\s*\d+(?:\.\d+)?\s*[smhdw])+\s*", text.strip().lower()) is None:
         raise ConfigError(f"duration {text!r} must look like 30s, 10m, 24h or 7d")
-    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+    try:
+        duration = timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+    except OverflowError:
+        duration = _LONGEST + timedelta(days=1)
+    if duration > _LONGEST:
+        raise ConfigError(f"duration {text!r} is longer than {_LONGEST.days} days")
+    return duration
 
 
 def zone(name: str) -> ZoneInfo:
@@ -70,21 +84,25 @@ def resolve_instant(
         return None
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            value = date.fromisoformat(text)
-        else:
-            try:
-                return parse_ts(text, name)
-            except ValueError:
-                raise ConfigError(
-                    f"{name} {value!r} must be an RFC 3339 instant with a UTC offset "
-                    "(2026-03-01T12:00:00Z) or a date (2026-03-01)"
-                ) from None
+        try:
+            value = (
+                date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+                else parse_ts(text, name)
+            )
+        except (ValueError, OverflowError):
+            raise ConfigError(
+                f"{name} {text!r} must be an RFC 3339 instant with a UTC offset "
+                "(2026-03-01T12:00:00Z) or a date (2026-03-01)"
+            ) from None
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise ConfigError(f"{name} {value.isoformat()} must lie between the years 1900 and 9000")
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ConfigError(f"{name} {value.isoformat()} must be timezone-aware")
-        return value.astimezone(UTC)
-    return datetime.combine(value, time(0), tzinfo=tz).astimezone(UTC)
+        moment = value.astimezone(UTC)
+    else:
+        moment = datetime.combine(value, time(0), tzinfo=tz).astimezone(UTC)
+    return moment
 
 
 @attrs.frozen
