@@ -116,6 +116,8 @@ class TestReplay:
         by_id = {event.id: event for event in live.log}
         expected_fired = [by_id[event.id] for event in again.fired]
         assert expected_fired == again.fired
+        # And the other way round: the replay fires exactly what the live run fired.
+        assert [event.id for event in live.fired] == [event.id for event in again.fired]
 
     @given(shop_events(), st.lists(st.integers(0, 1500), max_size=30))
     def test_random_logs(self, events: list[Event], ticks: list[int]) -> None:
@@ -125,6 +127,8 @@ class TestReplay:
         by_id = {event.id: event for event in live.log}
         expected_fired = [by_id[event.id] for event in again.fired]
         assert expected_fired == again.fired
+        # And the other way round: the replay fires exactly what the live run fired.
+        assert [event.id for event in live.fired] == [event.id for event in again.fired]
         for probe in sorted({event.ts for event in live.log}):
             assert live.view.online(probe) == again.view.online(probe)
 

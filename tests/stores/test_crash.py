@@ -32,6 +32,7 @@ def _run_until_killed(path: Path, acks_wanted: int) -> tuple[int, bool]:
     )
     assert child.stdout is not None
     lines: list[str] = []
+    sent = False
     try:
         for line in child.stdout:
             lines.append(line)
@@ -39,13 +40,15 @@ def _run_until_killed(path: Path, acks_wanted: int) -> tuple[int, bool]:
                 # Rows of this batch are being inserted, inside its transaction.
                 time.sleep(0.01)
                 child.send_signal(signal.SIGKILL)
+                sent = True
                 break
     finally:
         child.kill()
         child.wait()
     tail = child.stdout.read().splitlines()
     child.stdout.close()
-    return _acks(lines + tail), not tail
+    # Killed mid-batch: the signal went out while inserting, and no ack followed it.
+    return _acks(lines + tail), sent and not any(line.startswith("ack") for line in tail)
 
 
 class TestCrash:
@@ -56,7 +59,8 @@ class TestCrash:
         path = tmp_path / "crash.db"
         batches = 0
         for round_ in range(2):
-            acked, _ = _run_until_killed(path, acks_wanted=batches + 1)
+            acked, killed = _run_until_killed(path, acks_wanted=batches + 1)
+            assert killed, f"round {round_}: the writer was not killed inside a batch"
             with SQLiteStore(path) as store:
                 count = len(store)
             # Read the rows directly: decoding 40k events would only slow the test down.

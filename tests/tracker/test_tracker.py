@@ -145,19 +145,29 @@ class TestRulesThroughTracker:
         assert before + 2 == len(tracker.store)
 
     def test_reopened_tracker_respects_once_per_session(self, tmp_path: object) -> None:
-        """A tracker reopened on the same store does not fire a rule twice in a session."""
+        """A tracker reopened on the same store remembers what fired in this session."""
         url = f"sqlite:///{tmp_path}/w.db"
         clock = FixedClock(START)
         with Tracker.open(url, clock=clock, rules="examples/rules.toml") as tracker:
             tracker.record(agent_online(START))
             tracker.record(page(1, "v1", START, "/checkout"))
             clock.set(START + timedelta(seconds=61))
-            assert any(e.type == "request" for e in tracker.tick())
-        clock.set(START + timedelta(seconds=200))
-        with Tracker.open(url, clock=clock, rules="examples/rules.toml") as again:
-            again.record({"id": "hb", "type": "heartbeat", "ts": clock.now().isoformat(),
-                          "visitor": "v1", "url": "/checkout"})
-            assert not any(e.type == "request" for e in again.tick())
+            (invite,) = [e for e in tracker.tick() if e.type == "request"]
+            # The invitation ends unanswered, so "not in chat" no longer blocks the rule:
+            # only the once-per-session memory can.
+            tracker.record({"id": "end", "type": "request_end", "ts": clock.now().isoformat(),
+                            "visitor": "v1", "request": invite.request_id, "reason": "timeout"})
+
+        def reopened_fires(at: datetime, event_id: str) -> bool:
+            clock.set(at)
+            with Tracker.open(url, clock=clock, rules="examples/rules.toml") as again:
+                again.record(page(event_id, "v1", at, "/checkout"))  # type: ignore[arg-type]
+                clock.set(at + timedelta(seconds=61))
+                return any(e.type == "request" for e in again.tick())
+
+        assert not reopened_fires(START + timedelta(minutes=3), "2")
+        # Forty minutes of silence start a new session, where the rule may fire again.
+        assert reopened_fires(START + timedelta(minutes=45), "3")
 
 
 class TestLiveThroughTracker:
