@@ -7,10 +7,11 @@ from decimal import Decimal
 from tests.live.helpers import T0, Feed, at
 from whoson.live import LiveView, TrailStep
 
+# Exactly the row fields of the live contract, in its order.
 ROW_KEYS = [
     "visitor", "customer", "name", "url", "title", "on_page_seconds", "session_started",
-    "on_site_seconds", "pages_viewed", "trail", "page_visits", "visits", "returning",
-    "referrer", "device", "country", "cart_value", "orders", "lifetime_value", "chat", "agent",
+    "on_site_seconds", "pages_viewed", "trail", "page_visits", "visits",
+    "referrer", "device", "country", "cart_value", "orders", "lifetime_value", "chat",
     "signals",
 ]
 

@@ -110,7 +110,11 @@ class VisitorSnapshot:
         return frozenset(signal.name for signal in self.signals)
 
     def to_dict(self) -> dict[str, Any]:
-        """The row with the spec's key names, JSON-ready apart from Decimal money."""
+        """The row with exactly the spec's keys, JSON-ready apart from Decimal money.
+
+        ``chat`` carries its agent: ``{"state": ..., "agent": ...}``; ``returning``
+        is left out (it is ``visits > 1``).
+        """
         return {
             "visitor": self.visitor,
             "customer": self.customer,
@@ -124,15 +128,13 @@ class VisitorSnapshot:
             "trail": [step.to_dict() for step in self.trail],
             "page_visits": self.page_visits,
             "visits": self.visits,
-            "returning": self.returning,
             "referrer": self.referrer,
             "device": self.device,
             "country": self.country,
             "cart_value": self.cart_value,
             "orders": self.orders,
             "lifetime_value": self.lifetime_value,
-            "chat": self.chat,
-            "agent": self.agent,
+            "chat": {"state": self.chat, "agent": self.agent},
             "signals": [signal.to_dict() for signal in self.signals],
         }
 
