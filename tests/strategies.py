@@ -129,6 +129,13 @@ def _request_story(draw: st.DrawFn, stream: _Stream, anchor: datetime, rid: str)
                 if side != initiator:
                     t += draw(delays)
                     _response(draw, stream, t, rid, side)
+            if draw(st.booleans()):
+                # Often closed with a verdict and followed by a purchase: keeps
+                # first-contact resolution and attribution well exercised.
+                t += draw(delays)
+                stream.add("request_end", t, visitor, request=rid, reason="closed",
+                           resolved=draw(st.booleans()))
+                _order(draw, stream, t + draw(delays), visitor)
     steps = draw(st.lists(st.tuples(delays, st.integers(0, 12)), max_size=7))
     for delay, kind in steps:
         t += delay
