@@ -110,6 +110,9 @@ def _write_file(events: Iterable[dict[str, Any]], path: str, expected: int) -> i
     """Write through a temporary file so an interrupted run leaves no half log behind."""
     if os.path.isdir(path):
         raise UsageError(f"{path}: is a directory")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"{path}: no such directory {folder!r}")
     partial = f"{path}.partial"
     try:
         with open(partial, "w", encoding="utf-8", newline="\n") as stream:

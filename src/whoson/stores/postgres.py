@@ -84,7 +84,9 @@ class PostgresStore(Store):
         try:
             self._db: psycopg.Connection[Any] | None = self._pg.connect(dsn, autocommit=True)
         except self._pg.Error as err:
-            raise StoreError(f"cannot open PostgreSQL store: {err}") from err
+            # One line: the server's message can span several.
+            detail = " ".join(str(err).split())
+            raise StoreError(f"cannot open PostgreSQL store: {detail}") from err
         try:
             self._prepare_schema(settings or StoreSettings())
             if settings is not None:
