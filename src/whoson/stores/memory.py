@@ -20,7 +20,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
-
 from whoson.core.batch import BatchResult, classify
 from whoson.core.events import Event
 from whoson.stores._common import ReadQuery, check_settings_change, strict_result
