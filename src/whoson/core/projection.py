@@ -255,9 +255,10 @@ def _session(
 class Projection:
     """Indexed, order-independent state of every event applied so far.
 
-    Costs: :meth:`apply` is O(log n). Model accessors build immutable
-    models on demand; sessions are cached per visitor until the visitor's
-    next event.
+    Costs: :meth:`apply` is O(log n), and O(k) for an event older than the
+    visitor's newest (k = that visitor's events). Model accessors build
+    immutable models on demand; sessions are cached per visitor until the
+    visitor's next event.
     """
 
     def __init__(self) -> None:
@@ -480,7 +481,7 @@ class Projection:
         if not timeline:
             return None
         identity = self._identities.get(visitor_id)
-        orders = [o for o in self.orders() if o.visitor == visitor_id]
+        orders = list(self.orders_of(visitor_id))
         return Visitor(
             id=visitor_id,
             first_seen=timeline[0].ts,
