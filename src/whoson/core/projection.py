@@ -32,8 +32,6 @@ from sortedcontainers import SortedList
 
 from whoson.core.events import (
     AgentStatusEvent,
-    AutoMessageClickEvent,
-    AutoMessageEvent,
     CallJoinedEvent,
     CartUpdateEvent,
     Event,
@@ -45,8 +43,6 @@ from whoson.core.events import (
     RequestEvent,
     SurveyEvent,
     TransferEvent,
-    WidgetClickEvent,
-    WidgetImpressionEvent,
 )
 from whoson.core.models import Agent, Order, PageView, Request, Session, Survey, Visitor
 
@@ -268,17 +264,13 @@ class Projection:
         # Per visitor, events sorted by (ts, id); plain lists because events
         # mostly arrive in order, where appending is O(1).
         self.timelines: dict[str, list[Event]] = {}
-        self.page_views: dict[str, SortedList] = {}
-        self.impressions: SortedList = SortedList()
-        self.clicks: SortedList = SortedList()
-        self.auto_messages: SortedList = SortedList()
-        self.auto_clicks: SortedList = SortedList()
+        # Per visitor, (ts, id, url) of page views in order: for a request's page.
+        self.page_views: dict[str, list[tuple[datetime, str, str]]] = {}
         self._requests: dict[str, _RequestState] = {}
         self._orders: dict[str, OrderEvent] = {}
         self._surveys: dict[str, SurveyEvent] = {}
         self._identities: dict[str, IdentifyEvent] = {}
         self._agent_status: dict[str, AgentStatusEvent] = {}
-        self.agent_mentions: dict[str, SortedList] = {}
         # (ts, agent) of agent_status events: the only agent mentions without a visitor.
         self.status_mentions: list[tuple[datetime, str]] = []
         self._visitor_requests: dict[str, set[str]] = {}
@@ -308,10 +300,6 @@ class Projection:
             else:
                 bisect.insort(timeline, event, key=_event_key)
             self._session_cache.pop(visitor, None)
-        for name in ("agent", "from_agent", "to_agent"):
-            agent = getattr(event, name, None)
-            if isinstance(agent, str):
-                self.agent_mentions.setdefault(agent, SortedList()).add(ts)
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
@@ -326,21 +314,14 @@ class Projection:
 
     def _on_page_view(self, event: PageViewEvent) -> None:
         assert event.visitor is not None
-        self.page_views.setdefault(event.visitor, SortedList()).add((event.ts, event.id, event.url))
-
-    def _on_impression(self, event: WidgetImpressionEvent) -> None:
-        self.impressions.add((event.ts, event.visitor or ""))
-
-    def _on_click(self, event: WidgetClickEvent) -> None:
-        # A click implies an impression.
-        self.clicks.add((event.ts, event.visitor or ""))
-        self.impressions.add((event.ts, event.visitor or ""))
-
-    def _on_auto_message(self, event: AutoMessageEvent) -> None:
-        self.auto_messages.add((event.ts, event.id, event.trigger, event.link or ""))
-
-    def _on_auto_click(self, event: AutoMessageClickEvent) -> None:
-        self.auto_clicks.add((event.ts, event.id, event.trigger, event.link or ""))
+        entry = (event.ts, event.id, event.url)
+        views = self.page_views.get(event.visitor)
+        if views is None:
+            self.page_views[event.visitor] = [entry]
+        elif views[-1] <= entry:
+            views.append(entry)
+        else:
+            bisect.insort(views, entry)
 
     def _on_request(self, event: RequestEvent) -> None:
         self.creations.add((event.ts, event.request))
@@ -472,8 +453,8 @@ class Projection:
         views = self.page_views.get(visitor)
         if not views:
             return None
-        index = views.bisect_right((at, "\U0010ffff"))
-        return str(views[index - 1][2]) if index else None
+        index = bisect.bisect_right(views, (at, "\U0010ffff"))
+        return views[index - 1][2] if index else None
 
     def visitor(self, visitor_id: str, timeout: timedelta = timedelta(minutes=30)) -> Visitor | None:
         """What is known of one visitor, or ``None`` if never seen."""
@@ -502,10 +483,6 @@ class Projection:
 
 _HANDLERS: dict[type[Event], Callable[[Projection, Any], None]] = {
     PageViewEvent: Projection._on_page_view,
-    WidgetImpressionEvent: Projection._on_impression,
-    WidgetClickEvent: Projection._on_click,
-    AutoMessageEvent: Projection._on_auto_message,
-    AutoMessageClickEvent: Projection._on_auto_click,
     RequestEvent: Projection._on_request,
     MessageEvent: Projection._on_response,
     CallJoinedEvent: Projection._on_response,
