@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import IO, Any
+from functools import wraps
+from typing import IO, Any, TypeVar, cast
 
 import attrs
 
@@ -57,6 +59,19 @@ _ISO_4217 = re.compile(r"[A-Z]{3}")
 _MICROSECOND = timedelta(microseconds=1)
 
 EventInput = Event | Mapping[str, Any]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Run ``method`` holding the tracker's lock."""
+
+    @wraps(method)
+    def run(self: Tracker, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast(_F, run)
+
 Instant = datetime | date | str | None
 
 
@@ -85,6 +100,10 @@ class Tracker:
     engagement rules (objects, or a TOML/JSON file path) evaluated on every
     recorded event and on :meth:`tick`; what they fire is recorded like any
     other event. :meth:`load` replays history and fires no rules.
+
+    A tracker may be shared by threads: one lock serialises recording and
+    queries. Processes share a store instead (SQLite or PostgreSQL), each
+    with its own tracker.
     """
 
     def __init__(
@@ -124,6 +143,8 @@ class Tracker:
         # over a log never needs them), or at once when rules must see events.
         self._live: LiveView | None = None
         self._rules: RuleEngine | None = None
+        # One lock serialises recording and queries, so web workers on threads may share a tracker.
+        self._lock = threading.RLock()
         for stored in store.read():
             self._project(stored.event)
         if self._rule_list:
@@ -160,6 +181,12 @@ class Tracker:
             self.store.save_settings(wanted)
 
     def _start_live(self) -> tuple[LiveView, RuleEngine]:
+        with self._lock:
+            if self._live is not None and self._rules is not None:
+                return self._live, self._rules
+            return self._build_live()
+
+    def _build_live(self) -> tuple[LiveView, RuleEngine]:
         live = LiveView(self._live_config)
         rules = RuleEngine(self._rule_list, live)
         # Events recorded so far: O(n) once, then the view follows every event.
@@ -206,6 +233,7 @@ class Tracker:
             raise outcome.error
         return outcome
 
+    @_locked
     def record_many(self, events: Iterable[EventInput], *, strict: bool = False) -> BatchResult:
         """Record a batch in one atomic store write; one outcome per event, never raises
         for bad events. With ``strict=True`` a batch with any rejection writes nothing.
@@ -293,6 +321,7 @@ class Tracker:
     def _now(self, now: datetime | None) -> datetime:
         return self.clock.now() if now is None else now
 
+    @_locked
     def online(self, now: datetime | None = None, **filters: Any) -> LivePage:
         """Visitors on the site at ``now`` (default: the clock's), newest activity first.
 
@@ -300,18 +329,22 @@ class Tracker:
         """
         return self.live.online(self._now(now), **filters)
 
+    @_locked
     def visitor(self, visitor_id: str, now: datetime | None = None) -> VisitorDetail | None:
         """One visitor's live snapshot plus history, or ``None`` if never seen."""
         return self.live.visitor(visitor_id, self._now(now))
 
+    @_locked
     def waiting(self, now: datetime | None = None) -> list[WaitingRequest]:
         """Visitor requests no agent has answered yet, oldest first."""
         return self.live.waiting(self._now(now))
 
+    @_locked
     def expected_wait(self, now: datetime | None = None) -> float | None:
         """Estimated seconds a new visitor request would wait, or ``None`` if unknown."""
         return self.live.expected_wait(self._now(now))
 
+    @_locked
     def tick(self, now: datetime | None = None) -> list[Event]:
         """Fire the time-based rules due at ``now`` and record what they fire."""
         if not self._rule_list:
@@ -325,6 +358,7 @@ class Tracker:
             self.rules.on_event(event, moment)
         return accepted
 
+    @_locked
     def load(
         self,
         source: str | os.PathLike[str] | IO[bytes],
@@ -397,6 +431,7 @@ class Tracker:
 
     # -- reporting ----------------------------------------------------------------
 
+    @_locked
     def report(
         self,
         start: Instant = None,

@@ -186,3 +186,33 @@ class TestLiveThroughTracker:
         assert ["r1"] == [w.request for w in tracker.waiting()]
         detail = tracker.visitor("v1")
         assert detail is not None
+
+
+class TestThreads:
+    """Threads sharing one tracker lose nothing and agree with a single-threaded run."""
+
+    def test_concurrent_recording(self) -> None:
+        """Four threads recording interleaved visitors give the single-threaded report."""
+        import threading
+
+        clock = FixedClock(START + timedelta(hours=2))
+        events = [page(n, f"v{n % 40}", START + timedelta(seconds=n), f"/p{n % 7}") for n in range(2000)]
+        shared = Tracker(clock=clock)
+        shared.online()  # the live view follows every event from here on
+
+        def work(part: list[dict[str, object]]) -> None:
+            for event in part:
+                shared.record(event)
+                if int(str(event["id"])[1:]) % 97 == 0:
+                    shared.report()
+
+        threads = [threading.Thread(target=work, args=(events[i::4],)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        alone = Tracker(clock=clock)
+        alone.record_many(events)
+        assert 2000 == len(shared.store)
+        assert alone.report().to_dict() == shared.report().to_dict()
+        assert alone.online().total == shared.online().total
