@@ -20,6 +20,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import attrs
 
@@ -250,51 +251,46 @@ def _condition(value: Condition) -> Condition:
 
 
 @attrs.frozen
-class All(Condition):
+class _Combination(Condition):
+    """Inner conditions joined by a word; subclasses say how they combine."""
+
+    JOIN: ClassVar[str] = ""
+    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+
+    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
+        """Every inner condition's change instants."""
+        for condition in self.conditions:
+            yield from condition.changes(facts)
+
+    def needs_agents(self) -> bool:
+        """Whether any inner condition needs agents."""
+        return any(c.needs_agents() for c in self.conditions)
+
+    def describe(self) -> str:
+        """See :meth:`Condition.describe`."""
+        return "(" + f" {self.JOIN} ".join(c.describe() for c in self.conditions) + ")"
+
+
+@attrs.frozen
+class All(_Combination):
     """Every inner condition holds (true when there are none)."""
 
-    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+    JOIN: ClassVar[str] = "and"
 
     def holds(self, facts: VisitorFacts) -> bool:
         """See the class docstring."""
         return all(c.holds(facts) for c in self.conditions)
 
-    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
-        """Every inner condition's change instants."""
-        for condition in self.conditions:
-            yield from condition.changes(facts)
-
-    def needs_agents(self) -> bool:
-        """Whether any inner condition needs agents."""
-        return any(c.needs_agents() for c in self.conditions)
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "(" + " and ".join(c.describe() for c in self.conditions) + ")"
-
 
 @attrs.frozen
-class Any(Condition):
+class Any(_Combination):
     """At least one inner condition holds."""
 
-    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+    JOIN: ClassVar[str] = "or"
 
     def holds(self, facts: VisitorFacts) -> bool:
         """See the class docstring."""
         return any(c.holds(facts) for c in self.conditions)
-
-    def changes(self, facts: VisitorFacts) -> Iterator[datetime]:
-        """Every inner condition's change instants."""
-        for condition in self.conditions:
-            yield from condition.changes(facts)
-
-    def needs_agents(self) -> bool:
-        """Whether any inner condition needs agents."""
-        return any(c.needs_agents() for c in self.conditions)
-
-    def describe(self) -> str:
-        """See :meth:`Condition.describe`."""
-        return "(" + " or ".join(c.describe() for c in self.conditions) + ")"
 
 
 @attrs.frozen
