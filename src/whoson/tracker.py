@@ -309,6 +309,10 @@ class Tracker:
         # Time-based rules due by now fire first, exactly as a replay with tick() would.
         fired = self.rules.tick(now)
         fired.extend(f for event in events for f in self.rules.on_event(event, now))
+        return self._record_fired(fired, now)
+
+    def _record_fired(self, fired: list[Event], now: datetime) -> list[Event]:
+        """Store what rules fired; the engine then sees it, which counts it for the limits."""
         if not fired:
             return []
         accepted = _accepted(fired, self._append(fired))
@@ -350,13 +354,7 @@ class Tracker:
         if not self._rule_list:
             return []
         moment = self._now(now)
-        fired = self.rules.tick(moment)
-        if not fired:
-            return []
-        accepted = _accepted(fired, self._append(fired))
-        for event in accepted:
-            self.rules.on_event(event, moment)
-        return accepted
+        return self._record_fired(self.rules.tick(moment), moment)
 
     @_locked
     def load(

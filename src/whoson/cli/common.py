@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any, cast
 
-from whoson.core.errors import ConfigError, StoreError
+from whoson.core.errors import StoreError
 from whoson.logfile import LogError
 from whoson.tracker import LoadResult, Tracker
 
@@ -124,11 +124,6 @@ def print_errors(errors: tuple[LogError, ...] | list[LogError], *, prefix: str =
         print(f"{prefix}{error}", file=sys.stderr)
     if len(errors) > MAX_ERROR_LINES:
         print(f"{prefix}... and {len(errors) - MAX_ERROR_LINES} more rejected lines", file=sys.stderr)
-
-
-def config_error(error: ConfigError | ValueError) -> UsageError:
-    """A setting error as a usage error (exit status 2)."""
-    return UsageError(str(error))
 
 
 def tracker_options(args: argparse.Namespace, **options: Any) -> dict[str, Any]:

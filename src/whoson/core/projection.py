@@ -26,7 +26,7 @@ import bisect
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sortedcontainers import SortedList
 
@@ -53,19 +53,14 @@ Mark = tuple[datetime, str]
 AgentMark = tuple[datetime, str, str]
 
 
-def _min(current: Mark | None, new: Mark) -> Mark:
+_M = TypeVar("_M", Mark, AgentMark)
+
+
+def _min(current: _M | None, new: _M) -> _M:
     return new if current is None or new < current else current
 
 
-def _max(current: Mark | None, new: Mark) -> Mark:
-    return new if current is None or new > current else current
-
-
-def _min_agent(current: AgentMark | None, new: AgentMark) -> AgentMark:
-    return new if current is None or new < current else current
-
-
-def _max_agent(current: AgentMark | None, new: AgentMark) -> AgentMark:
+def _max(current: _M | None, new: _M) -> _M:
     return new if current is None or new > current else current
 
 
@@ -105,8 +100,8 @@ class _RequestState:
             self.first_visitor = _min(self.first_visitor, mark)
         elif event.agent is not None:
             agent_mark = (event.ts, event.id, event.agent)
-            self.first_agent = _min_agent(self.first_agent, agent_mark)
-            self.last_agent = _max_agent(self.last_agent, agent_mark)
+            self.first_agent = _min(self.first_agent, agent_mark)
+            self.last_agent = _max(self.last_agent, agent_mark)
             self.agents.add(event.agent)
 
     def last_responding_agent(self) -> str | None:
@@ -117,7 +112,7 @@ class _RequestState:
         last = self.last_agent
         creation = self.creation
         if creation is not None and creation.initiator == "agent" and creation.agent is not None:
-            last = _max_agent(last, (creation.ts, creation.id, creation.agent))
+            last = _max(last, (creation.ts, creation.id, creation.agent))
         return last[2] if last is not None else None
 
     def model(self) -> Request | None:
@@ -127,14 +122,12 @@ class _RequestState:
         first_visitor = self.first_visitor[0] if self.first_visitor else None
         first_agent = self.first_agent[0] if self.first_agent else None
         first_agent_id = self.first_agent[2] if self.first_agent else None
-        last_agent = self.last_agent
         agents = set(self.agents)
         if creation.initiator == "visitor":
             first_visitor = creation.ts
         elif creation.initiator == "agent" and creation.agent is not None:
             first_agent = creation.ts
             first_agent_id = creation.agent
-            last_agent = _max_agent(last_agent, (creation.ts, creation.id, creation.agent))
             agents.add(creation.agent)
         last_activity = self.last_activity
         if self.end is not None:
@@ -153,7 +146,7 @@ class _RequestState:
             first_visitor_response=first_visitor,
             first_agent_response=first_agent,
             first_agent=first_agent_id,
-            last_agent=last_agent[2] if last_agent else None,
+            last_agent=self.last_responding_agent(),
             agents=frozenset(agents),
             first_activity=self.first_activity[0] if self.first_activity else None,
             last_activity=last_activity[0] if last_activity else None,

@@ -85,16 +85,11 @@ class Ledger:
         self._dirty.clear()
 
     def _add(self, tallies: SlotTallies, sign: int = 1) -> None:
-        slots = self.slots
-        for slot, tally in tallies.items():
-            target = slots.get(slot)
-            if target is None:
-                target = slots[slot] = Tally()
-            target.add(tally, sign)
-            if self._days:
-                moment = slot_start(slot)
-                for tz, days in self._days.values():
-                    days.pop(moment.astimezone(tz).date(), None)
+        _merge_into(self.slots, tallies, sign)
+        # Cached day summaries that held one of these slots are stale now.
+        for tz, days in self._days.values():
+            for slot in tallies:
+                days.pop(slot_start(slot).astimezone(tz).date(), None)
 
     def view(self, params: ReportParams) -> View:
         """The range view from the slots, whole days read from the day cache of the zone."""
@@ -145,19 +140,19 @@ def from_scratch(projection: Projection, params: ReportParams) -> SortedDict:
     """Every visitor's contribution with ``params``, entities outside the range dropped."""
     settings = Settings(params.session_timeout, params.attribution_window, params.fcr_window)
     slots: SortedDict = SortedDict()
-
-    def merge(tallies: SlotTallies) -> None:
-        for slot, tally in tallies.items():
-            target = slots.get(slot)
-            if target is None:
-                slots[slot] = tally
-            else:
-                target.add(tally)
-
-    merge(agent_status_contribution(projection.status_mentions, params.in_range))
+    _merge_into(slots, agent_status_contribution(projection.status_mentions, params.in_range))
     for visitor in projection.timelines:
-        merge(visitor_contribution(projection, visitor, settings, params.in_range))
+        _merge_into(slots, visitor_contribution(projection, visitor, settings, params.in_range))
     return slots
+
+
+def _merge_into(slots: SortedDict, tallies: SlotTallies, sign: int = 1) -> None:
+    """Add (or with ``sign=-1`` take back) per-slot tallies into ``slots``."""
+    for slot, tally in tallies.items():
+        target = slots.get(slot)
+        if target is None:
+            target = slots[slot] = Tally()
+        target.add(tally, sign)
 
 
 class View:

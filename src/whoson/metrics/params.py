@@ -16,7 +16,6 @@ from whoson.core.events import RatingScale, parse_ts
 
 __all__ = [
     "ReportParams",
-    "mean",
     "money_ratio",
     "parse_duration",
     "percentile",
@@ -151,15 +150,6 @@ def money_ratio(amount: Decimal, denominator: Decimal | int) -> Decimal | None:
     if not denominator:
         return None
     return _MONEY_CONTEXT.divide(amount, Decimal(denominator))
-
-
-def mean(values: Sequence[float]) -> float | None:
-    """Arithmetic mean or ``None``; ``math.fsum`` keeps it independent of order.
-
-    >>> mean([1, 2]), mean([])
-    (1.5, None)
-    """
-    return math.fsum(values) / len(values) if values else None
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
