@@ -42,6 +42,7 @@ __all__ = [
     "CartUpdateEvent",
     "Event",
     "HeartbeatEvent",
+    "HoldoutEvent",
     "IdentifyEvent",
     "MessageEvent",
     "OrderEvent",
@@ -480,6 +481,18 @@ class AutoMessageClickEvent(Event):
     link: str | None = _spec(Kind.URL)
 
 
+@attrs.frozen(kw_only=True)
+class HoldoutEvent(Event):
+    """A rule would have invited the visitor, who is in its control group: nothing was shown.
+
+    Recorded by the rules engine only (a browser may not send it); see docs/experiments.md.
+    """
+
+    TYPE: ClassVar[str] = "holdout"
+    trigger: str = _spec(Kind.ID, required=True)
+    url: str | None = _spec(Kind.URL)
+
+
 CHANNELS = ("text", "video")
 INITIATORS = ("visitor", "agent", "auto")
 SIDES = ("visitor", "agent")
@@ -627,7 +640,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         PageViewEvent, HeartbeatEvent, PageLeaveEvent, IdentifyEvent, CartUpdateEvent,
         OrderEvent, WidgetImpressionEvent, WidgetClickEvent, AutoMessageEvent,
-        AutoMessageClickEvent, RequestEvent, MessageEvent, CallJoinedEvent, TransferEvent,
+        AutoMessageClickEvent, HoldoutEvent, RequestEvent, MessageEvent, CallJoinedEvent, TransferEvent,
         RequestEndEvent, SurveyEvent, AgentStatusEvent,
     )
 }

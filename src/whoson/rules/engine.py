@@ -38,13 +38,14 @@ from whoson.core.events import (
     AgentStatusEvent,
     AutoMessageEvent,
     Event,
+    HoldoutEvent,
     RequestEvent,
     format_ts,
     parse_event,
 )
 from whoson.live.rows import VisitorFacts
 from whoson.live.view import LiveView
-from whoson.rules.model import Invite, Rule
+from whoson.rules.model import Invite, Rule, in_holdout
 
 __all__ = ["RuleEngine", "fired_id"]
 
@@ -59,7 +60,8 @@ def _micros(moment: datetime) -> int:
 def fired_id(rule: str, visitor: str, at: datetime) -> str:
     """The deterministic base id of a firing: ``rule:<rule>:<visitor>:<epoch micros>``.
 
-    Event ids add ``:message`` / ``:request``; the invitation's request id is
+    Event ids add ``:message`` / ``:request`` (``:holdout`` for a control-group
+    visitor); the invitation's request id is
     the base itself. Too long for the event contract, it becomes a hash.
 
     >>> fired_id("help", "v1", datetime(2026, 3, 1, 12, tzinfo=UTC))
@@ -96,6 +98,11 @@ class RuleEngine:
     engine made and from recorded ``auto_message`` / auto ``request`` events
     whose ``trigger`` names a rule, so a restarted engine fed the stored events
     respects them too.
+
+    A rule with a ``holdout`` fraction records, for a visitor in its control
+    group (:func:`~whoson.rules.model.in_holdout`), one ``holdout`` event
+    instead of its action; it counts for the limits like a firing, and since
+    nothing was shown, later rules of the same evaluation may still invite.
 
     Scheduling: after evaluating a visitor the engine keeps the earliest future
     instant at which a time-based condition, a cool-down or a rate-limit window
@@ -172,7 +179,7 @@ class RuleEngine:
         if event.visitor is None:
             return False
         trigger: str | None = None
-        if isinstance(event, AutoMessageEvent) or (
+        if isinstance(event, (AutoMessageEvent, HoldoutEvent)) or (
             isinstance(event, RequestEvent) and event.initiator == "auto"
         ):
             trigger = event.trigger
@@ -251,9 +258,10 @@ class RuleEngine:
                 if free_at is not None:
                     upcoming.append(free_at)
                     continue
-                fired.extend(self._fire(rule, facts))
+                held_out = in_holdout(rule.name, visitor, rule.holdout)
+                fired.extend(self._hold_out(rule, facts) if held_out else self._fire(rule, facts))
                 self._record(rule.name, visitor, now)
-                if is_invite and not invited:
+                if is_invite and not held_out:
                     # Later rules of this evaluation see the invitation as pending.
                     invited = True
                     facts = attrs.evolve(
@@ -264,6 +272,18 @@ class RuleEngine:
                     upcoming.extend(t for t in condition.changes(facts) if t > now)
         self._schedule(visitor, min(upcoming) if upcoming else None)
         return fired
+
+    def _hold_out(self, rule: Rule, facts: VisitorFacts) -> list[Event]:
+        """The ``holdout`` event that stands for a firing the control group does not see."""
+        snapshot = facts.snapshot
+        base = fired_id(rule.name, snapshot.visitor, facts.now)
+        holdout: dict[str, Any] = {
+            "id": f"{base}:holdout", "type": "holdout", "ts": format_ts(facts.now),
+            "visitor": snapshot.visitor, "trigger": rule.name,
+        }
+        if snapshot.url is not None:
+            holdout["url"] = snapshot.url
+        return [parse_event(holdout)]
 
     def _fire(self, rule: Rule, facts: VisitorFacts) -> list[Event]:
         snapshot = facts.snapshot

@@ -2,10 +2,12 @@
 
 A file holds a list ``rules``; each rule is a table with ``name``,
 optional ``enabled`` (default true), ``when`` (conditions, all must hold),
-``action`` and optional ``limits``::
+``action``, optional ``limits`` and optional ``holdout`` (the control-group
+fraction in [0, 0.5], default 0)::
 
     [[rules]]
     name = "checkout-help"
+    holdout = 0.2
     [rules.when]
     url = "*/checkout*"
     time_on_page = "60s"
@@ -130,7 +132,7 @@ def rules_from_data(data: Any, *, source: str = "<data>") -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-_RULE_KEYS = ("name", "enabled", "when", "action", "limits")
+_RULE_KEYS = ("name", "enabled", "when", "action", "limits", "holdout")
 
 
 def _rule(entry: Any, source: str, index: int) -> Rule:
@@ -153,8 +155,13 @@ def _rule(entry: Any, source: str, index: int) -> Rule:
         raise ConfigError(f"{where}: action: required")
     action = _action(entry["action"], where)
     limits = _limits(entry.get("limits", {}), where)
+    holdout = entry.get("holdout", 0)
+    if isinstance(holdout, Decimal):
+        holdout = float(holdout)
+    if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 <= holdout <= 0.5:
+        raise ConfigError(f"{where}: holdout: must be a fraction in [0, 0.5] (got {holdout!r})")
     try:
-        return Rule(name, conditions, action, enabled=enabled, limits=limits)
+        return Rule(name, conditions, action, enabled=enabled, limits=limits, holdout=holdout)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{where}: {err}") from None
 

@@ -11,6 +11,7 @@ Limits(once_per_session=True, cooldown=None, rate_per_minute=None)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ import attrs
 from whoson.live.config import to_timedelta
 from whoson.rules.conditions import Condition
 
-__all__ = ["Action", "Invite", "Limits", "Rule", "ShowMessage"]
+__all__ = ["Action", "Invite", "Limits", "Rule", "ShowMessage", "in_holdout"]
 
 # Fired event ids are "rule:<name>:<visitor>:<micros>:<kind>"; keep room for the rest.
 MAX_RULE_NAME = 100
@@ -114,6 +115,29 @@ def _action(_instance: object, _attribute: attrs.Attribute[Action], value: Actio
         raise TypeError(f"a rule's action must be Invite or ShowMessage, got {value!r}")
 
 
+def _holdout(_instance: object, _attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 0.5:
+        raise ValueError(f"holdout must be a fraction in [0, 0.5], got {value!r}")
+
+
+def in_holdout(rule: str, visitor: str, holdout: float) -> bool:
+    """Whether ``visitor`` is in the control group of the rule named ``rule``.
+
+    ``sha256(rule + "\\x00" + visitor)`` read as a big-endian integer, over
+    2**256, is below ``holdout``: a fixed, reproducible coin per rule and
+    visitor, the same in every process and replay. O(len(rule) + len(visitor)).
+
+    >>> in_holdout("checkout-help", "v2", 0.5), in_holdout("checkout-help", "v1", 0.5)
+    (True, False)
+    >>> in_holdout("checkout-help", "v1", 0)
+    False
+    """
+    if holdout <= 0:
+        return False
+    digest = hashlib.sha256((rule + "\x00" + visitor).encode()).digest()
+    return int.from_bytes(digest, "big") / 2**256 < holdout
+
+
 @attrs.frozen
 class Rule:
     """An engagement rule: when every condition holds, do ``action``, within ``limits``.
@@ -121,6 +145,11 @@ class Rule:
     ``name`` is unique among an engine's rules and becomes the ``trigger`` of
     the events it fires (at most 100 characters; the event contract caps ids at
     200 and fired ids add the visitor and instant to it).
+
+    ``holdout`` (a fraction in [0, 0.5], default 0) keeps a control group:
+    for a visitor :func:`in_holdout` puts in it, the rule records a
+    ``holdout`` event instead of its action, counted for the limits exactly
+    like a firing (docs/experiments.md).
     """
 
     name: str = attrs.field(validator=_name)
@@ -128,6 +157,7 @@ class Rule:
     action: Action = attrs.field(validator=_action)
     enabled: bool = True
     limits: Limits = attrs.field(factory=Limits)
+    holdout: float = attrs.field(default=0.0, validator=_holdout)
 
     def describe(self) -> str:
         """One line: name, conditions and action."""
