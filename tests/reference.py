@@ -97,6 +97,14 @@ Readings (where metrics.md can be read more than one way; the choices made here)
     (and cost_per_contact None without cost).
 24. Unless given, ``as_of`` is the newest input event's ts; with no events at
     all it must be given.
+25. ``experiments`` (experiments.md): exposures are the winning creations of
+    in-range ``auto`` requests that carry a trigger, and every in-range
+    ``holdout`` event; a second ``request`` event for an id is no exposure.
+    Orders are the winning ``order`` events of the visitor, at or before
+    as_of, whatever the range.
+26. ``support.wait``: the visitor's "last event" is the newest kept event
+    carrying the visitor id (any type); the presence timeout is 120 s. A
+    response or end before the creation gives a negative time, taken as it is.
 """
 
 from __future__ import annotations
@@ -116,6 +124,7 @@ from whoson.core.events import (
     CallJoinedEvent,
     CartUpdateEvent,
     Event,
+    HoldoutEvent,
     MessageEvent,
     OrderEvent,
     PageViewEvent,
@@ -716,6 +725,7 @@ def support_section(world: World) -> dict[str, Any]:
         "cart_abandonment_rate": cart_abandonment_rate(world),
         # "cost_per_contact: cost / conversations.total (null without cost)".
         "cost_per_contact": None if world.cost is None else money_div(world.cost, len(convs)),
+        "wait": wait_section(world),
     }
 
 
@@ -906,6 +916,141 @@ def agents_section(world: World, days: list[date]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (-row["conversations"], row["agent"]))
 
 
+# ---------------------------------------------------------------- experiments and waiting
+
+Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
+
+
+def wilson_by_quadratic(x: int, n: int) -> tuple[float, float]:
+    # Wilson's interval: the pi with (p - pi)^2 = z^2 pi (1 - pi) / n, i.e. the
+    # roots of (1 + z^2/n) pi^2 - (2p + z^2/n) pi + p^2 = 0.
+    p = x / n
+    a = 1 + Z95 * Z95 / n
+    b = -(2 * p + Z95 * Z95 / n)
+    c = p * p
+    root = math.sqrt(max(0.0, b * b - 4 * a * c))
+    return (-b - root) / (2 * a), (-b + root) / (2 * a)
+
+
+def newcombe(x1: int, n1: int, x2: int, n2: int) -> list[float]:
+    # Newcombe (1998) method 10: the difference minus / plus the root of the
+    # squared distances to the relevant Wilson limits of each arm.
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_by_quadratic(x1, n1)
+    l2, u2 = wilson_by_quadratic(x2, n2)
+    return [
+        p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    ]
+
+
+def experiments_section(world: World) -> list[dict[str, Any]]:
+    # "A visitor's exposure to a trigger is the earliest (by ts, then event id)
+    # of its in-range request events with initiator auto and that trigger and
+    # its in-range holdout events with that trigger."
+    exposures: list[tuple[str, str, datetime, str, str]] = []
+    for req in world.requests.values():
+        if req.initiator == "auto" and req.event.trigger is not None and world.in_range(req.created):
+            exposures.append((req.event.trigger, req.visitor, req.created, req.event.id, "invited"))
+    for event in events_in_range(world, HoldoutEvent):
+        exposures.append((event.trigger, event.visitor, event.ts, event.id, "held_out"))
+    rows = []
+    for trigger in sorted({e[0] for e in exposures}):
+        arms: dict[str, list[tuple[bool, Decimal]]] = {"invited": [], "held_out": []}
+        for visitor in sorted({e[1] for e in exposures if e[0] == trigger}):
+            mine = [e for e in exposures if e[0] == trigger and e[1] == visitor]
+            _, _, ts, _, arm = min(mine, key=lambda e: (e[2], e[3]))
+            # "Converted: an order with exposure <= order.ts <= exposure + window."
+            values = [o.value for o in world.orders.values() if o.visitor == visitor
+                      and ts <= o.ts <= ts + world.attribution_window]
+            arms[arm].append((bool(values), sum(values, Decimal(0))))
+        inv, held = arms["invited"], arms["held_out"]
+        x1, x2 = sum(1 for c, _ in inv if c), sum(1 for c, _ in held if c)
+        r1, r2 = rate(x1, len(inv)), rate(x2, len(held))
+        g1 = money_div(sum((g for _, g in inv), Decimal(0)), len(inv))
+        g2 = money_div(sum((g for _, g in held), Decimal(0)), len(held))
+        rows.append({
+            "trigger": trigger,
+            "invited": len(inv),
+            "held_out": len(held),
+            "invited_converted": x1,
+            "held_out_converted": x2,
+            "invited_conversion_rate": r1,
+            "held_out_conversion_rate": r2,
+            "lift": None if r1 is None or r2 is None else r1 - r2,
+            "lift_ci95": newcombe(x1, len(inv), x2, len(held)) if inv and held else None,
+            "invited_gmv_per_visitor": g1,
+            "held_out_gmv_per_visitor": g2,
+            # "(invited gmv per visitor - held-out gmv per visitor) * invited"
+            "incremental_gmv": None if g1 is None or g2 is None else (g1 - g2) * len(inv),
+        })
+    return rows
+
+
+def wait_outcomes(world: World) -> list[tuple[str, float]]:
+    """(answered / abandoned / waiting, seconds) per visitor request created in range."""
+    out: list[tuple[str, float]] = []
+    for req in requests_in_range(world):
+        if req.initiator != "visitor":
+            continue
+        answer = req.first_agent_response.ts if req.first_agent_response is not None else None
+        ends = [e.ts for e in ends_of(world, req.id)]
+        end = min(ends) if ends else None
+        last = max(e.ts for e in world.events if e.visitor == req.visitor)
+        if answer is not None and (end is None or answer <= end):
+            out.append(("answered", seconds(answer - req.created)))
+        elif end is not None:
+            out.append(("abandoned", seconds(end - req.created)))
+        elif last + timedelta(seconds=120) <= world.as_of:
+            out.append(("abandoned", seconds(last + timedelta(seconds=120) - req.created)))
+        else:
+            out.append(("waiting", seconds(world.as_of - req.created)))
+    return out
+
+
+def aalen_johansen(outcomes: list[tuple[str, float]], kind: str, t: float) -> float:
+    # F_k(t) = sum over event times u <= t of S(u-) * d_k(u) / n(u), with the
+    # Kaplan-Meier S(u-) = prod over event times v < u of (1 - d(v) / n(v)),
+    # n(u) = requests with time >= u (censored at u still at risk).
+    times = sorted({x for k, x in outcomes if k != "waiting"})
+    total = 0.0
+    for u in times:
+        if u > t:
+            break
+        survival = 1.0
+        for v in times:
+            if v >= u:
+                break
+            n_v = sum(1 for _, x in outcomes if x >= v)
+            d_v = sum(1 for k, x in outcomes if x == v and k != "waiting")
+            survival *= 1 - d_v / n_v
+        n_u = sum(1 for _, x in outcomes if x >= u)
+        d_k = sum(1 for k, x in outcomes if x == u and k == kind)
+        total += survival * d_k / n_u
+    return total
+
+
+def wait_section(world: World) -> dict[str, Any]:
+    outcomes = wait_outcomes(world)
+    points = ("15", "30", "60", "120", "300")
+    event_times = sorted({x for k, x in outcomes if k == "answered"})
+    median = next((u for u in event_times
+                   if aalen_johansen(outcomes, "answered", u) >= 0.5 - 1e-12), None)
+    return {
+        "requests": len(outcomes),
+        "answered": sum(1 for k, _ in outcomes if k == "answered"),
+        "abandoned": sum(1 for k, _ in outcomes if k == "abandoned"),
+        "still_waiting": sum(1 for k, _ in outcomes if k == "waiting"),
+        "answered_within": {
+            p: aalen_johansen(outcomes, "answered", float(p)) if outcomes else None for p in points
+        },
+        "abandoned_within": {
+            p: aalen_johansen(outcomes, "abandoned", float(p)) if outcomes else None for p in points
+        },
+        "median_answer_seconds": median,
+    }
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -961,4 +1106,5 @@ def reference_report(
             "hourly": hourly_rows(world),
         },
         "agents": agents_section(world, days),
+        "experiments": experiments_section(world),
     }

@@ -185,7 +185,7 @@ def _request_story(draw: st.DrawFn, stream: _Stream, anchor: datetime, rid: str)
 def _visit(draw: st.DrawFn, stream: _Stream, anchor: datetime, visitor: str) -> None:
     """A burst of browsing: page views, widget, auto messages, cart, orders."""
     t = _moment(draw, anchor)
-    for kind in draw(st.lists(st.integers(0, 12), min_size=1, max_size=8)):
+    for kind in draw(st.lists(st.integers(0, 14), min_size=1, max_size=8)):
         url = draw(st.sampled_from(URLS))
         if kind <= 2:
             stream.add(
@@ -210,6 +210,8 @@ def _visit(draw: st.DrawFn, stream: _Stream, anchor: datetime, visitor: str) -> 
                        link=draw(maybe(st.sampled_from(LINKS))))
         elif kind == 10:
             stream.add("identify", t, visitor, customer=f"c-{visitor}")
+        elif kind >= 13:
+            stream.add("holdout", t, visitor, trigger=draw(st.sampled_from(TRIGGERS)), url=url)
         else:
             stream.add("page_view", t, visitor, url=url)
         t += draw(delays)

@@ -29,6 +29,7 @@ from whoson.core.events import (
 )
 from whoson.core.models import Conversation, Request
 from whoson.core.projection import Projection
+from whoson.metrics.experiments import experiment_contribution
 from whoson.metrics.tally import Tally
 
 __all__ = [
@@ -135,6 +136,7 @@ def visitor_contribution(
         _request(projection, request, slots, settings, visitor_requests)
     _orders(projection, visitor, conversations, settings, slots)
     _surveys(projection, visitor, slots)
+    experiment_contribution(projection, visitor, settings.attribution_window, slots.at)
     return slots.tallies
 
 

@@ -17,6 +17,7 @@ from whoson.metrics.derive import (
     quantiles,
     seconds,
 )
+from whoson.metrics.experiments import WaitFigures
 from whoson.metrics.params import money_ratio, ratio
 from whoson.metrics.tally import Tally
 
@@ -81,10 +82,11 @@ class SupportFigures:
     first_contact_resolution_rate: float | None
     cart_abandonment_rate: float | None
     cost_per_contact: Decimal | None
+    wait: WaitFigures
 
 
-def support_figures(tally: Tally, cost: Decimal | None) -> SupportFigures:
-    """The ``support`` section from the range's tally."""
+def support_figures(tally: Tally, cost: Decimal | None, wait: WaitFigures) -> SupportFigures:
+    """The ``support`` section from the range's tally (``wait``: see :mod:`whoson.metrics.experiments`)."""
     conversations = conversation_count(tally)
     waits = integers(tally.multiset("first_response"))
     count = sum(waits.values())
@@ -104,4 +106,5 @@ def support_figures(tally: Tally, cost: Decimal | None) -> SupportFigures:
             int(tally.number(("cart_abandoned",))), int(tally.number(("cart_sessions",)))
         ),
         cost_per_contact=money_ratio(cost, conversations) if cost is not None else None,
+        wait=wait,
     )

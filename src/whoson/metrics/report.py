@@ -22,6 +22,7 @@ from whoson.metrics.conversations import (
     conversation_figures,
     support_figures,
 )
+from whoson.metrics.experiments import ExperimentRow, experiment_rows, wait_figures
 from whoson.metrics.ledger import Ledger, from_scratch, view
 from whoson.metrics.params import ReportParams
 from whoson.metrics.ratings import RatingFigures, rating_figures
@@ -73,6 +74,7 @@ class Report:
     auto_messages: AutoMessageFigures
     trends: Trends
     agents: tuple[AgentFigures, ...]
+    experiments: tuple[ExperimentRow, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """The report as the contract's JSON key tree.
@@ -121,8 +123,9 @@ def build_report(projection: Projection, params: ReportParams, ledger: Ledger | 
         conversations=conversation_figures(total),
         sales=sales_figures(total),
         ratings=rating_figures(total, scale),
-        support=support_figures(total, params.cost),
+        support=support_figures(total, params.cost, wait_figures(total, params.as_of)),
         auto_messages=auto_message_figures(total),
         trends=trends(range_view, scale),
         agents=agent_figures(range_view),
+        experiments=experiment_rows(total),
     )
