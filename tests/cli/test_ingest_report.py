@@ -17,6 +17,13 @@ SHOP = EXAMPLES / "small_shop.jsonl"
 BAD = EXAMPLES / "bad_lines.jsonl"
 
 # The key tree of the metrics contract, written out by hand from it.
+WAIT_KEYS = {"requests", "answered", "abandoned", "still_waiting", "answered_within",
+             "abandoned_within", "median_answer_seconds"}
+EXPERIMENT_KEYS = {
+    "trigger", "invited", "held_out", "invited_converted", "held_out_converted",
+    "invited_conversion_rate", "held_out_conversion_rate", "lift", "lift_ci95",
+    "invited_gmv_per_visitor", "held_out_gmv_per_visitor", "incremental_gmv",
+}
 SPEC_KEYS: dict[str, Any] = {
     "range": {"start", "end", "tz", "as_of"},
     "visitors": {"total", "sessions", "returning", "with_impression", "with_click", "widget_ctr"},
@@ -29,10 +36,11 @@ SPEC_KEYS: dict[str, Any] = {
     "ratings": {"count", "avg", "distribution", "csat", "nps", "feedback"},
     "support": {"first_response", "avg_handle_minutes", "transfers", "escalations",
                 "escalation_rate", "first_contact_resolution_rate", "cart_abandonment_rate",
-                "cost_per_contact"},
+                "cost_per_contact", "wait"},
     "auto_messages": {"shown", "clicks", "top_triggers", "top_links"},
     "trends": {"daily", "hourly"},
     "agents": None,
+    "experiments": None,
 }
 DAILY_KEYS = {"date", "visitors", "widget_ctr", "requests", "text_requests", "video_requests",
               "visitor_request_acceptance_rate", "conversations", "video_conversations",
@@ -68,6 +76,8 @@ class TestReportJson:
         assert list(range(24)) == [row["hour"] for row in report["trends"]["hourly"]]
         assert report["agents"]
         assert all(AGENT_KEYS == set(row) for row in report["agents"])
+        assert WAIT_KEYS == set(report["support"]["wait"])
+        assert all(EXPERIMENT_KEYS == set(row) for row in report["experiments"])
 
     def test_default_as_of_is_newest_event(self, capsys: pytest.CaptureFixture[str]) -> None:
         """On a log, the report is taken as of the newest event."""

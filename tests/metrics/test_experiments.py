@@ -220,3 +220,26 @@ class TestWaitWithCensoring:
         # Events before censoring: at t=10 both requests are at risk, F = 1/2.
         curve = cumulative_incidence([("answered", 10), ("waiting", 10)])
         assert [(10, Fraction(1, 2), Fraction(0))] == curve
+
+
+class TestHumanReport:
+    """The text report shows the wait curves and one line per experiment."""
+
+    def test_sections(self) -> None:
+        from whoson.cli.render import render_report
+
+        log = Log()
+        log.invite(at(), "v1", "help\x1b[31m")
+        log.order(at(hours=1), "v1", "40")
+        log.add("holdout", at(), "v2", trigger="help\x1b[31m")
+        log.add("request", at(), "v3", request="q", channel="text", initiator="visitor")
+        tracker = Tracker(clock=FixedClock(T0 + timedelta(days=1)))
+        tracker.record_many(log.events)
+        text = render_report(tracker.report())
+        line = next(row for row in text.splitlines() if row.startswith("help"))
+        # v1 converted (100%), v2 not (0%): +100 pp. Wilson for 1/1 is [1/(1+z^2), 1] and
+        # for 0/1 [0, z^2/(1+z^2)] = [0, 0.7935], so low = 1 - sqrt(2) * 0.7935 = -0.1222.
+        expected = ["help\\x1b[31m", "1", "100.0%", "1", "0.0%", "+100.0", "pp", "-12.2", "pp",
+                    "..", "+100.0", "pp", "40.00"]
+        assert expected == line.split()
+        assert "How visitor requests end: 1 requests, 0 answered, 1 abandoned" in text

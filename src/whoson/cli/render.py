@@ -159,4 +159,7 @@ def render_report(report: Report) -> str:
               fmt(a.attributed_sales, "money"), fmt(a.first_response_avg, "s"),
               fmt(a.avg_handle_minutes, "min")] for a in r.agents],
         ))
+    from whoson.cli.render_experiments import experiment_sections
+
+    sections.extend(experiment_sections(r))
     return "\n\n".join(sections) + "\n"
