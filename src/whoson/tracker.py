@@ -44,6 +44,7 @@ from whoson.core.events import (
 )
 from whoson.core.projection import Projection
 from whoson.live import LiveConfig, LivePage, LiveView, VisitorDetail, WaitingRequest
+from whoson.live.scoring import InviteModel, fit_on_history
 from whoson.logfile import LogError, LogFormatError, iter_log
 from whoson.metrics.contributions import Settings
 from whoson.metrics.ledger import Ledger
@@ -347,6 +348,21 @@ class Tracker:
     def expected_wait(self, now: datetime | None = None) -> float | None:
         """Estimated seconds a new visitor request would wait, or ``None`` if unknown."""
         return self.live.expected_wait(self._now(now))
+
+    @_locked
+    def fit_invite_model(self, window: timedelta | str = timedelta(days=7)) -> InviteModel | None:
+        """Fit the ``invite_score`` model on the store's history; live rows use it from now on.
+
+        Returns the model, or ``None`` (keeping any previous one) when the
+        history has no invitation or holdout outcome of both kinds yet. Reads
+        the whole store: O(n) plus the fit (see :mod:`whoson.live.scoring`);
+        a server calls it daily (:class:`whoson.live.scoring.DailyRefit`).
+        """
+        model = fit_on_history((s.event for s in self.store.read()), window=parse_duration(window),
+                               config=self._live_config, until=self.clock.now())
+        if model is not None:
+            self.live.invite_model = model
+        return model
 
     @_locked
     def tick(self, now: datetime | None = None) -> list[Event]:

@@ -12,7 +12,7 @@ ROW_KEYS = [
     "visitor", "customer", "name", "url", "title", "on_page_seconds", "session_started",
     "on_site_seconds", "pages_viewed", "trail", "page_visits", "visits",
     "referrer", "device", "country", "cart_value", "orders", "lifetime_value", "chat",
-    "signals",
+    "signals", "invite_score",
 ]
 
 

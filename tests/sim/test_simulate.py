@@ -64,7 +64,8 @@ class TestContract:
             assert raw == event.to_dict()
 
     def test_every_event_type_appears_in_a_week(self, week_events: list[Event]) -> None:
-        assert set(EVENT_TYPES) == {event.type for event in week_events}
+        # holdout events need a causal model with control groups (tests/sim/test_causal.py).
+        assert set(EVENT_TYPES) - {"holdout"} == {event.type for event in week_events}
 
     def test_money_is_decimal_with_cents(self, week: list[dict[str, Any]]) -> None:
         amounts = [

@@ -78,7 +78,9 @@ class VisitorSnapshot:
     conversation) or ``"in_conversation"``; ``agent`` names the agent of that
     conversation (or of a pending agent invitation), else ``None``. Seconds are
     floats; ``url``/``title``/``on_page_seconds`` are ``None`` when the current
-    session has no page view yet.
+    session has no page view yet. ``invite_score`` is the invite model's
+    chance that the visitor orders within its window if invited now
+    (:mod:`whoson.live.scoring`), ``None`` before a model is fitted.
     """
 
     visitor: str
@@ -103,6 +105,7 @@ class VisitorSnapshot:
     chat: str
     agent: str | None
     signals: tuple[Signal, ...]
+    invite_score: float | None = None
 
     @property
     def signal_names(self) -> frozenset[str]:
@@ -136,6 +139,7 @@ class VisitorSnapshot:
             "lifetime_value": self.lifetime_value,
             "chat": {"state": self.chat, "agent": self.agent},
             "signals": [signal.to_dict() for signal in self.signals],
+            "invite_score": self.invite_score,
         }
 
 

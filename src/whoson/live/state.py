@@ -22,6 +22,7 @@ from whoson.core.events import (
     CallJoinedEvent,
     CartUpdateEvent,
     Event,
+    HoldoutEvent,
     IdentifyEvent,
     MessageEvent,
     OrderEvent,
@@ -39,7 +40,7 @@ __all__ = ["PageVisit", "RequestState", "SessionState", "VisitorState", "is_visi
 def is_visitor_activity(event: Event) -> bool:
     """Whether the visitor (their browser or themselves) did this, rather than a rule or agent.
 
-    Auto messages, agent and auto requests, agent messages and call joins,
+    Auto messages, holdouts, agent and auto requests, agent messages and call joins,
     transfers and request ends carry the visitor id but say nothing about the
     visitor still being there, so they do not keep a visitor online.
 
@@ -48,7 +49,7 @@ def is_visitor_activity(event: Event) -> bool:
     ...     "ts": "2026-03-01T12:00:00Z", "visitor": "v", "sender": "agent", "agent": "ann"}))
     False
     """
-    if isinstance(event, (AutoMessageEvent, TransferEvent, RequestEndEvent)):
+    if isinstance(event, (AutoMessageEvent, HoldoutEvent, TransferEvent, RequestEndEvent)):
         return False
     if isinstance(event, RequestEvent):
         return event.initiator == "visitor"

@@ -22,6 +22,7 @@ import bisect
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import attrs
 from sortedcontainers import SortedList
 
 from whoson.core.events import AgentStatusEvent, Event
@@ -29,6 +30,7 @@ from whoson.live.config import LiveConfig
 from whoson.live.patterns import UrlPattern, url_matches
 from whoson.live.queue import RequestIndex, estimate_wait
 from whoson.live.rows import VisitorFacts, build_detail, build_facts, build_row, chat_state
+from whoson.live.scoring import InviteModel, ranked_by_score, scored
 from whoson.live.snapshot import LivePage, VisitorDetail, VisitorSnapshot, WaitingRequest
 from whoson.live.state import VisitorState
 
@@ -82,6 +84,8 @@ class LiveView:
         self._anchors: dict[str, datetime] = {}
         self._requests = RequestIndex()
         self._agents: dict[str, list[_AgentEntry]] = {}
+        # Scores rows when set (whoson.live.scoring; Tracker.fit_invite_model sets it).
+        self.invite_model: InviteModel | None = None
 
     # -- feeding ------------------------------------------------------------------
 
@@ -168,6 +172,7 @@ class LiveView:
         signal: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        sort: str = "activity",
     ) -> LivePage:
         """The visitors online at ``now``, newest activity first, one page at a time.
 
@@ -180,9 +185,19 @@ class LiveView:
         filters every online visitor is examined: O(m) cheap checks for
         ``url``/``country``, plus one row build per candidate for
         ``in_chat``/``signal``, m = visitors online.
+
+        ``sort="invite_score"`` ranks the matches by :attr:`invite_model`'s
+        score, highest first (rows without a score last, then by activity):
+        one row build per match.
         """
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must be >= 0")
+        if sort not in ("activity", "invite_score"):
+            raise ValueError(f"sort must be 'activity' or 'invite_score', got {sort!r}")
+        if sort == "invite_score":
+            every = self.online(now, url=url, country=country, in_chat=in_chat, signal=signal,
+                                limit=len(self._presence), offset=0)
+            return ranked_by_score(every, limit, offset)
         now = _utc(now)
         start = self._first_present(now)
         size = len(self._presence)
@@ -223,7 +238,7 @@ class LiveView:
         return page is not None and url_matches(pattern, page.url)
 
     def _row(self, visitor: str, now: datetime) -> VisitorSnapshot:
-        return build_row(self._visitors[visitor], now, self.config)[0]
+        return scored(build_row(self._visitors[visitor], now, self.config)[0], self.invite_model)
 
     def visitor(self, visitor_id: str, now: datetime) -> VisitorDetail | None:
         """One visitor's row plus history (sessions, requests with ratings, orders).
@@ -235,7 +250,8 @@ class LiveView:
         if state is None:
             return None
         now = _utc(now)
-        return build_detail(state, now, self.config, online=self.is_present(visitor_id, now))
+        detail = build_detail(state, now, self.config, online=self.is_present(visitor_id, now))
+        return attrs.evolve(detail, snapshot=scored(detail.snapshot, self.invite_model))
 
     def facts(self, visitor_id: str, now: datetime) -> VisitorFacts | None:
         """What rules see of a visitor at ``now`` (``None`` if never seen)."""

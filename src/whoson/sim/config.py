@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from whoson.sim.catalogue import AGENT_NAMES
+from whoson.sim.causal import CausalModel
 
 __all__ = ["HOURLY_WEIGHTS", "SimConfig", "WEEKDAY_WEIGHTS"]
 
@@ -93,6 +94,8 @@ class SimConfig:
     survey_submit_rate: float = _rate(0.60)
     text_timeout_seconds: int = 300
     video_ring_seconds: int = 90
+    # What invitations cause, with holdouts (None: the plain shop walk decides orders).
+    causal: CausalModel | None = None
 
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.agents <= len(AGENT_NAMES):

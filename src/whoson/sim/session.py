@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from heapq import heappush
 from typing import Any
 
+from whoson.rules.model import in_holdout
 from whoson.sim.agents import DAY, SECOND
 from whoson.sim.catalogue import (
     CATEGORIES,
@@ -85,6 +86,7 @@ class _Visit:
         self.ordered = False
         self.fired: set[str] = set()
         self.exit_scale = 5.0 / config.mean_pages
+        self.pages = 0
 
     def run(self, t: int) -> int:
         w, v, rng = self.w, self.v, self.w.rng
@@ -103,6 +105,7 @@ class _Visit:
             if self.session is not None:
                 fields["session"] = self.session
             w.visitor_event(t, "page_view", v, **fields)
+            self.pages += 1
             end, forced = self._on_page(t, url, first)
             step = int(w.config.heartbeat_seconds * SECOND)
             for beat in range(t + step, end, step):
@@ -149,6 +152,7 @@ class _Visit:
             url == "/checkout/payment"
             and v.cart
             and not self.ordered
+            and (v.no_orders_until is None or t >= v.no_orders_until)
             and rng.random() < min(0.97, config.pay_rate * self.boost)
         ):
             self._order(t + int(dwell_ms * rng.uniform(0.6, 0.95)))
@@ -243,6 +247,11 @@ class _Visit:
             elif kind == "help" and dwell_ms >= 75 * SECOND and rng.random() < 0.6:
                 trigger, delay = "help-linger", 75 * SECOND
             if trigger and trigger not in self.fired and w.roster.online_at(t + delay):
+                if config.causal is not None:
+                    if v.exposed or self.ordered:
+                        return None  # one exposure per visitor; none right after buying
+                    self.fired.add(trigger)
+                    return self._experiment(t + delay, url, trigger)
                 self.fired.add(trigger)
                 return auto_invite(w, v, t + delay, url, trigger)
         if kind in _LINGER_AGENT_KINDS and dwell_ms >= 120 * SECOND and rng.random() < config.proactive_rate:
@@ -252,6 +261,31 @@ class _Visit:
                 agent = w.roster.pick(online, rng)
                 return agent_invite(w, v, at, url, agent, stuck=kind in ("cart", "checkout"))
         return None
+
+    def _experiment(self, t: int, url: str, trigger: str) -> ChatOutcome | None:
+        """The causal model's exposure: holdout or invitation, then the decided conversion."""
+        w, v, rng = self.w, self.v, self.w.rng
+        causal = w.config.causal
+        assert causal is not None
+        v.exposed = True
+        held = in_holdout(trigger, v.id, causal.holdout_of(trigger))
+        chance = causal.chance(
+            trigger, not held, cart=bool(v.cart), returning=self.returning,
+            checkout=page_kind(url) == "checkout", mobile=v.device == "mobile", pages=self.pages,
+        )
+        converts = rng.random() < chance
+        window = int(causal.window.total_seconds() * SECOND)
+        v.no_orders_until = t + window + SECOND
+        outcome: ChatOutcome | None = None
+        if held:
+            w.visitor_event(t, "holdout", v, trigger=trigger, url=url)
+        else:
+            outcome = auto_invite(w, v, t, url, trigger)
+        if converts:
+            if not v.cart:
+                self.v.cart.append(rng.choice(PRODUCTS))
+            self._order(t + rng.randint(60, 900) * SECOND)
+        return outcome
 
     def _auto_message(self, t: int, dwell_ms: int, url: str) -> tuple[int, str | None] | None:
         """Rules that only show a message; a click on a link navigates there."""

@@ -38,6 +38,9 @@ class Visitor:
     engaged_at: int | None = None
     coupon: bool = False
     orders: int = 0
+    # Causal model only: exposed to an experiment once; no walk orders before this time.
+    exposed: bool = False
+    no_orders_until: int | None = None
 
 
 class World:
