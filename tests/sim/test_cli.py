@@ -9,7 +9,8 @@ import pytest
 
 from whoson.cli import simulate as command
 from whoson.codec import dumps, loads
-from whoson.sim import simulate
+from whoson.sim import SimConfig, simulate
+from whoson.sim.causal import CausalModel
 
 
 def run(argv: list[str]) -> int:
@@ -31,6 +32,16 @@ class TestSimulateCommand:
         assert 0 == status
         assert expected == out.read_text(encoding="utf-8").splitlines()
         assert [] == [p.name for p in tmp_path.iterdir() if p.name != "log.jsonl"]
+
+    def test_experiment_flag_builds_in_the_causal_model(self, tmp_path: Path) -> None:
+        out = tmp_path / "log.jsonl"
+        status = run(["--visitors", "300", "--days", "2", "--seed", "3", "--experiment",
+                      "-o", str(out)])
+        config = SimConfig(causal=CausalModel())
+        expected = [dumps(e) for e in simulate(visitors=300, days=2, seed=3, config=config)]
+        assert 0 == status
+        assert expected == out.read_text(encoding="utf-8").splitlines()
+        assert any(loads(line)["type"] == "holdout" for line in expected)
 
     def test_stdout_gets_only_events(self, capsys: pytest.CaptureFixture[str]) -> None:
         status = run(["--visitors", "10", "--days", "1", "-o", "-"])

@@ -55,6 +55,8 @@ def experiment_sections(report: Report) -> list[str]:
             "attribution window)\n"
             + table(["trigger", "invited", "conv.", "held out", "conv.", "lift", "95% interval",
                      "incremental GMV"], rows)
+            + "\nlift: the extra share of visitors who buy because they were invited; an "
+            "interval that contains 0 has not proven anything yet"
         )
     return sections
 

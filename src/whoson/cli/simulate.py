@@ -11,7 +11,8 @@ from typing import IO, Any
 
 from whoson.cli.common import EXIT_OK, UsageError
 from whoson.codec import dumps
-from whoson.sim import estimate_events, events_for_target, simulate
+from whoson.sim import SimConfig, estimate_events, events_for_target, simulate
+from whoson.sim.causal import CausalModel
 from whoson.sim.engine import DEFAULT_START
 
 __all__ = ["add_parser", "run"]
@@ -75,20 +76,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help="write exactly N events instead (the visitor count is chosen to reach N; overrides --visitors)",
     )
+    parser.add_argument(
+        "--experiment",
+        action="store_true",
+        help="build in what invitations cause: control groups (holdout events) and known "
+        "lifts (+10 points at checkout, +4 on help pages; see docs/experiments.md)",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="LOG.jsonl", help="where to write; - for stdout")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the log; a one-line summary goes to stderr (never stdout)."""
+    config = SimConfig(causal=CausalModel()) if getattr(args, "experiment", False) else None
     if args.events is not None:
         events: Iterable[dict[str, Any]] = events_for_target(
-            args.events, seed=args.seed, days=args.days, start=args.start
+            args.events, seed=args.seed, days=args.days, start=args.start, config=config
         )
         expected = args.events
         what = f"{args.events} events"
     else:
-        events = simulate(args.visitors, args.days, args.seed, args.start)
+        events = simulate(args.visitors, args.days, args.seed, args.start, config)
         expected = estimate_events(args.visitors, args.days)
         what = f"{args.visitors} visitors"
     if args.output == "-":
