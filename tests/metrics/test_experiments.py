@@ -52,7 +52,7 @@ class Log:
 
 
 class TestNewcombePublishedExamples:
-    """Method 10 of Newcombe (1998), Statistics in Medicine 17:873-890, Table II."""
+    """Method 10 of Newcombe (1998), Statistics in Medicine 17:873-890, Table II, examples (a)-(h)."""
 
     @pytest.mark.parametrize(("counts", "expected"), [
         ((56, 70, 48, 80), (0.0524, 0.3339)),
@@ -61,6 +61,8 @@ class TestNewcombePublishedExamples:
         ((5, 56, 0, 29), (-0.0381, 0.1926)),
         ((0, 10, 0, 20), (-0.1611, 0.2775)),
         ((0, 10, 0, 10), (-0.2775, 0.2775)),
+        ((10, 10, 0, 20), (0.6791, 1.0)),
+        ((10, 10, 0, 10), (0.6075, 1.0)),
     ])
     def test_table_ii(self, counts: tuple[int, int, int, int],
                       expected: tuple[float, float]) -> None:
