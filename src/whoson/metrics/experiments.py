@@ -28,6 +28,7 @@ import attrs
 
 from whoson.core.events import HoldoutEvent, RequestEndEvent, RequestEvent
 from whoson.core.projection import Projection
+from whoson.live.config import LiveConfig
 from whoson.metrics.params import money_ratio, ratio
 from whoson.metrics.tally import Tally
 
@@ -43,8 +44,8 @@ __all__ = [
     "wilson_interval",
 ]
 
-# live.md: a visitor has left once their last event is this old.
-PRESENCE_TIMEOUT = timedelta(seconds=120)
+# live.md: a visitor has left once their last event is this old (the live view's default).
+PRESENCE_TIMEOUT = LiveConfig().presence_timeout
 WAIT_POINTS = (15, 30, 60, 120, 300)
 _Z95 = NormalDist().inv_cdf(0.975)
 _MICROS = timedelta(microseconds=1)
