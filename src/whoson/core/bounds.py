@@ -170,8 +170,8 @@ def read_money(field: str, raw: Any) -> Decimal:
 def check_string(field: str, raw: str, *, identifier: bool) -> None:
     """Refuse lone surrogates anywhere, and control characters in identifiers.
 
-    Cheap to call on every string: a printable string (the usual case) is
-    settled by one C-level scan.
+    Cheap to call on every string: an identifier is settled by one C-level
+    scan when printable, free text by CPython's O(1) ASCII flag.
 
     >>> check_string("visitor", "v\\x00", identifier=True)
     Traceback (most recent call last):
@@ -179,23 +179,57 @@ def check_string(field: str, raw: str, *, identifier: bool) -> None:
     whoson.core.errors.InvalidEvent: field 'visitor' = 'v\\x00': must not contain control characters (U+0000 at position 1)
     >>> check_string("feedback", "line one\\nline two", identifier=False)
     """
-    if raw.isprintable():
+    if identifier:
+        if raw.isprintable():
+            return
+        found = _ID_UNSAFE.search(raw)
+    elif raw.isascii():  # O(1): CPython knows; ASCII holds no surrogate
         return
-    found = (_ID_UNSAFE if identifier else _SURROGATE).search(raw)
+    else:
+        found = _SURROGATE.search(raw)
     if found is None:
         return
-    code = ord(found.group())
-    where = f"U+{code:04X} at position {found.start()}"
-    if 0xD800 <= code <= 0xDFFF:
-        raise InvalidEvent(field, raw, f"must not contain lone surrogates ({where}): "
-                                       "not encodable as UTF-8")
+    if 0xD800 <= ord(found.group()) <= 0xDFFF:
+        raise _surrogate(field, raw, found.start())
+    where = f"U+{ord(found.group()):04X} at position {found.start()}"
     raise InvalidEvent(field, raw, f"must not contain control characters ({where})")
 
 
-def _str_size(text: str) -> int:
-    if text.isascii() and text.isprintable():
-        return len(text) + 2 + text.count('"') + text.count("\\")
-    return len(_encode_str(text).encode("utf-8"))
+def _surrogate(field: str, raw: str, position: int) -> InvalidEvent:
+    where = f"U+{ord(raw[position]):04X} at position {position}"
+    return InvalidEvent(field, raw, f"must not contain lone surrogates ({where}): "
+                                    "not encodable as UTF-8")
+
+
+# JSON writes '"' and '\\' with a backslash, \b \f \n \r \t as two characters,
+# and every other C0 control as \u00XX; everything else as its UTF-8 bytes.
+_C0 = bytes(range(32))
+_SHORT_ESCAPES = b"\b\f\n\r\t"
+
+
+def _text_size(field: str, text: str) -> int:
+    """Bytes of ``text`` as a JSON string (UTF-8, quotes included); refuses lone surrogates.
+
+    Counted on the encoded bytes with C-level scans, never by escaping. A
+    string longer than :data:`MAX_EVENT_BYTES` sinks its event whatever it
+    holds: it counts as its length (a lower bound) without being read.
+    """
+    if len(text) > MAX_EVENT_BYTES:
+        return len(text) + 2
+    if text.isascii():
+        if len(text) <= 256 and text.isprintable():
+            return len(text) + 2 + text.count('"') + text.count("\\")
+        raw = text.encode("ascii")
+    else:
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise _surrogate(field, text, err.start) from None
+    controls = len(raw) - len(raw.translate(None, _C0))
+    if controls:
+        short = sum(raw.count(byte) for byte in _SHORT_ESCAPES)
+        controls = 5 * (controls - short) + short
+    return len(raw) + 2 + raw.count(b'"') + raw.count(b"\\") + controls
 
 
 def _number_size(field: str, value: int) -> int:
@@ -208,8 +242,7 @@ def _number_size(field: str, value: int) -> int:
 def _clean(field: str, value: Any, depth: int) -> tuple[Any, int]:
     """``value`` as a JSON value (floats as exact Decimals) and its encoded size."""
     if isinstance(value, str):
-        check_string(field, value, identifier=False)
-        return value, _str_size(value)
+        return value, _text_size(field, value)
     if value is None or value is True:
         return value, 4
     if value is False:
@@ -234,9 +267,8 @@ def _clean(field: str, value: Any, depth: int) -> tuple[Any, int]:
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise InvalidEvent(field, key, "object keys must be strings")
-                check_string(field, key, identifier=False)
                 out[key], item_size = _clean(field, item, depth + 1)
-                size += _str_size(key) + 1 + item_size
+                size += _text_size(field, key) + 1 + item_size
             return out, size
         items: list[Any] = []
         for item in value:
@@ -270,10 +302,12 @@ def json_size(data: Mapping[str, Any]) -> tuple[int, dict[str, int]]:
     """Bytes of ``data`` as compact UTF-8 JSON, and the share of each top-level field.
 
     ``data`` holds JSON values only (an event's :meth:`~whoson.core.events.Event.to_dict`);
-    the total equals the length of what the stores write.
+    the total equals the length of what the stores write (or, when a string is
+    longer than :data:`MAX_EVENT_BYTES`, is a lower bound above that limit).
 
     >>> json_size({"id": "e1", "n": 7})
     (17, {'id': 9, 'n': 5})
     """
-    shares = {key: _str_size(key) + 1 + _clean(key, value, 1)[1] for key, value in data.items()}
+    shares = {key: _text_size(key, key) + 1 + _clean(key, value, 1)[1]
+              for key, value in data.items()}
     return 1 + max(1, len(shares)) + sum(shares.values()), shares

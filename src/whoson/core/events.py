@@ -738,7 +738,7 @@ def _check_size(event: Event) -> None:
         largest = max(shares, key=shares.__getitem__)
         raise InvalidEvent(
             largest, event.to_dict()[largest],
-            f"makes the event {total} bytes as JSON; an event encodes to at most "
+            f"makes the event at least {total} bytes as JSON; an event encodes to at most "
             f"{MAX_EVENT_BYTES} bytes (64 KiB)",
             event_id=event.id,
         )
