@@ -28,13 +28,14 @@ to run, not to import.
 from __future__ import annotations
 
 from whoson.testing.events import BASE_TS, make_event, sample_events
+from whoson.testing.hostile import HostileContract
 from whoson.testing.reading import ReadContract
 from whoson.testing.writing import WriteContract
 
 __all__ = ["BASE_TS", "StoreContract", "make_event", "sample_events"]
 
 
-class StoreContract(WriteContract, ReadContract):
+class StoreContract(WriteContract, ReadContract, HostileContract):
     """What every store must do, as ``test_*`` methods; subclass and define ``create_store``.
 
     Durable backends also define ``reopen_store``; the tests that need it are
