@@ -4,8 +4,9 @@
 :class:`~decimal.Decimal` and integers as :class:`int`, so ``12.50`` stays
 ``Decimal('12.50')``; an integer literal of more than 4300 digits (more than
 the interpreter converts) is read as an exact ``Decimal`` too. No number is
-ever expanded: ``1e999999999`` stays ``Decimal('1E+999999999')``. :func:`dumps` writes a ``Decimal`` back with exactly its
-digits, datetimes as RFC 3339 UTC strings and dates as ``YYYY-MM-DD``.
+ever expanded: ``1e999999999`` stays ``Decimal('1E+999999999')``.
+:func:`dumps` writes a ``Decimal`` back with exactly its digits, datetimes as
+RFC 3339 UTC strings and dates as ``YYYY-MM-DD``.
 ``NaN`` and ``Infinity`` are not JSON and are refused both ways.
 
 When :mod:`orjson` is installed it does the parsing, but only as an

@@ -30,7 +30,7 @@ from ..stores.strategies import any_events
 
 T = TypeVar("T")
 TS = "2026-03-01T12:00:00Z"
-FAST = 0.5  # seconds: generous for a loaded CI machine; the real figures are milliseconds
+FAST = 1.0  # seconds: generous for a loaded CI machine; the real figures are milliseconds
 pytestmark = pytest.mark.timeout(20)
 
 
@@ -81,11 +81,11 @@ def log_around(line: str) -> list[tuple[int, str | None, str | None]]:
 class TestIntegerFields:
     """chars, capacity and rating are JSON integers within 0..10^9, refused fast when not."""
 
-    CASES = [
+    CASES = (
         ("message", "chars", "must be a JSON integer from 0 to 10^9"),
         ("agent_status", "capacity", "must be a JSON integer from 0 to 10^9"),
         ("survey", "rating", "must be on the rating scale 1..5"),
-    ]
+    )
 
     @staticmethod
     def line(type_: str, field: str, literal: str) -> str:
@@ -151,7 +151,8 @@ class TestDeepNesting:
         assert "tree" == rejection(message(tree=tree)).field
 
     def test_a_python_object_nested_beyond_the_recursion_limit(self) -> None:
-        error, seconds = timed(lambda: rejection(message(tree=nested(100_000))))
+        data = message(tree=nested(100_000))
+        error, seconds = timed(lambda: rejection(data))
         assert "tree" == error.field
         assert seconds < FAST
 
@@ -174,7 +175,7 @@ class TestMoney:
         ("1000000000000000", "must be below 10^15"),
         ("0.0000001", "must have at most 6 decimals (has 7)"),
         ("1e-999999999", "must have at most 6 decimals (has 999999999)"),
-        ("١٠٠", "JSON number syntax"),
+        ("\u0661\u0660\u0660", "JSON number syntax"),  # 100 in Arabic-Indic digits
         ("1_000", "JSON number syntax"),
         ("1,000", "JSON number syntax"),
         (" 12.50", "JSON number syntax"),
@@ -288,7 +289,8 @@ class TestBoundedErrors:
                 '"blob": "' + "x" * (2 << 20) + '"}')
         items = list(iter_log(io.BytesIO(line.encode() + b"\n")))
         assert items[0].error is not None
-        assert items[0].error.rule is not None and "1 MiB" in items[0].error.rule
+        assert items[0].error.rule is not None
+        assert "1 MiB" in items[0].error.rule
 
     @settings(max_examples=60, deadline=None)
     @given(any_events())

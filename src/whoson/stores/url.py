@@ -56,14 +56,14 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 REDACTED = "***"
 """What a password is replaced with."""
 # user:password@ in any URL; password=... as a libpq keyword or a URL query parameter.
-_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s'\"]*):[^\s'\"]*@")
+_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*:(?://)?[^:/?#@\s'\"]*):[^\s'\"]*@")
 _KEYWORD = re.compile(r"(?P<head>\b(?:ssl)?password\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*'|[^\s&'\"]*)",
                       re.IGNORECASE)
 
 
 def _secrets(dsn: str) -> list[str]:
     found: list[str] = []
-    userinfo = re.search(r"://[^:/?#@\s]*:(\S*)@", dsn)
+    userinfo = re.search(r"^[A-Za-z][A-Za-z0-9+.-]*:(?://)?[^:/?#@\s]*:(\S*)@", dsn)
     if userinfo is not None:
         found.append(userinfo.group(1))
     for match in _KEYWORD.finditer(dsn):
