@@ -239,6 +239,10 @@ def _number_size(field: str, value: int) -> int:
         raise InvalidEvent(field, value, "is an integer too long to write as JSON") from None
 
 
+class _TooDeep(Exception):
+    """Raised at the first container below MAX_DEPTH; reported for the whole field."""
+
+
 def _clean(field: str, value: Any, depth: int) -> tuple[Any, int]:
     """``value`` as a JSON value (floats as exact Decimals) and its encoded size."""
     if isinstance(value, str):
@@ -259,8 +263,7 @@ def _clean(field: str, value: Any, depth: int) -> tuple[Any, int]:
         return value, len(str(value))
     if isinstance(value, (Mapping, list, tuple)):
         if depth > MAX_DEPTH:
-            raise InvalidEvent(field, value,
-                               f"must not nest arrays/objects more than {MAX_DEPTH} levels deep")
+            raise _TooDeep
         size = 1 + max(1, len(value))  # brackets and commas
         if isinstance(value, Mapping):
             out: dict[str, Any] = {}
@@ -295,7 +298,11 @@ def clean_extra(field: str, value: Any) -> tuple[Any, int]:
     ...
     whoson.core.errors.InvalidEvent: field 'meta' = 1: object keys must be strings
     """
-    return _clean(field, value, 1)
+    try:
+        return _clean(field, value, 1)
+    except _TooDeep:
+        raise InvalidEvent(field, value, f"must not nest arrays/objects more than {MAX_DEPTH} "
+                                         "levels deep") from None
 
 
 def json_size(data: Mapping[str, Any]) -> tuple[int, dict[str, int]]:
