@@ -20,6 +20,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "UsageError",
+    "error_line",
     "is_store_url",
     "load_source",
     "open_store_tracker",
@@ -118,6 +119,15 @@ def _load(tracker: Tracker, source: str, *, strict: bool) -> LoadResult:
         raise UsageError(f"{source}: is a directory, not an event log")
     with open(source, "rb") as stream:
         return tracker.load(_with_progress(stream, source), strict=strict, name=source)
+
+
+def error_line(command: str, error: BaseException | str) -> str:
+    """``whoson COMMAND: message`` with passwords redacted and control characters escaped.
+
+    >>> error_line("report", "cannot open store 'pg://ann:pw@db/x'\\x1b[2J")
+    "whoson report: cannot open store 'pg://ann:***@db/x'\\\\x1b[2J"
+    """
+    return f"whoson {command}: {terminal(redact(str(error)))}"
 
 
 def print_errors(errors: tuple[LogError, ...] | list[LogError], *, prefix: str = "") -> None:

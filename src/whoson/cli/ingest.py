@@ -10,6 +10,7 @@ from whoson.cli.common import (
     EXIT_OK,
     UsageError,
     add_common,
+    error_line,
     is_store_url,
     load_source,
     open_store_tracker,
@@ -18,6 +19,7 @@ from whoson.cli.common import (
 )
 from whoson.core.errors import StoreError
 from whoson.logfile import LogFormatError
+from whoson.textsafe import terminal
 from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "run"]
@@ -47,11 +49,11 @@ def run(args: argparse.Namespace) -> int:
             result = load_source(tracker, args.log, strict=args.strict)
         except StoreError as error:
             # Batches written before the failure stay; the rest can simply be sent again.
-            print(f"whoson ingest: {error}", file=sys.stderr)
+            print(error_line("ingest", error), file=sys.stderr)
             print(_stored_so_far(tracker, before), file=sys.stderr)
             return EXIT_DATA
         except LogFormatError as error:
-            print(f"stopped (strict): {error}", file=sys.stderr)
+            print(terminal(f"stopped (strict): {error}"), file=sys.stderr)
             print(f"stored before the bad line: {len(tracker.store)} events in total", file=sys.stderr)
             return EXIT_DATA
         print(

@@ -8,10 +8,8 @@ from collections.abc import Sequence
 
 from whoson import __version__
 from whoson.cli import ingest, live, report, simulate
-from whoson.cli.common import EXIT_DATA, EXIT_USAGE, UsageError
+from whoson.cli.common import EXIT_DATA, EXIT_USAGE, UsageError, error_line
 from whoson.core.errors import ConfigError, WhosonError
-from whoson.stores.url import redact
-from whoson.textsafe import terminal
 
 __all__ = ["build_parser", "main"]
 
@@ -51,4 +49,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _complain(command: str, error: BaseException) -> None:
     """One line on stderr: no password, no control character from the data."""
-    print(f"whoson {command}: {terminal(redact(str(error)))}", file=sys.stderr)
+    print(error_line(command, error), file=sys.stderr)

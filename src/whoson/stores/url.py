@@ -105,7 +105,8 @@ def is_store(source: str | os.PathLike[str]) -> bool:
     or an unknown ``name://``) names a store. A bare path names a SQLite store
     when it ends in ``.db``, ``.sqlite`` or ``.sqlite3``, or is an existing
     file that starts with the SQLite header; any other path (and ``-``,
-    standard input) is an event log. Cost: at most one 16-byte read.
+    standard input) is an event log. Cost: a ``stat`` and at most one 16-byte
+    read of a regular file (pipes and devices are never read).
 
     >>> is_store("sqlite:///x.db"), is_store("shop.sqlite"), is_store("events.jsonl"), is_store("-")
     (True, True, False, False)
@@ -115,6 +116,8 @@ def is_store(source: str | os.PathLike[str]) -> bool:
         return True
     if text.lower().endswith(_SQLITE_SUFFIXES):
         return True
+    if not os.path.isfile(text):  # never read from a pipe or device to find out
+        return False
     try:
         with open(text, "rb") as stream:
             return stream.read(len(SQLITE_HEADER)) == SQLITE_HEADER
