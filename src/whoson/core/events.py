@@ -182,7 +182,7 @@ _FIRST_YEAR, _LAST_YEAR = 1900, 9000
 
 
 # RFC 3339 allows a leap second (second 60); Python's datetime has none.
-_LEAP = re.compile(r"(.{10}[Tt ]\d\d:\d\d):60(?:[.,]\d+)?(?=[Zz+-]|$)")
+_LEAP = re.compile(r"^(.{10}[Tt ]\d\d:\d\d):60(?:[.,]\d+)?(?=[Zz+-]|$)")
 _GENERIC = "Invalid isoformat string"
 
 
