@@ -16,7 +16,9 @@ and exact decimals. :class:`StoreContract` is the behaviour every
             return MyStore(...)
 
 pytest then runs every ``test_*`` method against your store (the contract
-itself is not collected). The checks are plain ``assert`` statements that
+itself is not collected), including the hostile-value checks of
+:mod:`whoson.testing.hostile`: values at every bound of the event contract
+must come back exactly, values past them must be rejected alone. The checks are plain ``assert`` statements that
 name what was expected and what came back, so the contract needs pytest only
 to run, not to import.
 
