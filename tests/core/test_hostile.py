@@ -366,3 +366,13 @@ class TestTextSize:
         for value in (text, [text * 300, "\x00\b", {text: text}], "\x1f\n" * 10_000):
             written = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             assert len(written.encode("utf-8")) == clean_extra("x", value)[1]
+
+
+class TestHugeNames:
+    """An extra field whose name is megabytes long is refused fast, and named by an excerpt."""
+
+    def test_a_20_mb_field_name(self) -> None:
+        name = "é" * (20 << 20)
+        error, seconds = timed(lambda: rejection(message(**{name: 1})))
+        assert "é" * 80 + f"... ({20 << 20} characters)" == error.field
+        assert seconds < FAST

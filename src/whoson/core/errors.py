@@ -95,7 +95,8 @@ class InvalidEvent(WhosonError, ValueError):
     """
 
     def __init__(self, field: str, value: Any, rule: str, *, event_id: str | None = None) -> None:
-        self.field = field
+        # An extra field's name comes from the data too: keep a bounded excerpt of it.
+        self.field = field if len(field) <= EXCERPT_CHARS else str(excerpt(field))
         self.value = excerpt(value)
         self.rule = rule
         self.event_id = event_id

@@ -725,7 +725,8 @@ def _read_extras(data: Mapping[str, Any], known: frozenset[str]) -> tuple[dict[s
             continue
         if not isinstance(key, str):
             raise InvalidEvent(str(excerpt(key)), key, "field names must be strings")
-        check_string(key, key, identifier=False)
+        if len(key) <= MAX_EVENT_BYTES:  # a longer name sinks the event by its size anyway
+            check_string(key, key, identifier=False)
         extra[key], value_size = clean_extra(key, value)
         size += len(key) * 6 + 4 + value_size
     return extra, size
