@@ -2,8 +2,11 @@
 
 :func:`loads` reads numbers with a fraction or an exponent as
 :class:`~decimal.Decimal` and integers as :class:`int`, so ``12.50`` stays
-``Decimal('12.50')``. :func:`dumps` writes a ``Decimal`` back with exactly its
-digits, datetimes as RFC 3339 UTC strings and dates as ``YYYY-MM-DD``.
+``Decimal('12.50')``; an integer literal of more than 4300 digits (more than
+the interpreter converts) is read as an exact ``Decimal`` too. No number is
+ever expanded: ``1e999999999`` stays ``Decimal('1E+999999999')``.
+:func:`dumps` writes a ``Decimal`` back with exactly its digits, datetimes as
+RFC 3339 UTC strings and dates as ``YYYY-MM-DD``.
 ``NaN`` and ``Infinity`` are not JSON and are refused both ways.
 
 When :mod:`orjson` is installed it does the parsing, but only as an
@@ -58,7 +61,17 @@ def _reject_constant(name: str) -> Any:
     raise JSONError(f"{name} is not a JSON number (only finite numbers are allowed)")
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_INT_DIGITS = 4300  # the interpreter's default limit for converting text to int
+
+
+def _read_int(text: str) -> int | Decimal:
+    # int() of a long literal is quadratic and refused past the interpreter's limit;
+    # as a Decimal it is read in linear time, exactly, and the event bounds judge it.
+    return int(text) if len(text) <= _INT_DIGITS else Decimal(text)
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=_read_int,
+                            parse_constant=_reject_constant)
 
 
 _SUSPECT = frozenset((float, dict, list))

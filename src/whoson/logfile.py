@@ -40,7 +40,9 @@ from whoson.core.errors import InvalidEvent, WhosonError
 from whoson.core.events import Event, ParseContext, parse_event
 
 __all__ = [
+    "MAX_LINE_BYTES",
     "RULE_JSON",
+    "RULE_LINE",
     "RULE_UTF8",
     "LogError",
     "LogFormatError",
@@ -53,6 +55,9 @@ __all__ = [
 
 RULE_UTF8 = "must be UTF-8"
 RULE_JSON = "must be valid JSON"
+MAX_LINE_BYTES = 1 << 20
+"""Longer lines are rejected unread: an event encodes to at most 64 KiB."""
+RULE_LINE = "must be at most 1 MiB (an event encodes to at most 64 KiB)"
 
 _BOM = b"\xef\xbb\xbf"
 DEFAULT_CONTEXT = ParseContext()
@@ -69,7 +74,8 @@ class LogError:
     rule, ``field``, ``value`` and ``rule`` are those of the
     :class:`~whoson.core.errors.InvalidEvent` (``event_id`` too, when the line
     had one); for bytes or JSON syntax, ``field`` is ``None`` and ``rule`` is
-    :data:`RULE_UTF8` or :data:`RULE_JSON`. ``offset`` is the 0-based byte
+    :data:`RULE_UTF8`, :data:`RULE_JSON` or, for a line over
+    :data:`MAX_LINE_BYTES`, :data:`RULE_LINE`. ``offset`` is the 0-based byte
     offset in the file of a byte that is not UTF-8. ``source`` names the file.
 
     >>> print(LogError(7, "field 'ts' = '2026-03-01T12:00:00': must carry a UTC offset",
@@ -173,6 +179,10 @@ def _scan(stream: Iterable[bytes], ctx: ParseContext,
             raw = raw[3:]
             start += 3
         if raw.isspace() or not raw:
+            continue
+        if len(raw) > MAX_LINE_BYTES:
+            yield line, None, LogError(line, f"line of {len(raw)} bytes not read: {RULE_LINE}",
+                                       rule=RULE_LINE, source=source)
             continue
         try:
             data = decode(raw)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from whoson.codec import dumps, loads
 from whoson.core.batch import BatchResult, classify
-from whoson.core.errors import ConflictError, InvalidEvent
+from whoson.core.errors import ConflictError, InvalidEvent, excerpt
 from whoson.core.events import (
     EVENT_TYPES,
     AgentStatusEvent,
@@ -256,7 +256,8 @@ class TestEnvelope:
         if ok:
             assert value == getattr(parse_event(data), field)
         else:
-            assert (field, value) == (rejection(data).field, rejection(data).value)
+            # Errors keep a bounded excerpt of what they reject (the value itself when short).
+            assert (field, excerpt(value)) == (rejection(data).field, rejection(data).value)
 
     @pytest.mark.parametrize(("type_", "field"), ID_FIELDS)
     def test_other_id_fields_are_limited_too(self, type_: str, field: str) -> None:
@@ -367,14 +368,14 @@ class TestMoney:
     @pytest.mark.parametrize(("type_", "field"), MONEY)
     @pytest.mark.parametrize(("raw", "text"), [
         ("12.50", "12.50"), (Decimal("12.50"), "12.50"), (12, "12"), ("0", "0"),
-        ("0.10", "0.10"), ("1E+2", "1E+2"), ("99999999999999999999.99", "99999999999999999999.99"),
+        ("0.10", "0.10"), ("1E+2", "1E+2"), ("999999999999999.999999", "999999999999999.999999"),
     ])
     def test_exact_value_kept(self, type_: str, field: str, raw: Any, text: str) -> None:
         changes: dict[str, Any] = {field: raw}
         if field == "subtotal":
             changes["discount"] = "0"
         if field == "discount":
-            changes["subtotal"] = "1E+30"
+            changes["subtotal"] = "999999999999999.999999"
         value = getattr(parse_event(event_data(type_, **changes)), field)
         assert Decimal is type(value)
         assert text == str(value)
@@ -583,12 +584,14 @@ class TestExtrasAndNulls:
 # ---------------------------------------------------------------------------
 # Round trip over generated valid events of every type.
 
-ids = st.text(min_size=1, max_size=40)
+# Ids hold no control characters (events.md v2); other text may.
+ids = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40)
 urls = st.text(min_size=1, max_size=60)
 texts = st.text(max_size=30)
+# Amounts within the v2 bounds: below 10^15, at most 6 decimals.
 amounts = st.one_of(
-    st.decimals(min_value=0, max_value=10**9, allow_nan=False, allow_infinity=False)
-    .map(Decimal.copy_abs),
+    st.builds(lambda digits, places: Decimal(digits).scaleb(-places),
+              st.integers(0, 10**15 - 1), st.integers(0, 6)),
     st.sampled_from(["0", "12.50", "0.000", "1E+2", "19.99"]).map(Decimal),
 )
 as_strings = amounts.map(str)
@@ -665,8 +668,8 @@ def valid_mappings(draw: st.DrawFn) -> dict[str, Any]:
         if data.get(role) == "agent" and data.get("agent") is None:
             data["agent"] = draw(ids)
     if type_ == "order":
-        discount = draw(st.decimals(min_value=0, max_value=Decimal(str(data["subtotal"])),
-                                    allow_nan=False, allow_infinity=False).map(Decimal.copy_abs))
+        share = Decimal(draw(st.integers(0, 100))) / 100
+        discount = (Decimal(str(data["subtotal"])) * share).quantize(Decimal("1e-6"), ROUND_DOWN)
         if draw(st.booleans()):
             data["discount"] = discount
     data.update(draw(extras))

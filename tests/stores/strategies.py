@@ -24,12 +24,15 @@ BASE = datetime(2026, 3, 1, 12, tzinfo=UTC)
 ENVELOPE = {"id", "type", "ts", "visitor"}
 
 finite_decimals = st.decimals(allow_nan=False, allow_infinity=False)
+# Amounts within the v2 bounds of events.md: below 10^15, at most 6 decimals.
 money = st.one_of(
-    st.decimals(min_value=0, max_value=10**9, allow_nan=False, allow_infinity=False),
+    st.builds(lambda digits, places: Decimal(digits).scaleb(-places),
+              st.integers(0, 10**15 - 1), st.integers(0, 6)),
     st.sampled_from([Decimal("0"), Decimal("12.50"), Decimal("1E+2"), Decimal("0.000")]),
 )
 texts = st.text(max_size=12)
-names = st.text(min_size=1, max_size=12)
+# Ids (and, here, every contract string) hold no control characters.
+names = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | finite_decimals | texts,

@@ -47,8 +47,8 @@ class TestParse:
         [
             ("mysql://localhost/x", "unknown scheme 'mysql'"),
             ("http://example.com/x.db", "unknown scheme 'http'"),
-            ("events.jsonl", "not a store URL"),
-            ("memory", "not a store URL"),
+            ("events.jsonl", "is an event log (JSON Lines), not a store"),
+            ("memory", "is an event log (JSON Lines), not a store"),
             ("sqlite:relative.db", "sqlite:///relative/path.db"),
             ("sqlite:///x.db?fast=1", "unknown option 'fast'"),
             ("sqlite:///x.db?durable=maybe", "must be true or false"),
@@ -62,8 +62,10 @@ class TestParse:
         message = str(caught.value)
         assert repr(url) in message
         assert problem in message
-        if "unknown scheme" in problem or "not a store" in problem:
+        if "unknown scheme" in problem:
             assert "sqlite:///path.db" in message
+        if "not a store" in problem:
+            assert ".db, .sqlite or .sqlite3" in message
 
 
 class TestOpen:

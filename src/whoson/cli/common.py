@@ -11,6 +11,8 @@ from typing import IO, Any, cast
 
 from whoson.core.errors import StoreError
 from whoson.logfile import LogError
+from whoson.stores.url import is_store, open_store, parse_store_url, redact
+from whoson.textsafe import terminal
 from whoson.tracker import LoadResult, Tracker
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "UsageError",
+    "error_line",
     "is_store_url",
     "load_source",
     "open_store_tracker",
@@ -36,8 +39,8 @@ class UsageError(Exception):
 
 
 def is_store_url(source: str) -> bool:
-    """Whether SOURCE names a store rather than a log file."""
-    return "://" in source or source.startswith("memory:")
+    """Whether SOURCE names a store rather than a log file (the rule of :func:`~whoson.stores.url.is_store`)."""
+    return is_store(source)
 
 
 class _ProgressLines:
@@ -118,10 +121,19 @@ def _load(tracker: Tracker, source: str, *, strict: bool) -> LoadResult:
         return tracker.load(_with_progress(stream, source), strict=strict, name=source)
 
 
+def error_line(command: str, error: BaseException | str) -> str:
+    """``whoson COMMAND: message`` with passwords redacted and control characters escaped.
+
+    >>> error_line("report", "cannot open store 'pg://ann:pw@db/x'\\x1b[2J")
+    "whoson report: cannot open store 'pg://ann:***@db/x'\\\\x1b[2J"
+    """
+    return f"whoson {command}: {terminal(redact(str(error)))}"
+
+
 def print_errors(errors: tuple[LogError, ...] | list[LogError], *, prefix: str = "") -> None:
     """One line per rejected line on stderr (the first MAX_ERROR_LINES, then a count)."""
     for error in errors[:MAX_ERROR_LINES]:
-        print(f"{prefix}{error}", file=sys.stderr)
+        print(terminal(f"{prefix}{error}"), file=sys.stderr)
     if len(errors) > MAX_ERROR_LINES:
         print(f"{prefix}... and {len(errors) - MAX_ERROR_LINES} more rejected lines", file=sys.stderr)
 
@@ -135,12 +147,26 @@ def tracker_options(args: argparse.Namespace, **options: Any) -> dict[str, Any]:
     return options
 
 
-def open_store_tracker(url: str, options: dict[str, Any]) -> Tracker:
-    """A tracker over the store at ``url``; a store that cannot be opened is a usage error."""
+def open_store_tracker(url: str, options: dict[str, Any], *, create: bool = False) -> Tracker:
+    """A tracker over the store at ``url``; a store that cannot be opened is a usage error.
+
+    Reading commands (the default) never create a store: a missing one is
+    "no such store". Writing commands pass ``create=True``, and are refused a
+    store that would keep nothing once the command ends (``memory:``,
+    ``sqlite://``).
+    """
     try:
-        return Tracker.open(url, **options)
+        if create and not parse_store_url(url).persistent:
+            raise UsageError(f"{redact(url)!r} keeps nothing once the command ends: name a "
+                             "store that persists, such as sqlite:///whoson.db")
+        store = open_store(url, create=create)
     except StoreError as error:
         raise UsageError(str(error)) from None
+    try:
+        return Tracker(store, **options)
+    except BaseException:
+        store.close()
+        raise
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

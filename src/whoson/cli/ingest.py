@@ -10,13 +10,17 @@ from whoson.cli.common import (
     EXIT_OK,
     UsageError,
     add_common,
+    error_line,
     is_store_url,
     load_source,
     open_store_tracker,
     print_errors,
     tracker_options,
 )
+from whoson.core.errors import StoreError
 from whoson.logfile import LogFormatError
+from whoson.textsafe import terminal
+from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "run"]
 
@@ -39,11 +43,17 @@ def run(args: argparse.Namespace) -> int:
     """Ingest; exit 0 when every line was accepted or a duplicate, 1 when some were rejected."""
     if not is_store_url(args.into):
         raise UsageError(f"--into {args.into!r} must be a store URL such as sqlite:///whoson.db")
-    with open_store_tracker(args.into, tracker_options(args)) as tracker:
+    with open_store_tracker(args.into, tracker_options(args), create=True) as tracker:
+        before = len(tracker.store)
         try:
             result = load_source(tracker, args.log, strict=args.strict)
+        except StoreError as error:
+            # Batches written before the failure stay; the rest can simply be sent again.
+            print(error_line("ingest", error), file=sys.stderr)
+            print(_stored_so_far(tracker, before), file=sys.stderr)
+            return EXIT_DATA
         except LogFormatError as error:
-            print(f"stopped (strict): {error}", file=sys.stderr)
+            print(terminal(f"stopped (strict): {error}"), file=sys.stderr)
             print(f"stored before the bad line: {len(tracker.store)} events in total", file=sys.stderr)
             return EXIT_DATA
         print(
@@ -52,3 +62,13 @@ def run(args: argparse.Namespace) -> int:
         )
     print_errors(result.errors, prefix="rejected ")
     return EXIT_OK if result.ok else EXIT_DATA
+
+
+def _stored_so_far(tracker: Tracker, before: int) -> str:
+    """What an interrupted ingest left in the store, and that re-running it is safe."""
+    try:
+        now = len(tracker.store)
+    except StoreError:
+        return "stored before the error: unknown (the store cannot be read either)"
+    return (f"stored before the error: {now - before} new events (the store now holds {now}); "
+            "re-running the same command is safe: events already stored count as duplicates")

@@ -24,6 +24,7 @@ from whoson.core.errors import ConfigError
 from whoson.core.events import Event, format_ts
 from whoson.live import LiveConfig, LivePage, LiveView, VisitorSnapshot, format_duration
 from whoson.metrics.params import parse_duration, resolve_instant, zone
+from whoson.textsafe import markup
 
 __all__ = ["add_parser", "replay", "run"]
 
@@ -143,7 +144,8 @@ def _rich_table(title: str, page: LivePage) -> str:
     for header in _HEADERS:
         grid.add_column(header, overflow="fold")
     for row in page.rows:
-        grid.add_row(*_cells(row))
+        # Event text is inert here: no control sequences, no rich markup ([/], [link=...]).
+        grid.add_row(*(markup(cell) for cell in _cells(row)))
     console = Console()
     with console.capture() as capture:
         console.print(grid)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from whoson import __version__
 from whoson.cli import ingest, live, report, simulate
-from whoson.cli.common import EXIT_DATA, EXIT_USAGE, UsageError
+from whoson.cli.common import EXIT_DATA, EXIT_USAGE, UsageError, error_line
 from whoson.core.errors import ConfigError, WhosonError
 
 __all__ = ["build_parser", "main"]
@@ -33,18 +33,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.run(args)
-    except UsageError as error:
-        print(f"whoson {args.command}: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ConfigError, ValueError) as error:
-        print(f"whoson {args.command}: {error}", file=sys.stderr)
+    except (UsageError, ConfigError, ValueError) as error:
+        _complain(args.command, error)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_DATA
     except (WhosonError, OSError) as error:
-        print(f"whoson {args.command}: {error}", file=sys.stderr)
+        _complain(args.command, error)
         return EXIT_DATA
     except KeyboardInterrupt:
         print(f"whoson {args.command}: interrupted", file=sys.stderr)
         return 130
     return status
+
+
+def _complain(command: str, error: BaseException) -> None:
+    """One line on stderr: no password, no control character from the data."""
+    print(error_line(command, error), file=sys.stderr)

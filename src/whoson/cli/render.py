@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from whoson.metrics.report import Report
+from whoson.textsafe import terminal
 
 __all__ = ["fmt", "render_report", "table"]
 
@@ -36,12 +37,22 @@ def fmt(value: Any, kind: str = "") -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A left/right aligned text table (numbers right-aligned).
 
+    Every cell is escaped with :func:`whoson.textsafe.terminal` here, so
+    visitor ids, urls and names from events can never send control
+    sequences to the terminal.
+
     >>> print(table(["a", "n"], [["x", "1"], ["yy", "10"]]))
     a    n
     --  --
     x    1
     yy  10
+    >>> print(table(["url"], [["/\\x1b[2J"]]))
+    url
+    --------
+    /\\x1b[2J
     """
+    headers = [terminal(h) for h in headers]
+    rows = [[terminal(c) for c in r] for r in rows]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
     def numeric(i: int) -> bool:
@@ -66,7 +77,7 @@ def _looks_numeric(cell: str) -> bool:
 
 def _pairs(title: str, pairs: Sequence[tuple[str, str]]) -> str:
     width = max(len(k) for k, _ in pairs)
-    body = "\n".join(f"  {k.ljust(width)}  {v}" for k, v in pairs)
+    body = "\n".join(f"  {k.ljust(width)}  {terminal(v)}" for k, v in pairs)
     return f"{title}\n{body}"
 
 

@@ -20,6 +20,7 @@ from whoson.cli.common import (
 from whoson.cli.render import render_report
 from whoson.codec import dumps
 from whoson.core.errors import ConfigError
+from whoson.stores.url import redact
 from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "open_tracker", "run"]
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         if as_of is None:
             newest = tracker.projection.last_ts
             if newest is None:
-                print(f"{args.source}: no events", file=sys.stderr)
+                print(f"{redact(args.source)}: no events", file=sys.stderr)
             as_of = newest if newest is not None else tracker.clock.now()
         try:
             report = tracker.report(

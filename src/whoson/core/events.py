@@ -19,11 +19,10 @@ apply the contract's defaults.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from sys import intern
 from types import MappingProxyType
@@ -31,7 +30,15 @@ from typing import Any, ClassVar
 
 import attrs
 
-from whoson.core.errors import InvalidEvent
+from whoson.core.bounds import (
+    MAX_EVENT_BYTES,
+    check_string,
+    clean_extra,
+    json_size,
+    read_count,
+    read_money,
+)
+from whoson.core.errors import InvalidEvent, excerpt
 
 __all__ = [
     "EVENT_TYPES",
@@ -175,6 +182,11 @@ def parse_ts(raw: Any, field: str = "ts") -> datetime:
 _FIRST_YEAR, _LAST_YEAR = 1900, 9000
 
 
+# RFC 3339 allows a leap second (second 60); Python's datetime has none.
+_LEAP = re.compile(r"^(.{10}[Tt ]\d\d:\d\d):60(?:[.,]\d+)?(?=[Zz+-]|$)")
+_GENERIC = "Invalid isoformat string"
+
+
 def _parse_ts(raw: Any, field: str) -> datetime:
     if type(raw) is str:
         # Fast path for a clean string; anything odd takes the checked path below.
@@ -192,10 +204,17 @@ def _parse_ts(raw: Any, field: str) -> datetime:
     else:
         if not isinstance(raw, str):
             raise InvalidEvent(field, raw, "must be an RFC 3339 string")
+        text = raw.strip()
+        if text.endswith("z"):  # RFC 3339 section 5.6: "T" and "Z" may be lower case
+            text = text[:-1] + "Z"
+        # A leap second is read as the last microsecond of its minute.
+        text = _LEAP.sub(r"\1:59.999999", text, count=1)
         try:
-            parsed = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            raise InvalidEvent(field, raw, "must be an RFC 3339 timestamp") from None
+            parsed = datetime.fromisoformat(text)
+        except ValueError as err:
+            why = str(err)
+            rule = "must be an RFC 3339 timestamp such as 2026-03-01T12:00:00Z"
+            raise InvalidEvent(field, raw, rule if _GENERIC in why else f"{rule} ({why})") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InvalidEvent(field, raw, "must carry a UTC offset (Z or +hh:mm); no guessing")
     return parsed.astimezone(UTC)
@@ -211,44 +230,15 @@ def format_ts(moment: datetime) -> str:
     return text.removesuffix("+00:00") + "Z"
 
 
-def _read_string(field: str, raw: Any, limit: int) -> str:
+def _read_string(field: str, raw: Any, limit: int, *, identifier: bool = True) -> str:
     if not isinstance(raw, str):
         raise InvalidEvent(field, raw, "must be a string")
     if not raw:
         raise InvalidEvent(field, raw, "must not be empty")
     if len(raw) > limit:
         raise InvalidEvent(field, raw, f"must be at most {limit} characters (has {len(raw)})")
+    check_string(field, raw, identifier=identifier)
     return raw
-
-
-def _read_money(field: str, raw: Any) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise InvalidEvent(field, raw, "must be a decimal number or numeric string")
-    if isinstance(raw, float):
-        if not math.isfinite(raw):
-            raise InvalidEvent(field, raw, "must be a finite decimal")
-        # A float reached us only if the caller decoded JSON without Decimal; its
-        # shortest repr is what the producer wrote.
-        raw = repr(raw)
-    try:
-        value = Decimal(raw.strip()) if isinstance(raw, str) else Decimal(raw)
-    except InvalidOperation:
-        raise InvalidEvent(field, raw, "must be a decimal number or numeric string") from None
-    if not value.is_finite():
-        raise InvalidEvent(field, raw, "must be a finite decimal")
-    if value < 0:
-        raise InvalidEvent(field, raw, "must be >= 0")
-    return value
-
-
-def _read_int(field: str, raw: Any) -> int:
-    if isinstance(raw, bool):
-        raise InvalidEvent(field, raw, "must be an integer")
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, (float, Decimal)) and raw == int(raw):
-        return int(raw)
-    raise InvalidEvent(field, raw, "must be an integer")
 
 
 def _read_field(field: str, raw: Any, meta: Mapping[str, Any], ctx: ParseContext) -> Any:
@@ -256,28 +246,23 @@ def _read_field(field: str, raw: Any, meta: Mapping[str, Any], ctx: ParseContext
     if kind is Kind.ID:
         return _read_string(field, raw, MAX_ID)
     if kind is Kind.URL:
-        return _read_string(field, raw, MAX_URL)
+        return _read_string(field, raw, MAX_URL, identifier=False)
     if kind is Kind.TEXT:
         if isinstance(raw, str) and len(raw) <= MAX_TEXT:
+            check_string(field, raw, identifier=False)
             return raw
-        return _read_string(field, raw, MAX_TEXT)
+        return _read_string(field, raw, MAX_TEXT, identifier=False)
     if kind is Kind.MONEY:
-        return _read_money(field, raw)
+        return read_money(field, raw)
     if kind is Kind.BOOL:
         if not isinstance(raw, bool):
             raise InvalidEvent(field, raw, "must be true or false")
         return raw
     if kind is Kind.COUNT:
-        value = _read_int(field, raw)
-        if value < 0:
-            raise InvalidEvent(field, raw, "must be >= 0")
-        return value
+        return read_count(field, raw)
     if kind is Kind.RATING:
-        value = _read_int(field, raw)
         scale = ctx.rating_scale
-        if not scale.low <= value <= scale.high:
-            raise InvalidEvent(field, raw, f"must be on the rating scale {scale}")
-        return value
+        return read_count(field, raw, scale.low, scale.high, f"must be on the rating scale {scale}")
     if kind is Kind.CURRENCY:
         if not isinstance(raw, str) or re.fullmatch(r"[A-Z]{3}", raw) is None:
             raise InvalidEvent(field, raw, "must be an ISO 4217 code such as 'EUR'")
@@ -286,17 +271,6 @@ def _read_field(field: str, raw: Any, meta: Mapping[str, Any], ctx: ParseContext
     if raw not in choices or not isinstance(raw, str):
         raise InvalidEvent(field, raw, "must be one of " + ", ".join(map(repr, choices)))
     return raw
-
-
-def _exact(value: Any) -> Any:
-    """Floats in extra fields become Decimals, as a JSON round trip would read them."""
-    if isinstance(value, float):
-        return Decimal(repr(value)) if math.isfinite(value) else value
-    if isinstance(value, dict):
-        return {k: _exact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_exact(v) for v in value]
-    return value
 
 
 # Most events carry no extra field: they all share this empty, read-only mapping.
@@ -696,6 +670,10 @@ def parse_event(data: Mapping[str, Any] | Event, ctx: ParseContext = ParseContex
         if err.event_id is None:
             err.event_id = event_id
         raise
+    except (RecursionError, ArithmeticError, TypeError, ValueError) as err:
+        # A safety net: no value may escape the contract as anything but a rejection.
+        raise InvalidEvent("event", event_id, f"cannot be read: {type(err).__name__}: {err}",
+                           event_id=event_id) from None
 
 
 def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) -> Event:
@@ -711,7 +689,7 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
     if visitor is None:
         if cls.VISITOR_REQUIRED:
             raise InvalidEvent("visitor", None, f"is required on {cls.TYPE} events")
-    elif type(visitor) is not str or not 0 < len(visitor) <= MAX_ID:
+    elif type(visitor) is not str or not 0 < len(visitor) <= MAX_ID or not visitor.isprintable():
         visitor = _read_string("visitor", visitor, MAX_ID)
     else:
         # Visitor ids, urls, agents and request ids repeat across events: one copy each.
@@ -726,7 +704,7 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
         # Plain strings and booleans are by far the most common values: accept them
         # inline; anything else (and every error) goes through _read_field.
         if type(raw) is str:
-            if shortest <= len(raw) <= longest or raw in meta["choices"]:
+            if (shortest <= len(raw) <= longest or raw in meta["choices"]) and raw.isprintable():
                 values[name] = intern(raw)
                 continue
         elif (raw is True or raw is False) and meta["kind"] is Kind.BOOL:
@@ -734,15 +712,50 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
             continue
         values[name] = _read_field(name, raw, meta, ctx)
     known = _KNOWN[cls]
-    extra = (
-        _NO_EXTRA if known.issuperset(data)
-        else {key: _exact(value) for key, value in data.items() if key not in known}
-    )
+    extra: Mapping[str, Any] = _NO_EXTRA
+    size = 0
+    if not known.issuperset(data):
+        extra, size = _read_extras(data, known)
     event = cls(id=event_id, ts=ts, visitor=visitor, extra=extra, **values)
+    # Cheap upper bound first (an escaped character takes at most 6 bytes); measure only above it.
+    size += 64 * (len(values) + 4) + 6 * (
+        len(event_id) + len(visitor or "") + sum(len(v) for v in values.values() if type(v) is str)
+    )
+    if size > MAX_EVENT_BYTES:
+        _check_size(event)
     event._check()
     if isinstance(event, OrderEvent):
         event = settle_currency(event, ctx)
     return event
+
+
+def _read_extras(data: Mapping[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], int]:
+    """The fields the type does not know, as exact JSON values, and their encoded size."""
+    extra: dict[str, Any] = {}
+    size = 0
+    for key, value in data.items():
+        if key in known:
+            continue
+        if not isinstance(key, str):
+            raise InvalidEvent(str(excerpt(key)), key, "field names must be strings")
+        if len(key) <= MAX_EVENT_BYTES:  # a longer name sinks the event by its size anyway
+            check_string(key, key, identifier=False)
+        extra[key], value_size = clean_extra(key, value)
+        size += len(key) * 6 + 4 + value_size
+    return extra, size
+
+
+def _check_size(event: Event) -> None:
+    """Refuse an event whose compact JSON exceeds the bound, naming its largest field."""
+    total, shares = json_size(event.to_dict())
+    if total > MAX_EVENT_BYTES:
+        largest = max(shares, key=shares.__getitem__)
+        raise InvalidEvent(
+            largest, event.to_dict()[largest],
+            f"makes the event at least {total} bytes as JSON; an event encodes to at most "
+            f"{MAX_EVENT_BYTES} bytes (64 KiB)",
+            event_id=event.id,
+        )
 
 
 def settle_currency(event: OrderEvent, ctx: ParseContext) -> OrderEvent:

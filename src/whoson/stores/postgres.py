@@ -33,6 +33,7 @@ from whoson.stores._rows import (
     settings_rows,
 )
 from whoson.stores.base import Order, Store, StoredEvent, StoreSettings
+from whoson.stores.url import redact
 
 if TYPE_CHECKING:
     import psycopg
@@ -85,8 +86,8 @@ class PostgresStore(Store):
             self._db: psycopg.Connection[Any] | None = self._pg.connect(dsn, autocommit=True)
         except self._pg.Error as err:
             # One line: the server's message can span several.
-            detail = " ".join(str(err).split())
-            raise StoreError(f"cannot open PostgreSQL store: {detail}") from err
+            detail = redact(" ".join(str(err).split()), dsn)
+            raise StoreError(f"cannot open PostgreSQL store: {detail}") from None
         try:
             self._prepare_schema(settings or StoreSettings())
             if settings is not None:
@@ -96,14 +97,14 @@ class PostgresStore(Store):
             raise
 
     def __repr__(self) -> str:
-        return f"PostgresStore({self.dsn!r})"
+        return f"PostgresStore({redact(self.dsn)!r})"
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
         except self._pg.Error as err:
-            raise StoreError(f"PostgreSQL store: {err}") from err
+            raise StoreError(f"PostgreSQL store: {redact(str(err), self.dsn)}") from err
 
     def _conn(self) -> psycopg.Connection[Any]:
         if self._db is None:

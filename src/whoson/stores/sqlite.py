@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from whoson.core.batch import BatchResult, classify
-from whoson.core.errors import StoreError
+from whoson.core.errors import StoreError, StoreLockedError
 from whoson.core.events import Event
 from whoson.stores._codec import decode_event, to_micros
 from whoson.stores._common import ReadQuery, check_settings_change, strict_result
@@ -109,8 +109,11 @@ class SQLiteStore(Store):
     ``durable=True`` syncs every commit to disk (``synchronous=FULL``); the
     default (``NORMAL``) survives a crash of the process but may lose the last
     commits on power loss. ``busy_timeout`` is how long a writer waits for
-    another one, in seconds. ``settings``, when given, are saved (see
-    :meth:`save_settings`); when omitted, the file's are used.
+    another one, in seconds; past it an operation raises
+    :class:`~whoson.core.errors.StoreLockedError` (nothing of it written, safe
+    to retry). ``settings``, when given, are saved (see :meth:`save_settings`);
+    when omitted, the file's are used. With ``create=False`` the file must
+    already be a whoson store: nothing is created or changed in it.
 
     One connection per store object, guarded by a lock, so a web backend can
     share the object across threads.
@@ -123,6 +126,7 @@ class SQLiteStore(Store):
         durable: bool = False,
         busy_timeout: float = 5.0,
         settings: StoreSettings | None = None,
+        create: bool = True,
     ) -> None:
         self.path = os.fspath(path)
         self.durable = durable
@@ -139,6 +143,9 @@ class SQLiteStore(Store):
             raise StoreError(f"cannot open SQLite store {self.path!r}: {err}") from err
         try:
             with self._errors():
+                if not create and not self._has_meta(self._db):
+                    raise StoreError(f"{self.path!r} is not a whoson store (it has no whoson "
+                                     "tables, and reading never creates them)")
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
                 self._prepare_schema(settings or StoreSettings())
@@ -156,6 +163,15 @@ class SQLiteStore(Store):
     def _errors(self) -> Iterator[None]:
         try:
             yield
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise StoreError(f"SQLite store {self.path!r}: {err}") from err
+            raise StoreLockedError(
+                f"SQLite store {self.path!r}: {err}: another writer held it longer than the "
+                f"busy timeout ({self._busy_timeout:g} s); nothing of this operation was "
+                "written, and re-sending the same events is safe (stored ones count as "
+                "duplicates)"
+            ) from err
         except sqlite3.Error as err:
             raise StoreError(f"SQLite store {self.path!r}: {err}") from err
 
