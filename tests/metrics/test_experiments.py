@@ -231,9 +231,9 @@ class TestHumanReport:
         from whoson.cli.render import render_report
 
         log = Log()
-        log.invite(at(), "v1", "help\x1b[31m")
+        log.invite(at(), "v1", "help\u202e")
         log.order(at(hours=1), "v1", "40")
-        log.add("holdout", at(), "v2", trigger="help\x1b[31m")
+        log.add("holdout", at(), "v2", trigger="help\u202e")
         log.add("request", at(), "v3", request="q", channel="text", initiator="visitor")
         tracker = Tracker(clock=FixedClock(T0 + timedelta(days=1)))
         tracker.record_many(log.events)
@@ -241,7 +241,7 @@ class TestHumanReport:
         line = next(row for row in text.splitlines() if row.startswith("help"))
         # v1 converted (100%), v2 not (0%): +100 pp. Wilson for 1/1 is [1/(1+z^2), 1] and
         # for 0/1 [0, z^2/(1+z^2)] = [0, 0.7935], so low = 1 - sqrt(2) * 0.7935 = -0.1222.
-        expected = ["help\\x1b[31m", "1", "100.0%", "1", "0.0%", "+100.0", "pp", "-12.2", "pp",
+        expected = ["help\\u202e", "1", "100.0%", "1", "0.0%", "+100.0", "pp", "-12.2", "pp",
                     "..", "+100.0", "pp", "40.00"]
         assert expected == line.split()
         assert "How visitor requests end: 1 requests, 0 answered, 1 abandoned" in text
