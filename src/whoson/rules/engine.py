@@ -141,6 +141,20 @@ class RuleEngine:
             return []
         return self._evaluate(event.visitor, now)
 
+    def follow(self, event: Event, now: datetime) -> None:
+        """Note an event another process recorded (and evaluated); fire nothing.
+
+        Its firings count for the limits, and its visitor's time-based rules
+        are scheduled, so that this engine's :meth:`tick` fires them on time
+        too: both engines then fire with the same ids (see :meth:`tick`) and
+        the store keeps one invitation. A rule that already holds is left to
+        the process that recorded the event. O(rules).
+        """
+        now = now.astimezone(UTC)
+        if self._note_firing(event) or event.visitor is None:
+            return
+        self._evaluate(event.visitor, now, fire=False)
+
     def observe(self, event: Event) -> None:
         """Note a recorded event without evaluating anything (replays, history loads).
 
@@ -151,14 +165,17 @@ class RuleEngine:
     def tick(self, now: datetime) -> list[Event]:
         """Evaluate the visitors whose next possible firing is due at or before ``now``.
 
+        What fires is stamped ``now``, and its id names the instant it was due
+        (not ``now``): engines in several processes that follow one store and
+        tick at different moments fire the same ids for the same cause.
         O(log n) plus O(rules) per due visitor.
         """
         now = now.astimezone(UTC)
         fired: list[Event] = []
         while self._due and self._due[0][0] <= now:
-            _, visitor = self._due.pop(0)
+            due, visitor = self._due.pop(0)
             del self._due_of[visitor]
-            fired.extend(self._evaluate(visitor, now))
+            fired.extend(self._evaluate(visitor, now, cause=due))
         return fired
 
     def next_due(self) -> datetime | None:
@@ -227,7 +244,13 @@ class RuleEngine:
         freed: datetime = fired[high - rate] + _MINUTE
         return freed
 
-    def _evaluate(self, visitor: str, now: datetime) -> list[Event]:
+    def _evaluate(
+        self, visitor: str, now: datetime, *, cause: datetime | None = None, fire: bool = True
+    ) -> list[Event]:
+        """Evaluate ``visitor``'s rules at ``now`` and reschedule; fire only if ``fire``.
+
+        ``cause`` is the instant the evaluation was due (ids are derived from it).
+        """
         facts = self.live.facts(visitor, now)
         if facts is None or not facts.present:
             self._schedule(visitor, None)
@@ -247,11 +270,13 @@ class RuleEngine:
                     upcoming.append(retry)
                 continue
             if all(condition.holds(facts) for condition in rule.conditions):
+                if not fire:
+                    continue  # the process that recorded the event decides
                 free_at = self._rate_free_at(rule, now)
                 if free_at is not None:
                     upcoming.append(free_at)
                     continue
-                fired.extend(self._fire(rule, facts))
+                fired.extend(self._fire(rule, facts, cause if cause is not None else now))
                 self._record(rule.name, visitor, now)
                 if is_invite and not invited:
                     # Later rules of this evaluation see the invitation as pending.
@@ -265,9 +290,9 @@ class RuleEngine:
         self._schedule(visitor, min(upcoming) if upcoming else None)
         return fired
 
-    def _fire(self, rule: Rule, facts: VisitorFacts) -> list[Event]:
+    def _fire(self, rule: Rule, facts: VisitorFacts, cause: datetime) -> list[Event]:
         snapshot = facts.snapshot
-        base = fired_id(rule.name, snapshot.visitor, facts.now)
+        base = fired_id(rule.name, snapshot.visitor, cause)
         common: dict[str, Any] = {"ts": format_ts(facts.now), "visitor": snapshot.visitor}
         message: dict[str, Any] = {
             "id": f"{base}:message", "type": "auto_message", **common,
