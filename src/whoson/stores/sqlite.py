@@ -249,8 +249,8 @@ class SQLiteStore(Store):
                 row = db.execute(_OWNER, (request,)).fetchone()
                 if row is not None:
                     owners[request] = row[0]
-            meta = self._meta(db)
-            currency = self._settings(meta).currency
+            (raw,) = db.execute("SELECT value FROM meta WHERE key = 'currency'").fetchone()
+            currency = json.loads(raw)
             classified = classify(prepared.events, stored=stored, owners=owners, currency=currency)
             result = prepared.merge(classified.result)
             if strict and not result.ok:
