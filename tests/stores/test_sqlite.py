@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,10 @@ class TestSQLiteStore(StoreContract):
         assert isinstance(store, SQLiteStore)
         store.close()
         return SQLiteStore(store.path)
+
+    def store_opener(self, store: Store) -> Callable[[], Store]:
+        assert isinstance(store, SQLiteStore)
+        return functools.partial(SQLiteStore, store.path)
 
 
 class TestSQLiteFile:
