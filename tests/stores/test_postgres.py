@@ -20,8 +20,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
