@@ -63,6 +63,19 @@ class TestTimeBasedRules:
         h.tick(75)
         assert expected == h.firings()
 
+    def test_ids_name_the_due_instant_whenever_the_tick_comes(self) -> None:
+        """Two engines over the same events, ticked at 61 s and 75 s, fire the same ids (stamped apart)."""
+        fired = []
+        for tick_at in (61, 75):
+            h = Harness([CHECKOUT_HELP])
+            h("page_view", 0, url="/checkout")
+            fired.append(h.tick(tick_at))
+        early, late = fired
+        expected_ids = ["rule:checkout-help:v1:1772452860000000:message",
+                        "rule:checkout-help:v1:1772452860000000:request"]
+        assert (expected_ids, expected_ids) == ([e.id for e in early], [e.id for e in late])
+        assert (at(61), at(75)) == (early[0].ts, late[0].ts)
+
     def test_leaving_the_page_before_the_threshold_cancels(self) -> None:
         h = Harness([CHECKOUT_HELP])
         h("page_view", 0, url="/checkout")
