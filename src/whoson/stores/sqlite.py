@@ -350,14 +350,17 @@ class SQLiteStore(Store):
         whether another connection committed since this object last looked;
         only then is ``MAX(position)`` read (O(log n)).
         """
-        with self._lock, self._errors():
+        with self._lock:
             db = self._conn()
-            version = self._data_version(db)
-            cached = self._head
-            if cached is not None and cached[0] == version:
-                return cached[1]
-            (value,) = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()
-            self._head = (version, int(value))
+            try:  # no context manager here: this runs before every tracker query
+                (version,) = db.execute("PRAGMA data_version").fetchone()
+                cached = self._head
+                if cached is not None and cached[0] == version:
+                    return cached[1]
+                (value,) = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()
+            except sqlite3.Error as err:
+                raise StoreError(f"SQLite store {self.path!r}: {err}") from err
+            self._head = (int(version), int(value))
         return int(value)
 
     def __len__(self) -> int:
