@@ -219,6 +219,26 @@ class TestFollowInProcess:
                 assert 1 == tracker.online().total
             assert [] == reads
 
+    def test_changes_in_a_thread_while_another_records(self, tmp_path: Path) -> None:
+        """A thread following changes() sees every position another thread's records reach."""
+        with Tracker.open(f"sqlite:///{tmp_path / 's.db'}", clock=FixedClock(T0)) as tracker:
+            seen: list[int] = []
+
+            def follow() -> None:
+                position = 0
+                while position < 120:
+                    position = tracker.changes(position, timeout=TIMEOUT)
+                    seen.append(position)
+
+            follower = threading.Thread(target=follow)
+            follower.start()
+            for i in range(40):
+                tracker.record_many([view(f"p{i}-{k}", f"v{k}", T0 + timedelta(seconds=i)) for k in range(3)])
+            follower.join(TIMEOUT)
+            assert 120 == seen[-1] == tracker.position
+            assert seen == sorted(set(seen))
+            assert 3 == tracker.online(T0 + timedelta(seconds=40)).total
+
     def test_changes_times_out_with_after(self, tmp_path: Path) -> None:
         """With nothing new, changes() returns ``after`` itself once the timeout passes."""
         with Tracker.open(f"sqlite:///{tmp_path / 's.db'}") as tracker:
