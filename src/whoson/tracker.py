@@ -59,7 +59,7 @@ _BATCH = 5000
 _ISO_4217 = re.compile(r"[A-Z]{3}")
 _MICROSECOND = timedelta(microseconds=1)
 CLOCK_SKEW = timedelta(seconds=5)
-"""How far after the clock's now an event may be stamped and still count as "now"."""
+"""How far apart "now" and the clock, or "now" and a newer event, may be and still be the present."""
 
 EventInput = Event | Mapping[str, Any]
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -290,7 +290,12 @@ class Tracker:
 
     @property
     def live(self) -> LiveView:
-        """The who's-on view (built from the store on first use)."""
+        """The who's-on view (built from the store on first use), caught up with the store."""
+        with self._lock:
+            self._sync()
+            return self._live_view()
+
+    def _live_view(self) -> LiveView:
         return self._live if self._live is not None else self._start_live()[0]
 
     @property
@@ -462,19 +467,22 @@ class Tracker:
             raise ValueError(f"now must be timezone-aware, got {moment!r}")
         return moment
 
-    def _view(self, now: datetime, *, asked: bool) -> LiveView:
+    def _view(self, now: datetime) -> LiveView:
         """The live view for ``now``: the followed one, or, for an instant before the
         newest applied event, one replayed from the events up to ``now``.
 
         The replay is what ``whoson live --at`` shows: O(events up to ``now``)
         once, then cached for that instant until the tracker applies more.
-        When ``now`` is the clock's (not ``asked`` for), events stamped up to
-        :data:`CLOCK_SKEW` after it count as at ``now``, so that clocks of
-        several processes a little apart never force a replay.
+        The present is not replayed: when ``now`` is within :data:`CLOCK_SKEW`
+        of the clock and no event is stamped more than that after ``now``,
+        those events count as at ``now`` (clocks of several processes, or of
+        a caller that read the clock a moment ago, are a little apart).
         """
-        live = self.live
+        live = self._live_view()
         newest = self._projection.last_ts
-        if newest is None or now >= (newest if asked else newest - CLOCK_SKEW):
+        if newest is None or now >= newest:
+            return live
+        if newest - now <= CLOCK_SKEW and now >= self.clock.now() - CLOCK_SKEW:
             return live
         key = (now, self._position)
         if self._past is not None and self._past[0] == key:
@@ -490,34 +498,35 @@ class Tracker:
         """Visitors on the site at ``now`` (default: the clock's), newest activity first.
 
         Filters and paging as in :meth:`whoson.live.LiveView.online`. For an
-        instant before the newest event, the events after it are left out
-        (the answer ``whoson live --at`` gives); that costs a replay of the
-        events up to ``now``, cached per instant.
+        instant in the past (before the newest event, and not the present
+        give or take :data:`CLOCK_SKEW`), the events after it are left out (the
+        answer ``whoson live --at`` gives); that costs a replay of the events
+        up to ``now``, cached per instant.
         """
         self._sync()
         moment = self._now(now)
-        return self._view(moment, asked=now is not None).online(moment, **filters)
+        return self._view(moment).online(moment, **filters)
 
     @_locked
     def visitor(self, visitor_id: str, now: datetime | None = None) -> VisitorDetail | None:
         """One visitor's live snapshot plus history, or ``None`` if never seen (by ``now``)."""
         self._sync()
         moment = self._now(now)
-        return self._view(moment, asked=now is not None).visitor(visitor_id, moment)
+        return self._view(moment).visitor(visitor_id, moment)
 
     @_locked
     def waiting(self, now: datetime | None = None) -> list[WaitingRequest]:
         """Visitor requests no agent has answered yet, oldest first."""
         self._sync()
         moment = self._now(now)
-        return self._view(moment, asked=now is not None).waiting(moment)
+        return self._view(moment).waiting(moment)
 
     @_locked
     def expected_wait(self, now: datetime | None = None) -> float | None:
         """Estimated seconds a new visitor request would wait, or ``None`` if unknown."""
         self._sync()
         moment = self._now(now)
-        return self._view(moment, asked=now is not None).expected_wait(moment)
+        return self._view(moment).expected_wait(moment)
 
     @_locked
     def tick(self, now: datetime | None = None) -> list[Event]:
