@@ -61,15 +61,15 @@ def _free_port() -> int:
 class Server:
     """A throwaway PostgreSQL server: ``schema_dsn()`` gives a DSN on a fresh schema."""
 
-    def __init__(self, dsn: str, restart: Callable[[], None] | None = None) -> None:
+    def __init__(self, dsn: str, control: Callable[[str], None] | None = None) -> None:
         self.dsn = dsn
         self._names = itertools.count(1)
-        self._restart = restart
+        self._control = control
 
-    def restart(self) -> None:
-        """Stop the server (dropping every connection) and start it again on the same port."""
-        assert self._restart is not None
-        self._restart()
+    def control(self, action: str) -> None:
+        """``pg_ctl`` ``stop``, ``start`` or ``restart`` (same port; stopping drops every connection)."""
+        assert self._control is not None
+        self._control(action)
 
     def schema_dsn(self) -> str:
         """A DSN whose tables land in a new, empty schema."""
@@ -114,12 +114,12 @@ def server() -> Iterator[Server]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    def restart() -> None:
+    def control(action: str) -> None:
         run(pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-m", "fast", "-o",
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -F", "restart")
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -F", action)
 
     try:
-        yield Server(f"host=127.0.0.1 port={port} user=whoson dbname=postgres", restart)
+        yield Server(f"host=127.0.0.1 port={port} user=whoson dbname=postgres", control)
     finally:
         subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
                        cwd=folder, capture_output=True, timeout=60, **owner)
@@ -231,12 +231,28 @@ class TestPostgresConnections:
         """After the server restarts, the same store object appends, reads and waits again."""
         with PostgresStore(server.schema_dsn()) as store:
             store.append([make_event("heartbeat", id="before")])
-            server.restart()
+            server.control("restart")
             result = store.append([make_event("heartbeat", id="after")])
             assert ["accepted"] == [o.status.value for o in result.outcomes]
             assert ["before", "after"] == [item.event.id for item in store.read()]
-            server.restart()
+            server.control("restart")
             assert 2 == store.wait(1, timeout=1.0)
+
+    def test_calls_fail_clearly_while_the_server_is_down(self, server: Server) -> None:
+        """With the server stopped, calls raise StoreError; once it is back, the same object works."""
+        with PostgresStore(server.schema_dsn(), connect_timeout=2) as store:
+            store.append([make_event("heartbeat", id="before")])
+            server.control("stop")
+            try:
+                with pytest.raises(StoreError, match="cannot open PostgreSQL store"):
+                    store.append([make_event("heartbeat", id="during")])
+                with pytest.raises(StoreError):
+                    _ = store.position
+            finally:
+                server.control("start")
+            result = store.append([make_event("heartbeat", id="after")])
+            assert ["accepted"] == [o.status.value for o in result.outcomes]
+            assert ["before", "after"] == [item.event.id for item in store.read()]
 
     def test_following_tracker_survives_a_server_restart(self, server: Server) -> None:
         """A tracker following the store keeps following it across a server restart."""
@@ -248,7 +264,7 @@ class TestPostgresConnections:
                 Tracker(PostgresStore(dsn), clock=clock) as reader:
             writer.record({"id": "p1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
                            "visitor": "v1", "url": "/"})
-            server.restart()
+            server.control("restart")
             writer.record({"id": "p2", "type": "page_view", "ts": "2026-03-01T12:00:30Z",
                            "visitor": "v2", "url": "/"})
             assert ["v2", "v1"] == [row.visitor for row in reader.online().rows]

@@ -106,6 +106,7 @@ class PostgresStore(Store):
         self._options = self._connect_options(dsn, connect_timeout)
         self._listener: psycopg.Connection[Any] | None = None
         self._listening = threading.Lock()
+        self._closed = False
         self._db: psycopg.Connection[Any] | None = self._connect()
         try:
             self._prepare_schema(settings or StoreSettings())
@@ -138,8 +139,11 @@ class PostgresStore(Store):
         return f"PostgresStore({self.dsn!r})"
 
     def _conn(self) -> psycopg.Connection[Any]:
-        if self._db is None:
+        """The connection; a new one if the last was lost (StoreError if the server is away)."""
+        if self._closed:
             raise StoreError("PostgreSQL store is closed")
+        if self._db is None:
+            self._db = self._connect()
         return self._db
 
     def _call(self, work: Callable[[psycopg.Connection[Any]], _T]) -> _T:
@@ -157,8 +161,7 @@ class PostgresStore(Store):
                     if attempt == 2 or not (db.broken or db.closed):
                         raise StoreError(f"PostgreSQL store: {err}") from err
                 db.close()
-                self._db = None
-                self._db = self._connect()
+                self._db = None  # the next _conn() connects again
             raise AssertionError("unreachable")  # pragma: no cover
 
     def _in_transaction(self, work: Callable[[psycopg.Cursor[Any]], _T]) -> _T:
@@ -358,7 +361,7 @@ class PostgresStore(Store):
     def _listen(self) -> psycopg.Connection[Any] | None:
         """The LISTENing connection (made on first use); ``None`` if it cannot be made."""
         if self._listener is None or self._listener.closed:
-            if self._db is None:
+            if self._closed:
                 raise StoreError("PostgreSQL store is closed")
             try:
                 listener = self._pg.connect(self.dsn, autocommit=True, **self._options)
@@ -415,6 +418,7 @@ class PostgresStore(Store):
     def close(self) -> None:
         """Close the connections; later calls raise StoreError. Closing twice is harmless."""
         with self._lock:
+            self._closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None
