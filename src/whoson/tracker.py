@@ -704,8 +704,10 @@ class Tracker:
 
     @property
     def projection(self) -> Projection:
-        """The live projection of every recorded event (read-only use)."""
-        return self._projection
+        """The projection of every stored event, caught up with the store (read-only use)."""
+        with self._lock:
+            self._sync()
+            return self._projection
 
     def close(self) -> None:
         """Close the store."""
