@@ -108,8 +108,8 @@ class TestFollowAcrossProcesses:
             child = _spawn(_record_on_signal, url, go, done)
             go.set()
             recorded_at = done.get(timeout=TIMEOUT)
-            rows: list[str] = []
-            while time.time() - recorded_at < 1.0 and not rows:
+            rows = [row.visitor for row in tracker.online().rows]
+            while not rows and time.time() - recorded_at < 1.0:
                 rows = [row.visitor for row in tracker.online().rows]
             _join(child)
             assert ["from-a"] == rows
