@@ -154,8 +154,8 @@ class TestFollowAcrossProcesses:
         with Tracker.open(url, clock=FixedClock(T0 + timedelta(seconds=70))) as tracker:
             stored = [item.event for item in tracker.store.read(types={"auto_message"})]
             assert everyone == sorted(event.visitor for event in stored)  # one invitation each
-            expected_ids = sorted(f"rule:checkout-help:{v}:{1772366460000000}:message" for v in everyone)
-            assert expected_ids == sorted(event.id for event in stored)  # named by the due instant
+            expected_ids = sorted(f"rule:checkout-help:{v}:{1772366400000000}:message" for v in everyone)
+            assert expected_ids == sorted(event.id for event in stored)  # named by the session, not the clock
         delivered = sorted(i for fired, _ in results for i in fired if i.endswith(":message"))
         assert expected_ids == delivered  # each handed to the host by exactly one process
         for _, pending in results:
@@ -257,8 +257,8 @@ class TestFollowInProcess:
             assert 1 == follower.online().total  # follows the page view at 12:00:30
             clock.set(T0 + timedelta(seconds=75))
             fired = follower.tick()
-            assert ["rule:checkout-help:v1:1772366460000000:message",
-                    "rule:checkout-help:v1:1772366460000000:request"] == [e.id for e in fired]
+            assert ["rule:checkout-help:v1:1772366400000000:message",
+                    "rule:checkout-help:v1:1772366400000000:request"] == [e.id for e in fired]
             assert T0 + timedelta(seconds=75) == fired[0].ts
             assert [] == recorder.tick(T0 + timedelta(seconds=61))  # it follows the firing: blocked
 
@@ -272,7 +272,7 @@ class TestRecordReturnsFired:
         tracker = Tracker(clock=FixedClock(T0 + timedelta(seconds=1)), rules=[rule])
         outcome = tracker.record(view("p1", "v1", T0, url="/pricing"))
         assert ["auto_message"] == [event.type for event in outcome.fired]
-        assert "rule:pricing-hello:v1:1772366401000000:message" == outcome.fired[0].id
+        assert "rule:pricing-hello:v1:1772366400000000:message" == outcome.fired[0].id
         assert tracker.store.get(outcome.fired[0].id) is not None
         assert () == tracker.record(view("p2", "v1", T0 + timedelta(seconds=1), url="/pricing")).fired
 

@@ -18,8 +18,8 @@
 True
 >>> for event in engine.tick(t0 + timedelta(seconds=60)):
 ...     print(event.type, event.id, event.trigger)
-auto_message rule:checkout-help:v1:1772366460000000:message checkout-help
-request rule:checkout-help:v1:1772366460000000:request checkout-help
+auto_message rule:checkout-help:v1:1772366400000000:message checkout-help
+request rule:checkout-help:v1:1772366400000000:request checkout-help
 """
 
 from __future__ import annotations
@@ -56,20 +56,28 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def fired_id(rule: str, visitor: str, at: datetime) -> str:
-    """The deterministic base id of a firing: ``rule:<rule>:<visitor>:<epoch micros>``.
+def fired_id(rule: str, visitor: str, session: datetime, ordinal: int = 1) -> str:
+    """The deterministic base id of a firing: ``rule:<rule>:<visitor>:<session start micros>``.
 
-    Event ids add ``:message`` / ``:request``; the invitation's request id is
-    the base itself. Too long for the event contract, it becomes a hash.
+    It names the cause, not the clock: the ``ordinal``-th firing of the rule
+    for the visitor in the session that started at ``session`` (``:<ordinal>``
+    is added from the second on). Engines in several processes, or a replay,
+    that fire the same rule for the same visitor and session produce the same
+    id, whenever their clocks say it happened. Event ids add ``:message`` /
+    ``:request``; the invitation's request id is the base itself. Too long
+    for the event contract, it becomes a hash.
 
     >>> fired_id("help", "v1", datetime(2026, 3, 1, 12, tzinfo=UTC))
     'rule:help:v1:1772366400000000'
+    >>> fired_id("help", "v1", datetime(2026, 3, 1, 12, tzinfo=UTC), 2)
+    'rule:help:v1:1772366400000000:2'
     """
-    base = f"rule:{rule}:{visitor}:{_micros(at)}"
+    suffix = f":{_micros(session)}" + (f":{ordinal}" if ordinal > 1 else "")
+    base = f"rule:{rule}:{visitor}{suffix}"
     if len(base) + len(":request") <= MAX_ID:
         return base
     digest = hashlib.sha256(f"{rule}\0{visitor}".encode()).hexdigest()[:40]
-    return f"rule:{rule}:{digest}:{_micros(at)}"
+    return f"rule:{rule}:{digest}{suffix}"
 
 
 class RuleEngine:
@@ -119,6 +127,8 @@ class RuleEngine:
         self._due_of: dict[str, datetime] = {}
         self._last_fired: dict[tuple[str, str], datetime] = {}
         self._fired_at: dict[str, SortedList] = {}
+        # Per (rule, visitor): the instants it fired, to number the firings of a session.
+        self._visitor_fired: dict[tuple[str, str], SortedList] = {}
 
     def on_event(self, event: Event, now: datetime) -> list[Event]:
         """Note an applied event and evaluate what it may have changed, at ``now``.
@@ -146,8 +156,8 @@ class RuleEngine:
 
         Its firings count for the limits, and its visitor's time-based rules
         are scheduled, so that this engine's :meth:`tick` fires them on time
-        too: both engines then fire with the same ids (see :meth:`tick`) and
-        the store keeps one invitation. A rule that already holds is left to
+        too: both engines then fire with the same ids (see :func:`fired_id`)
+        and the store keeps one invitation. A rule that already holds is left to
         the process that recorded the event. O(rules).
         """
         now = now.astimezone(UTC)
@@ -165,17 +175,14 @@ class RuleEngine:
     def tick(self, now: datetime) -> list[Event]:
         """Evaluate the visitors whose next possible firing is due at or before ``now``.
 
-        What fires is stamped ``now``, and its id names the instant it was due
-        (not ``now``): engines in several processes that follow one store and
-        tick at different moments fire the same ids for the same cause.
         O(log n) plus O(rules) per due visitor.
         """
         now = now.astimezone(UTC)
         fired: list[Event] = []
         while self._due and self._due[0][0] <= now:
-            due, visitor = self._due.pop(0)
+            _, visitor = self._due.pop(0)
             del self._due_of[visitor]
-            fired.extend(self._evaluate(visitor, now, cause=due))
+            fired.extend(self._evaluate(visitor, now))
         return fired
 
     def next_due(self) -> datetime | None:
@@ -206,6 +213,9 @@ class RuleEngine:
         fired = self._fired_at.setdefault(rule, SortedList())
         if at not in fired:
             fired.add(at)
+        mine = self._visitor_fired.setdefault(key, SortedList())
+        if at not in mine:
+            mine.add(at)
 
     def _schedule(self, visitor: str, at: datetime | None) -> None:
         old = self._due_of.pop(visitor, None)
@@ -244,13 +254,8 @@ class RuleEngine:
         freed: datetime = fired[high - rate] + _MINUTE
         return freed
 
-    def _evaluate(
-        self, visitor: str, now: datetime, *, cause: datetime | None = None, fire: bool = True
-    ) -> list[Event]:
-        """Evaluate ``visitor``'s rules at ``now`` and reschedule; fire only if ``fire``.
-
-        ``cause`` is the instant the evaluation was due (ids are derived from it).
-        """
+    def _evaluate(self, visitor: str, now: datetime, *, fire: bool = True) -> list[Event]:
+        """Evaluate ``visitor``'s rules at ``now`` and reschedule; fire only if ``fire``."""
         facts = self.live.facts(visitor, now)
         if facts is None or not facts.present:
             self._schedule(visitor, None)
@@ -276,7 +281,7 @@ class RuleEngine:
                 if free_at is not None:
                     upcoming.append(free_at)
                     continue
-                fired.extend(self._fire(rule, facts, cause if cause is not None else now))
+                fired.extend(self._fire(rule, facts))
                 self._record(rule.name, visitor, now)
                 if is_invite and not invited:
                     # Later rules of this evaluation see the invitation as pending.
@@ -290,9 +295,11 @@ class RuleEngine:
         self._schedule(visitor, min(upcoming) if upcoming else None)
         return fired
 
-    def _fire(self, rule: Rule, facts: VisitorFacts, cause: datetime) -> list[Event]:
+    def _fire(self, rule: Rule, facts: VisitorFacts) -> list[Event]:
         snapshot = facts.snapshot
-        base = fired_id(rule.name, snapshot.visitor, cause)
+        earlier = self._visitor_fired.get((rule.name, snapshot.visitor))
+        before = 0 if earlier is None else len(earlier) - earlier.bisect_left(facts.session_started)
+        base = fired_id(rule.name, snapshot.visitor, facts.session_started, before + 1)
         common: dict[str, Any] = {"ts": format_ts(facts.now), "visitor": snapshot.visitor}
         message: dict[str, Any] = {
             "id": f"{base}:message", "type": "auto_message", **common,
