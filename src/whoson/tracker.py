@@ -21,8 +21,9 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import closing
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import wraps
@@ -31,7 +32,7 @@ from typing import IO, Any, TypeVar, cast
 import attrs
 
 from whoson.clock import Clock, SystemClock
-from whoson.core.batch import BatchResult, Outcome, Status
+from whoson.core.batch import CURRENCY_RULE, BatchResult, Outcome, Status
 from whoson.core.errors import ConfigError, InvalidEvent
 from whoson.core.events import (
     CurrencyConverter,
@@ -51,13 +52,15 @@ from whoson.metrics.ledger import Ledger
 from whoson.metrics.params import MAX_DAYS, ReportParams, parse_duration, resolve_instant, zone
 from whoson.metrics.report import Report, build_report
 from whoson.rules import Rule, RuleEngine, load_rules
-from whoson.stores.base import Store, StoreSettings
+from whoson.stores.base import Store, StoredEvent, StoreSettings
 
 __all__ = ["LoadResult", "Tracker"]
 
 _BATCH = 5000
 _ISO_4217 = re.compile(r"[A-Z]{3}")
 _MICROSECOND = timedelta(microseconds=1)
+CLOCK_SKEW = timedelta(seconds=5)
+"""How far apart "now" and the clock, or "now" and a newer event, may be and still be the present."""
 
 EventInput = Event | Mapping[str, Any]
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -95,16 +98,21 @@ class Tracker:
     """Who's on, engagement rules and the report, over one event store.
 
     ``store`` defaults to an in-memory store; ``clock`` to the system clock.
-    ``currency`` is the currency every order must be in (``None``: the first
-    order that names one fixes it); ``converter(amount, currency, ts)``
-    converts foreign orders instead of rejecting them. ``rules`` are
-    engagement rules (objects, or a TOML/JSON file path) evaluated on every
-    recorded event and on :meth:`tick`; what they fire is recorded like any
-    other event. :meth:`load` replays history and fires no rules.
+    ``currency`` is the currency every order must be in (``None``: the store
+    settles it, from the first order it accepts that names one);
+    ``converter(amount, currency, ts)`` converts foreign orders instead of
+    rejecting them. ``rules`` are engagement rules (objects, or a TOML/JSON
+    file path) evaluated on every recorded event and on :meth:`tick`; what
+    they fire is recorded like any other event and returned in the result's
+    ``fired``. :meth:`load` replays history and fires no rules.
 
     A tracker may be shared by threads: one lock serialises recording and
     queries. Processes share a store instead (SQLite or PostgreSQL), each
-    with its own tracker.
+    with its own tracker, and every tracker **follows the store**: before it
+    answers :meth:`online`, :meth:`visitor`, :meth:`waiting`,
+    :meth:`expected_wait` or :meth:`report`, and before its rules evaluate,
+    it applies what other processes appended since its :attr:`position`.
+    :meth:`changes` waits for such appends.
     """
 
     def __init__(
@@ -146,8 +154,13 @@ class Tracker:
         self._rules: RuleEngine | None = None
         # One lock serialises recording and queries, so web workers on threads may share a tracker.
         self._lock = threading.RLock()
+        # The store position applied so far: every event up to it is in the projection.
+        self._position = 0
+        # A live view replayed for an instant before the newest event: ((instant, position), view).
+        self._past: tuple[tuple[datetime, int], LiveView] | None = None
         for stored in store.read():
             self._project(stored.event)
+            self._position = stored.position
         if self._rule_list:
             self._start_live()
 
@@ -190,16 +203,100 @@ class Tracker:
     def _build_live(self) -> tuple[LiveView, RuleEngine]:
         live = LiveView(self._live_config)
         rules = RuleEngine(self._rule_list, live)
-        # Events recorded so far: O(n) once, then the view follows every event.
-        for stored in self.store.read():
+        # Events applied so far: O(n) once, then the view follows every event.
+        for stored in self._applied():
             live.apply(stored.event)
             rules.observe(stored.event)
         self._live, self._rules = live, rules
         return live, rules
 
+    def _applied(self, **filters: Any) -> Iterator[StoredEvent]:
+        """The stored events (matching ``filters``) up to the position applied so far."""
+        limit = self._position
+        with _finished(self.store.read(**filters)) as stored:
+            for item in stored:
+                if item.position <= limit:
+                    yield item
+
+    # -- following the store -----------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        """The store position applied so far: every event stored up to it is counted.
+
+        >>> tracker = Tracker()
+        >>> _ = tracker.record({"id": "e1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z",
+        ...                     "visitor": "v1"})
+        >>> tracker.position
+        1
+        """
+        return self._position
+
+    def _sync(self) -> None:
+        """Apply what others appended since :attr:`position` (lock held).
+
+        A no-op costs one look at the store's position (SQLite: ``PRAGMA
+        data_version``; PostgreSQL: one indexed ``MAX(position)``).
+        """
+        if self.store.position > self._position:
+            self._catch_up()
+
+    def _catch_up(self, until: int | None = None) -> None:
+        """Apply the stored events after :attr:`position` (before ``until``), in position order.
+
+        They were appended (and their rules evaluated) by another tracker: they
+        go into the projection, the ledger and the live view like local events,
+        and the rules note them (limits, time-based schedules) without firing.
+        """
+        now: datetime | None = None
+        with _finished(self.store.read(after=self._position)) as stored:
+            for item in stored:
+                if until is not None and item.position >= until:
+                    break
+                event = item.event
+                self._project(event)
+                self._adopt_currency(event)
+                if self._rules is not None:
+                    now = self.clock.now() if now is None else now
+                    self._rules.follow(event, now)
+                self._position = item.position
+
+    def changes(self, after: int, timeout: float = 0.0) -> int:
+        """Catch up with the store; return its position once it is past ``after``.
+
+        Returns ``after`` unchanged when ``timeout`` seconds pass with nothing
+        new. Safe to call from a worker thread while others record: the
+        tracker's lock is held only while catching up, never while waiting
+        (SQLite: a short poll; PostgreSQL: ``LISTEN``/``NOTIFY``).
+
+        >>> tracker = Tracker()
+        >>> tracker.changes(0)
+        0
+        >>> _ = tracker.record({"id": "e1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z",
+        ...                     "visitor": "v1"})
+        >>> tracker.changes(0), tracker.changes(1, timeout=0.01)
+        (1, 1)
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            with self._lock:
+                self._sync()
+                position = self._position
+            if position > after:
+                return position
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return after
+            self.store.wait(max(position, after), remaining)
+
     @property
     def live(self) -> LiveView:
-        """The who's-on view (built from the store on first use)."""
+        """The who's-on view (built from the store on first use), caught up with the store."""
+        with self._lock:
+            self._sync()
+            return self._live_view()
+
+    def _live_view(self) -> LiveView:
         return self._live if self._live is not None else self._start_live()[0]
 
     @property
@@ -227,12 +324,14 @@ class Tracker:
     def record(self, event: EventInput) -> Outcome:
         """Record one event; raise :class:`InvalidEvent` (or ConflictError) if rejected.
 
-        Returns the outcome: accepted, or duplicate for a harmless re-send.
+        Returns the outcome: accepted, or duplicate for a harmless re-send;
+        its ``fired`` holds what the rules fired because of it (as stored).
         """
-        outcome = self.record_many([event]).outcomes[0]
+        result = self.record_many([event])
+        outcome = result.outcomes[0]
         if outcome.error is not None:
             raise outcome.error
-        return outcome
+        return attrs.evolve(outcome, fired=result.fired) if result.fired else outcome
 
     @_locked
     def record_many(self, events: Iterable[EventInput], *, strict: bool = False) -> BatchResult:
@@ -246,7 +345,12 @@ class Tracker:
         ... ])
         >>> result.accepted, result.rejected, result.errors[0].error.field
         (1, 1, 'ts')
+
+        ``fired`` lists the events the rules fired because of this call (the
+        time-based ones due by now included), as stored; another process that
+        fired the same invitation first makes it empty here.
         """
+        self._sync()
         parsed: list[Event] = []
         positions: list[int] = []
         early: dict[int, Outcome] = {}
@@ -263,7 +367,9 @@ class Tracker:
         # A strict batch with a bad event writes nothing at all.
         result = BatchResult(()) if strict and early else self._append(parsed, strict=strict)
         if self._rule_list:
-            self._evaluate_rules(_accepted(parsed, result))
+            fired = self._evaluate_rules(_accepted(parsed, result))
+            if fired:
+                result = result.evolve(fired=tuple(fired))
         if not early:
             return result
         merged: list[Outcome] = []
@@ -278,21 +384,54 @@ class Tracker:
                 merged.append(Outcome(i, None, Status.REJECTED, unwritten))
             else:
                 merged.append(attrs.evolve(outcome, index=position))
-        return BatchResult(tuple(merged))
+        return BatchResult(tuple(merged)).evolve(fired=result.fired)
 
     def _admit(self, raw: EventInput) -> Event:
         ctx = self._ctx
-        event = admit(raw, ctx) if isinstance(raw, Event) else parse_event(raw, ctx)
-        if isinstance(event, OrderEvent) and ctx.currency is None and event.currency is not None:
-            # The first order naming a currency fixes the tracker's.
-            self._ctx = attrs.evolve(ctx, currency=event.currency)
-            self.store.save_settings(StoreSettings(event.currency, ctx.rating_scale))
-        return event
+        return admit(raw, ctx) if isinstance(raw, Event) else parse_event(raw, ctx)
+
+    def _adopt_currency(self, event: Event) -> None:
+        """An order the store accepted names the store's currency: the tracker's from now on."""
+        if isinstance(event, OrderEvent) and event.currency is not None and self._ctx.currency is None:
+            self._ctx = attrs.evolve(self._ctx, currency=event.currency)
 
     def _append(self, events: Sequence[Event], *, strict: bool = False) -> BatchResult:
+        """Append ``events`` and apply the accepted ones (and any others' before them).
+
+        The store settles the currency inside its write; when it rejected
+        orders because another currency was settled first and a converter is
+        configured, those orders are converted and appended once more.
+        """
+        result = self._store_append(events, strict=strict)
+        ctx = self._ctx
+        if ctx.converter is None or ctx.currency is not None or result.currency is None:
+            return result
+        self._ctx = ctx = attrs.evolve(ctx, currency=result.currency)
+        foreign = [o.index for o in result.errors if _is_currency_rejection(o)]
+        if not foreign:
+            return result
+        if strict:
+            return self._store_append([admit(e, ctx) for e in events], strict=True)
+        again = self._store_append([admit(events[i], ctx) for i in foreign])
+        outcomes = list(result.outcomes)
+        for index, outcome in zip(foreign, again.outcomes, strict=True):
+            outcomes[index] = attrs.evolve(outcome, index=index)
+        return BatchResult(tuple(outcomes)).evolve(currency=result.currency)
+
+    def _store_append(self, events: Sequence[Event], *, strict: bool = False) -> BatchResult:
         result = self.store.append(events, strict=strict)
-        for event in _accepted(events, result):
+        accepted = _accepted(events, result)
+        positions = result.positions
+        if positions is None or len(positions) != len(accepted):
+            # The store did not say where it put them: read everything new, ours included.
+            self._catch_up()
+            return result
+        if accepted and positions[0] > self._position + 1:
+            self._catch_up(until=positions[0])  # what others appended just before
+        for event, position in zip(accepted, positions, strict=True):
             self._project(event)
+            self._adopt_currency(event)
+            self._position = position
         return result
 
     def _project(self, event: Event) -> None:
@@ -324,30 +463,72 @@ class Tracker:
     # -- who's on now ---------------------------------------------------------------
 
     def _now(self, now: datetime | None) -> datetime:
-        return self.clock.now() if now is None else now
+        moment = self.clock.now() if now is None else now
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"now must be timezone-aware, got {moment!r}")
+        return moment
+
+    def _view(self, now: datetime) -> LiveView:
+        """The live view for ``now``: the followed one, or, for an instant before the
+        newest applied event, one replayed from the events up to ``now``.
+
+        The replay is what ``whoson live --at`` shows: O(events up to ``now``)
+        once, then cached for that instant until the tracker applies more.
+        The present is not replayed: when ``now`` is within :data:`CLOCK_SKEW`
+        of the clock and no event is stamped more than that after ``now``,
+        those events count as at ``now`` (clocks of several processes, or of
+        a caller that read the clock a moment ago, are a little apart).
+        """
+        live = self._live_view()
+        newest = self._projection.last_ts
+        if newest is None or now >= newest:
+            return live
+        if newest - now <= CLOCK_SKEW and now >= self.clock.now() - CLOCK_SKEW:
+            return live
+        key = (now, self._position)
+        if self._past is not None and self._past[0] == key:
+            return self._past[1]
+        past = LiveView(self._live_config)
+        past.invite_model = live.invite_model
+        for stored in self._applied(end=now + _MICROSECOND, order="time"):
+            past.apply(stored.event)
+        self._past = (key, past)
+        return past
 
     @_locked
     def online(self, now: datetime | None = None, **filters: Any) -> LivePage:
         """Visitors on the site at ``now`` (default: the clock's), newest activity first.
 
-        Filters and paging as in :meth:`whoson.live.LiveView.online`.
+        Filters and paging as in :meth:`whoson.live.LiveView.online`. For an
+        instant in the past (before the newest event, and not the present
+        give or take :data:`CLOCK_SKEW`), the events after it are left out (the
+        answer ``whoson live --at`` gives); that costs a replay of the events
+        up to ``now``, cached per instant.
         """
-        return self.live.online(self._now(now), **filters)
+        self._sync()
+        moment = self._now(now)
+        return self._view(moment).online(moment, **filters)
 
     @_locked
     def visitor(self, visitor_id: str, now: datetime | None = None) -> VisitorDetail | None:
-        """One visitor's live snapshot plus history, or ``None`` if never seen."""
-        return self.live.visitor(visitor_id, self._now(now))
+        """One visitor's live snapshot plus history, or ``None`` if never seen (by ``now``)."""
+        self._sync()
+        moment = self._now(now)
+        return self._view(moment).visitor(visitor_id, moment)
 
     @_locked
     def waiting(self, now: datetime | None = None) -> list[WaitingRequest]:
         """Visitor requests no agent has answered yet, oldest first."""
-        return self.live.waiting(self._now(now))
+        self._sync()
+        moment = self._now(now)
+        return self._view(moment).waiting(moment)
 
     @_locked
     def expected_wait(self, now: datetime | None = None) -> float | None:
         """Estimated seconds a new visitor request would wait, or ``None`` if unknown."""
-        return self.live.expected_wait(self._now(now))
+        self._sync()
+        moment = self._now(now)
+        return self._view(moment).expected_wait(moment)
 
     @_locked
     def fit_invite_model(self, window: timedelta | str = timedelta(days=7)) -> InviteModel | None:
@@ -362,6 +543,7 @@ class Tracker:
                                config=self._live_config, until=self.clock.now())
         if model is not None:
             self.live.invite_model = model
+            self._past = None  # a cached past view holds the old model
         return model
 
     @_locked
@@ -369,6 +551,7 @@ class Tracker:
         """Fire the time-based rules due at ``now`` and record what they fire."""
         if not self._rule_list:
             return []
+        self._sync()
         moment = self._now(now)
         return self._record_fired(self.rules.tick(moment), moment)
 
@@ -467,6 +650,7 @@ class Tracker:
         Durations accept ``timedelta`` or text such as ``"7d"``. Asking for a
         rating scale other than the tracker's is an error.
         """
+        self._sync()
         params = self.report_params(
             start, end, tz=tz, as_of=as_of, attribution_window=attribution_window,
             response_timeout=response_timeout, fcr_window=fcr_window,
@@ -532,14 +716,16 @@ class Tracker:
             return projection
         # Events after as_of must not count: replay the store up to as_of.
         partial = Projection()
-        for stored in self.store.read(end=as_of + _MICROSECOND):
+        for stored in self._applied(end=as_of + _MICROSECOND):
             partial.apply(stored.event)
         return partial
 
     @property
     def projection(self) -> Projection:
-        """The live projection of every recorded event (read-only use)."""
-        return self._projection
+        """The projection of every stored event, caught up with the store (read-only use)."""
+        with self._lock:
+            self._sync()
+            return self._projection
 
     def close(self) -> None:
         """Close the store."""
@@ -568,6 +754,24 @@ def _cost(cost: Decimal | int | str | None) -> Decimal | None:
 def _accepted(events: Sequence[Event], result: BatchResult) -> list[Event]:
     """The events of a batch that the store accepted (the statuses run parallel)."""
     return [e for e, status in zip(events, result.statuses(), strict=False) if status is Status.ACCEPTED]
+
+
+@contextmanager
+def _finished(items: Iterator[StoredEvent]) -> Iterator[Iterator[StoredEvent]]:
+    """Close a store read (its connection) even when the caller stops early."""
+    try:
+        yield items
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+def _is_currency_rejection(outcome: Outcome) -> bool:
+    """Whether the store rejected the event for naming another currency than its own."""
+    error = outcome.error
+    prefix = CURRENCY_RULE.split("{", 1)[0]
+    return error is not None and error.field == "currency" and error.rule.startswith(prefix)
 
 
 def _raw_id(raw: Any) -> str | None:

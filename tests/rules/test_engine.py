@@ -41,8 +41,8 @@ class TestTimeBasedRules:
         expected = []
         assert expected == h.tick(59.999999)
         fired = h.tick(60)
-        expected_ids = [f"rule:checkout-help:v1:{1772452860000000}:message",
-                        f"rule:checkout-help:v1:{1772452860000000}:request"]
+        expected_ids = [f"rule:checkout-help:v1:{1772452800000000}:message",
+                        f"rule:checkout-help:v1:{1772452800000000}:request"]
         assert expected_ids == [e.id for e in fired]
         message, request = fired
         assert isinstance(message, AutoMessageEvent)
@@ -51,7 +51,7 @@ class TestTimeBasedRules:
                             "Need a hand with checkout?")
         assert expected_message == (message.trigger, message.link, message.url, message.ts,
                                     message.extra["message"])
-        expected_request = ("rule:checkout-help:v1:1772452860000000", "text", "auto",
+        expected_request = ("rule:checkout-help:v1:1772452800000000", "text", "auto",
                             "checkout-help", "/checkout")
         assert expected_request == (request.request, request.channel, request.initiator,
                                     request.trigger, request.url)
@@ -62,6 +62,36 @@ class TestTimeBasedRules:
         expected = [("checkout-help", "v1", 75.0)]
         h.tick(75)
         assert expected == h.firings()
+
+    def test_ids_name_the_session_whenever_the_tick_comes(self) -> None:
+        """Two engines over the same events, ticked at 61 s and 75 s, fire the same ids (stamped apart)."""
+        fired = []
+        for tick_at in (61, 75):
+            h = Harness([CHECKOUT_HELP])
+            h("page_view", 0, url="/checkout")
+            fired.append(h.tick(tick_at))
+        early, late = fired
+        expected_ids = ["rule:checkout-help:v1:1772452800000000:message",
+                        "rule:checkout-help:v1:1772452800000000:request"]
+        assert (expected_ids, expected_ids) == ([e.id for e in early], [e.id for e in late])
+        assert (at(61), at(75)) == (early[0].ts, late[0].ts)
+
+    def test_later_firings_in_a_session_are_numbered(self) -> None:
+        """A rule that may fire again in a session numbers its firings; a replaying engine counts alike."""
+        rule = Rule("hello", [UrlMatches("/")], ShowMessage("Hi"),
+                    limits=Limits(once_per_session=False, cooldown=300))
+        h = Harness([rule])
+        h("page_view", 0, url="/")
+        h("page_view", 400, url="/")
+        session = 1772452800000000
+        expected = [f"rule:hello:v1:{session}:message", f"rule:hello:v1:{session}:2:message"]
+        assert expected == [e.id for e in h.fired]
+        restarted = Harness([rule])
+        for event in h.log:
+            restarted.record(event, event.ts)
+        restarted("page_view", 800, url="/", id="later")
+        # Replaying the log fires the same two ids again (duplicates), then the third.
+        assert [*expected, f"rule:hello:v1:{session}:3:message"] == [e.id for e in restarted.fired]
 
     def test_leaving_the_page_before_the_threshold_cancels(self) -> None:
         h = Harness([CHECKOUT_HELP])

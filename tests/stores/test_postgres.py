@@ -9,6 +9,7 @@ when psycopg or the server binaries are missing.
 
 from __future__ import annotations
 
+import functools
 import glob
 import itertools
 import os
@@ -18,7 +19,9 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +62,15 @@ def _free_port() -> int:
 class Server:
     """A throwaway PostgreSQL server: ``schema_dsn()`` gives a DSN on a fresh schema."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, control: Callable[[str], None] | None = None) -> None:
         self.dsn = dsn
         self._names = itertools.count(1)
+        self._control = control
+
+    def control(self, action: str) -> None:
+        """``pg_ctl`` ``stop``, ``start`` or ``restart`` (same port; stopping drops every connection)."""
+        assert self._control is not None
+        self._control(action)
 
     def schema_dsn(self) -> str:
         """A DSN whose tables land in a new, empty schema."""
@@ -106,8 +115,12 @@ def server() -> Iterator[Server]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    def control(action: str) -> None:
+        run(pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-m", "fast", "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -F", action)
+
     try:
-        yield Server(f"host=127.0.0.1 port={port} user=whoson dbname=postgres")
+        yield Server(f"host=127.0.0.1 port={port} user=whoson dbname=postgres", control)
     finally:
         subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
                        cwd=folder, capture_output=True, timeout=60, **owner)
@@ -128,6 +141,17 @@ class TestPostgresStore(StoreContract):
         assert isinstance(store, PostgresStore)
         store.close()
         return PostgresStore(store.dsn)
+
+    def store_opener(self, store: Store) -> Callable[[], Store]:
+        assert isinstance(store, PostgresStore)
+        return functools.partial(PostgresStore, store.dsn)
+
+    def break_connections(self, store: Store) -> bool:
+        """Terminate every other backend, as a server restart does to its clients."""
+        with psycopg.connect(self.server.dsn, autocommit=True) as db:
+            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                       " WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        return True
 
 
 class TestPostgresDetails:
@@ -202,6 +226,76 @@ class TestPostgresDetails:
         assert len(events) == len(stores[0])
         for store in stores:
             store.close()
+
+
+class TestPostgresConnections:
+    """Server restarts and silent servers: reconnecting, and giving up in time."""
+
+    def test_store_survives_a_server_restart(self, server: Server) -> None:
+        """After the server restarts, the same store object appends, reads and waits again."""
+        with PostgresStore(server.schema_dsn()) as store:
+            store.append([make_event("heartbeat", id="before")])
+            server.control("restart")
+            result = store.append([make_event("heartbeat", id="after")])
+            assert ["accepted"] == [o.status.value for o in result.outcomes]
+            assert ["before", "after"] == [item.event.id for item in store.read()]
+            server.control("restart")
+            assert 2 == store.wait(1, timeout=1.0)
+
+    def test_calls_fail_clearly_while_the_server_is_down(self, server: Server) -> None:
+        """With the server stopped, calls raise StoreError; once it is back, the same object works."""
+        with PostgresStore(server.schema_dsn(), connect_timeout=2) as store:
+            store.append([make_event("heartbeat", id="before")])
+            server.control("stop")
+            try:
+                with pytest.raises(StoreError, match="cannot open PostgreSQL store"):
+                    store.append([make_event("heartbeat", id="during")])
+                with pytest.raises(StoreError):
+                    _ = store.position
+            finally:
+                server.control("start")
+            result = store.append([make_event("heartbeat", id="after")])
+            assert ["accepted"] == [o.status.value for o in result.outcomes]
+            assert ["before", "after"] == [item.event.id for item in store.read()]
+
+    def test_following_tracker_survives_a_server_restart(self, server: Server) -> None:
+        """A tracker following the store keeps following it across a server restart."""
+        from whoson import FixedClock, Tracker
+
+        dsn = server.schema_dsn()
+        clock = FixedClock(datetime(2026, 3, 1, 12, 1, tzinfo=UTC))
+        with Tracker(PostgresStore(dsn), clock=clock) as writer, \
+                Tracker(PostgresStore(dsn), clock=clock) as reader:
+            writer.record({"id": "p1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
+                           "visitor": "v1", "url": "/"})
+            server.control("restart")
+            writer.record({"id": "p2", "type": "page_view", "ts": "2026-03-01T12:00:30Z",
+                           "visitor": "v2", "url": "/"})
+            assert ["v2", "v1"] == [row.visitor for row in reader.online().rows]
+
+    def test_silent_server_times_out(self) -> None:
+        """A server that accepts but never answers fails the connect after connect_timeout."""
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(4)
+            port = silent.getsockname()[1]
+            begin = time.monotonic()
+            with pytest.raises(StoreError, match="cannot open PostgreSQL store"):
+                PostgresStore(f"host=127.0.0.1 port={port} user=whoson", connect_timeout=2)
+            waited = time.monotonic() - begin
+            assert 1.5 <= waited < 8, f"gave up after {waited:.1f} s, not about 2 s"
+            begin = time.monotonic()
+            with pytest.raises(StoreError):
+                open_store(f"postgresql://whoson@127.0.0.1:{port}/postgres?connect_timeout=2")
+            waited = time.monotonic() - begin
+            assert 1.5 <= waited < 8, f"the URL's connect_timeout was not used ({waited:.1f} s)"
+
+    def test_default_connect_timeout(self, server: Server) -> None:
+        """Without connect_timeout in the DSN, 10 seconds apply; the DSN's own value wins."""
+        with PostgresStore(server.schema_dsn()) as store:
+            assert {"connect_timeout": 10} == store._options
+        with PostgresStore(f"{server.schema_dsn()} connect_timeout=3") as store:
+            assert {} == store._options
 
 
 class TestPostgresMachine:

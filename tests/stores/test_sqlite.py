@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -32,6 +34,10 @@ class TestSQLiteStore(StoreContract):
         assert isinstance(store, SQLiteStore)
         store.close()
         return SQLiteStore(store.path)
+
+    def store_opener(self, store: Store) -> Callable[[], Store]:
+        assert isinstance(store, SQLiteStore)
+        return functools.partial(SQLiteStore, store.path)
 
 
 class TestSQLiteFile:
@@ -175,6 +181,33 @@ class TestSQLiteFile:
             error = result.outcomes[1].error
             assert error is not None
             assert "cannot be stored" in str(error)
+
+
+class TestSQLiteLongRequests:
+    """Appending to a long-lived request costs the same however long it already is."""
+
+    @staticmethod
+    def _steps_to_add_one(path: Path, earlier: int) -> int:
+        """SQLite VM steps (in units of 100) to append one message to a request with ``earlier`` messages."""
+        with SQLiteStore(path) as store:
+            store.append([make_event("message", id=f"m{i}", request="r1") for i in range(earlier)])
+            steps = [0]
+
+            def count() -> int:
+                steps[0] += 1
+                return 0
+
+            assert store._db is not None
+            store._db.set_progress_handler(count, 100)
+            store.append([make_event("message", id="last", request="r1")])
+            store._db.set_progress_handler(None, 100)
+            return steps[0]
+
+    def test_append_does_not_scan_the_request(self, tmp_path: Path) -> None:
+        """One more message after 5,000 costs about what it costs after 500 (not ten times more)."""
+        short = self._steps_to_add_one(tmp_path / "short.db", 500)
+        long = self._steps_to_add_one(tmp_path / "long.db", 5000)
+        assert long < 2 * short + 5, f"{long} vs {short} hundred VM steps: the request is scanned"
 
 
 class TestSQLiteConcurrency:

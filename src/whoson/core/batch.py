@@ -18,9 +18,11 @@ from enum import StrEnum
 import attrs
 
 from whoson.core.errors import ConflictError, InvalidEvent
-from whoson.core.events import Event
+from whoson.core.events import Event, OrderEvent
 
-__all__ = ["BatchResult", "Outcome", "Status", "classify"]
+__all__ = ["CURRENCY_RULE", "BatchResult", "Outcome", "Status", "classify"]
+
+CURRENCY_RULE = "must be the store's currency {currency!r}: one store holds one currency"
 
 
 class Status(StrEnum):
@@ -33,12 +35,17 @@ class Status(StrEnum):
 
 @attrs.frozen
 class Outcome:
-    """The fate of the event at ``index`` of a batch (``error`` set when rejected)."""
+    """The fate of the event at ``index`` of a batch (``error`` set when rejected).
+
+    ``fired`` (set by :meth:`whoson.Tracker.record`) holds the events the
+    engagement rules fired because of this call, as stored.
+    """
 
     index: int
     event_id: str | None
     status: Status
     error: InvalidEvent | None = None
+    fired: tuple[Event, ...] = ()
 
 
 class BatchResult:
@@ -47,11 +54,17 @@ class BatchResult:
     Large batches are mostly accepted events, so the result keeps one status
     per event and builds :class:`Outcome` objects only when asked for.
 
+    ``positions`` are the store positions of the accepted events, in input
+    order (``None`` when the store did not say); ``fired`` the events the
+    engagement rules fired because of the call (set by
+    :meth:`whoson.Tracker.record_many`). ``currency`` is the store's currency
+    after the append (``None`` when it has none or did not say).
+
     >>> BatchResult(()).accepted
     0
     """
 
-    __slots__ = ("_errors", "_ids", "_offset", "_outcomes", "_statuses")
+    __slots__ = ("_errors", "_ids", "_offset", "_outcomes", "_statuses", "currency", "fired", "positions")
 
     def __init__(self, outcomes: tuple[Outcome, ...] = ()) -> None:
         self._outcomes: tuple[Outcome, ...] | None = tuple(outcomes)
@@ -59,6 +72,25 @@ class BatchResult:
         self._ids: list[str | None] = []
         self._errors: dict[int, InvalidEvent] = {}
         self._offset = 0
+        self.positions: tuple[int, ...] | None = None
+        self.fired: tuple[Event, ...] = ()
+        self.currency: str | None = None
+
+    def evolve(
+        self,
+        *,
+        positions: tuple[int, ...] | None = None,
+        fired: tuple[Event, ...] | None = None,
+        currency: str | None = None,
+    ) -> BatchResult:
+        """A copy with ``positions``, ``fired`` or ``currency`` set (the outcomes shared)."""
+        copy = BatchResult.__new__(BatchResult)
+        copy._outcomes, copy._statuses = self._outcomes, self._statuses
+        copy._ids, copy._errors, copy._offset = self._ids, self._errors, self._offset
+        copy.positions = self.positions if positions is None else positions
+        copy.fired = self.fired if fired is None else fired
+        copy.currency = self.currency if currency is None else currency
+        return copy
 
     @classmethod
     def from_statuses(
@@ -75,6 +107,9 @@ class BatchResult:
         result._statuses = statuses
         result._errors = errors
         result._offset = offset
+        result.positions = None
+        result.fired = ()
+        result.currency = None
         return result
 
     @property
@@ -145,10 +180,15 @@ class BatchResult:
 
 @attrs.frozen
 class Classified:
-    """What a store should write (``accepted``) and what to report (``result``)."""
+    """What a store should write (``accepted``) and what to report (``result``).
+
+    ``currency`` is the store's currency once ``accepted`` is written: the one
+    it had, or the one the first accepted order naming a currency settles.
+    """
 
     accepted: list[Event]
     result: BatchResult
+    currency: str | None = None
 
 
 def classify(
@@ -157,12 +197,25 @@ def classify(
     stored: Mapping[str, Event],
     owners: Mapping[str, str],
     offset: int = 0,
+    currency: str | None = None,
 ) -> Classified:
     """Classify ``events`` against what a store holds.
 
     ``stored`` maps the batch's event ids that are already stored to their
     events; ``owners`` maps the batch's request ids already stored to their
     visitor. Events earlier in the batch count as stored for later ones.
+
+    ``currency`` is the store's currency (``None``: not settled yet). An order
+    naming another currency is rejected; with none settled, the first order
+    of the batch that is accepted and names one settles it for the rest.
+
+    >>> from whoson.testing import make_event
+    >>> eur, usd = (make_event("order", id=c, order=c, currency=c) for c in ("EUR", "USD"))
+    >>> done = classify([eur, usd], stored={}, owners={})
+    >>> done.currency, [o.status.value for o in done.result.outcomes]
+    ('EUR', ['accepted', 'rejected'])
+    >>> print(done.result.outcomes[1].error)
+    event 'USD': field 'currency' = 'USD': must be the store's currency 'EUR': one store holds one currency
     """
     seen: dict[str, Event] = dict(stored)
     owner_of: dict[str, str] = dict(owners)
@@ -195,7 +248,19 @@ def classify(
                 statuses.append(Status.REJECTED)
                 continue
             owner_of.setdefault(request_id, event.visitor)
+        if isinstance(event, OrderEvent) and event.currency is not None:
+            if currency is None:
+                currency = event.currency
+            elif event.currency != currency:
+                errors[len(statuses)] = InvalidEvent(
+                    "currency", event.currency, CURRENCY_RULE.format(currency=currency),
+                    event_id=event.id,
+                )
+                statuses.append(Status.REJECTED)
+                continue
         seen[event.id] = event
         accepted.append(event)
         statuses.append(Status.ACCEPTED)
-    return Classified(accepted, BatchResult.from_statuses(ids, statuses, errors, offset))
+    result = BatchResult.from_statuses(ids, statuses, errors, offset)
+    result.currency = currency
+    return Classified(accepted, result, currency)

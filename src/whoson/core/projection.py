@@ -26,7 +26,7 @@ import bisect
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sortedcontainers import SortedList
 
@@ -44,118 +44,12 @@ from whoson.core.events import (
     SurveyEvent,
     TransferEvent,
 )
+from whoson.core.folds import RequestFold, SessionCut
 from whoson.core.models import Agent, Order, PageView, Request, Session, Survey, Visitor
 
 __all__ = ["Projection", "sessionise"]
 
-# (ts, event id) pairs order events exactly as the contract's tie rules ask.
-Mark = tuple[datetime, str]
-AgentMark = tuple[datetime, str, str]
-
-
-_M = TypeVar("_M", Mark, AgentMark)
-
-
-def _min(current: _M | None, new: _M) -> _M:
-    return new if current is None or new < current else current
-
-
-def _max(current: _M | None, new: _M) -> _M:
-    return new if current is None or new > current else current
-
-
-class _RequestState:
-    """Order-independent accumulation of everything naming one request id."""
-
-    __slots__ = (
-        "agents",
-        "creation",
-        "end",
-        "escalations",
-        "first_activity",
-        "first_agent",
-        "first_visitor",
-        "last_activity",
-        "last_agent",
-        "transfers",
-    )
-
-    def __init__(self) -> None:
-        self.creation: RequestEvent | None = None
-        self.first_visitor: Mark | None = None
-        self.first_agent: AgentMark | None = None
-        self.last_agent: AgentMark | None = None
-        self.agents: set[str] = set()
-        self.first_activity: Mark | None = None
-        self.last_activity: Mark | None = None
-        self.end: RequestEndEvent | None = None
-        self.transfers = 0
-        self.escalations = 0
-
-    def add_response(self, event: MessageEvent | CallJoinedEvent) -> None:
-        mark = (event.ts, event.id)
-        self.first_activity = _min(self.first_activity, mark)
-        self.last_activity = _max(self.last_activity, mark)
-        if event.side == "visitor":
-            self.first_visitor = _min(self.first_visitor, mark)
-        elif event.agent is not None:
-            agent_mark = (event.ts, event.id, event.agent)
-            self.first_agent = _min(self.first_agent, agent_mark)
-            self.last_agent = _max(self.last_agent, agent_mark)
-            self.agents.add(event.agent)
-
-    def last_responding_agent(self) -> str | None:
-        """The agent of the latest agent-side response (creating an agent request counts).
-
-        Known even before the ``request`` event itself has arrived.
-        """
-        last = self.last_agent
-        creation = self.creation
-        if creation is not None and creation.initiator == "agent" and creation.agent is not None:
-            last = _max(last, (creation.ts, creation.id, creation.agent))
-        return last[2] if last is not None else None
-
-    def model(self) -> Request | None:
-        creation = self.creation
-        if creation is None:
-            return None
-        first_visitor = self.first_visitor[0] if self.first_visitor else None
-        first_agent = self.first_agent[0] if self.first_agent else None
-        first_agent_id = self.first_agent[2] if self.first_agent else None
-        agents = set(self.agents)
-        if creation.initiator == "visitor":
-            first_visitor = creation.ts
-        elif creation.initiator == "agent" and creation.agent is not None:
-            first_agent = creation.ts
-            first_agent_id = creation.agent
-            agents.add(creation.agent)
-        last_activity = self.last_activity
-        if self.end is not None:
-            last_activity = _max(last_activity, (self.end.ts, self.end.id))
-        return Request(
-            id=creation.request,
-            visitor=creation.visitor or "",
-            channel=creation.channel,
-            initiator=creation.initiator,
-            created=creation.ts,
-            creator_agent=creation.agent,
-            trigger=creation.trigger,
-            url=creation.url,
-            offline=creation.is_offline,
-            department=creation.department,
-            first_visitor_response=first_visitor,
-            first_agent_response=first_agent,
-            first_agent=first_agent_id,
-            last_agent=self.last_responding_agent(),
-            agents=frozenset(agents),
-            first_activity=self.first_activity[0] if self.first_activity else None,
-            last_activity=last_activity[0] if last_activity else None,
-            ended=self.end.ts if self.end else None,
-            resolved=self.end.resolved if self.end else None,
-            end_reason=self.end.reason if self.end else None,
-            transfers=self.transfers,
-            escalations=self.escalations,
-        )
+from whoson.core.folds import Mark
 
 
 def _order_model(event: OrderEvent) -> Order:
@@ -188,28 +82,16 @@ def sessionise(
 ) -> list[Session]:
     """Split one visitor's events, sorted by ``(ts, id)``, into sessions.
 
-    A session starts at the first event, at a page view whose explicit
-    ``session`` differs from the last explicit one, or, for an event without
-    an explicit id, after a gap of at least ``timeout``. ``counts`` tells which
+    Sessions start where :class:`~whoson.core.folds.SessionCut` says (the
+    live view asks it too). ``counts`` tells which
     ``order`` events count as orders (a re-used order id does not).
     """
     groups: list[list[Event]] = []
-    last_explicit: str | None = None
-    previous: Event | None = None
+    cut = SessionCut(timeout)
     for event in events:
-        explicit = event.session if isinstance(event, PageViewEvent) else None
-        if previous is None:
-            starts = True
-        elif explicit is not None:
-            starts = explicit != last_explicit
-        else:
-            starts = event.ts - previous.ts >= timeout
-        if starts:
+        if cut.starts(event):
             groups.append([])
         groups[-1].append(event)
-        if explicit is not None:
-            last_explicit = explicit
-        previous = event
     return [_session(visitor, number, group, counts) for number, group in enumerate(groups, start=1)]
 
 
@@ -259,7 +141,7 @@ class Projection:
         self.timelines: dict[str, list[Event]] = {}
         # Per visitor, (ts, id, url) of page views in order: for a request's page.
         self.page_views: dict[str, list[tuple[datetime, str, str]]] = {}
-        self._requests: dict[str, _RequestState] = {}
+        self._requests: dict[str, RequestFold] = {}
         self._orders: dict[str, OrderEvent] = {}
         self._surveys: dict[str, SurveyEvent] = {}
         self._identities: dict[str, IdentifyEvent] = {}
@@ -297,13 +179,16 @@ class Projection:
         if handler is not None:
             handler(self, event)
 
-    def _request_state(self, request_id: str, visitor: str | None) -> _RequestState:
+    def _request_state(self, request_id: str, visitor: str | None) -> RequestFold:
         state = self._requests.get(request_id)
         if state is None:
-            state = self._requests[request_id] = _RequestState()
+            state = self._requests[request_id] = RequestFold()
         if visitor is not None:
             self._visitor_requests.setdefault(visitor, set()).add(request_id)
         return state
+
+    def _on_request_event(self, event: MessageEvent | CallJoinedEvent | TransferEvent | RequestEndEvent) -> None:
+        self._request_state(event.request, event.visitor).apply(event)
 
     def _on_page_view(self, event: PageViewEvent) -> None:
         assert event.visitor is not None
@@ -318,23 +203,7 @@ class Projection:
 
     def _on_request(self, event: RequestEvent) -> None:
         self.creations.add((event.ts, event.request))
-        state = self._request_state(event.request, event.visitor)
-        if state.creation is None or event.sort_key < state.creation.sort_key:
-            state.creation = event
-
-    def _on_response(self, event: MessageEvent | CallJoinedEvent) -> None:
-        self._request_state(event.request, event.visitor).add_response(event)
-
-    def _on_transfer(self, event: TransferEvent) -> None:
-        state = self._request_state(event.request, event.visitor)
-        state.transfers += 1
-        if event.is_escalation:
-            state.escalations += 1
-
-    def _on_request_end(self, event: RequestEndEvent) -> None:
-        state = self._request_state(event.request, event.visitor)
-        if state.end is None or event.sort_key > state.end.sort_key:
-            state.end = event
+        self._request_state(event.request, event.visitor).apply(event)
 
     def _on_order(self, event: OrderEvent) -> None:
         current = self._orders.get(event.order)
@@ -348,6 +217,8 @@ class Projection:
 
     def _on_survey(self, event: SurveyEvent) -> None:
         self._surveys[event.id] = event
+        if event.request is not None:
+            self._request_state(event.request, None).apply(event)
         if event.visitor is not None:
             self._visitor_surveys.setdefault(event.visitor, []).append(event.id)
 
@@ -477,10 +348,10 @@ class Projection:
 _HANDLERS: dict[type[Event], Callable[[Projection, Any], None]] = {
     PageViewEvent: Projection._on_page_view,
     RequestEvent: Projection._on_request,
-    MessageEvent: Projection._on_response,
-    CallJoinedEvent: Projection._on_response,
-    TransferEvent: Projection._on_transfer,
-    RequestEndEvent: Projection._on_request_end,
+    MessageEvent: Projection._on_request_event,
+    CallJoinedEvent: Projection._on_request_event,
+    TransferEvent: Projection._on_request_event,
+    RequestEndEvent: Projection._on_request_event,
     OrderEvent: Projection._on_order,
     SurveyEvent: Projection._on_survey,
     IdentifyEvent: Projection._on_identify,

@@ -63,7 +63,7 @@ class RequestIndex:
         samples: set[SampleKey] = set()
         for request in state.requests.values():
             since = request.waiting_since
-            if since is not None and request.last_seen >= started:
+            if since is not None and request.last_seen_at >= started:
                 waiting.add((since, request.request, visitor))
             seconds = request.first_response_seconds
             if seconds is not None and request.agent_first is not None:

@@ -61,11 +61,11 @@ def chat_state(state: VisitorState) -> tuple[str, str | None, datetime | None]:
     chat, agent, since = "none", None, None
     latest_conversation: datetime | None = None
     for request in state.requests.values():
-        if request.ended is not None or request.last_seen < started:
+        if request.ended is not None or request.last_seen_at < started:
             continue
         if request.is_conversation:
-            if latest_conversation is None or request.last_seen >= latest_conversation:
-                latest_conversation = request.last_seen
+            if latest_conversation is None or request.last_seen_at >= latest_conversation:
+                latest_conversation = request.last_seen_at
                 chat, agent = "in_conversation", request.current_agent
         elif chat == "none":
             chat, agent = "pending", request.agent if request.initiator == "agent" else None
@@ -178,12 +178,12 @@ def build_detail(state: VisitorState, now: datetime, config: LiveConfig, *,
         for s in state.sessions
     )
     requests = sorted(
-        state.requests.values(), key=lambda r: (r.created or r.first_seen, r.request)
+        state.requests.values(), key=lambda r: (r.created or r.first_seen_at, r.request)
     )
     conversations = tuple(
         ConversationSummary(
             request=r.request,
-            started=r.created or r.first_seen,
+            started=r.created or r.first_seen_at,
             channel=r.channel,
             initiator=r.initiator,
             trigger=r.trigger,

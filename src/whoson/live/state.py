@@ -4,10 +4,10 @@ The fold is the single source of truth: :meth:`VisitorState.step` takes the
 next event in event-time order, and a late event is handled by folding the
 visitor's events again from scratch (see :class:`~whoson.live.view.LiveView`).
 
-Sessions follow the event contract: a ``page_view`` with an explicit
-``session`` starts a new session iff that id differs from the last explicit id
-seen for the visitor; any other event starts one iff the gap to the previous
-event is at least the session timeout.
+Sessions start where :class:`~whoson.core.folds.SessionCut` says, and each
+request is a :class:`~whoson.core.folds.RequestFold`: the same folds the
+report reads, so the live view and the report never disagree on a session
+boundary or on how a request ended.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from whoson.core.events import (
     PageViewEvent,
     RequestEndEvent,
     RequestEvent,
-    SurveyEvent,
     TransferEvent,
 )
+from whoson.core.folds import RequestFold, SessionCut
 
 __all__ = ["PageVisit", "RequestState", "SessionState", "VisitorState", "is_visitor_activity"]
 
@@ -89,48 +89,69 @@ class SessionState:
         return self.pages[-1] if self.pages else None
 
 
-@attrs.define
-class RequestState:
-    """What the events naming one request say about it so far."""
+class RequestState(RequestFold):
+    """One request as the live view reads it: the shared fold of
+    :class:`~whoson.core.folds.RequestFold` (the report reads the same one),
+    plus the page the visitor was on when it was created and the waits.
+    """
 
-    request: str
-    first_seen: datetime
-    last_seen: datetime
-    created: datetime | None = None
-    channel: str | None = None
-    initiator: str | None = None
-    agent: str | None = None
-    trigger: str | None = None
-    url: str | None = None
-    department: str | None = None
-    offline: bool = False
-    visitor_first: datetime | None = None
-    agent_first: datetime | None = None
-    current_agent: str | None = None
-    ended: datetime | None = None
-    end_reason: str | None = None
-    resolved: bool | None = None
-    rating: int | None = None
-    feedback: str | None = None
+    __slots__ = ("page_url", "request")
+
+    def __init__(self, request: str) -> None:
+        super().__init__()
+        self.request = request
+        # The visitor's page when the (earliest) request event arrived: the url
+        # of a request that does not name one.
+        self.page_url: str | None = None
 
     @property
-    def visitor_responded(self) -> datetime | None:
-        """When the visitor side responded (by creating it, for a visitor request)."""
-        if self.initiator == "visitor" and self.created is not None:
-            return self.created
-        return self.visitor_first
+    def channel(self) -> str | None:
+        """``text`` or ``video`` (``None`` before the creation event)."""
+        return self.creation.channel if self.creation is not None else None
 
     @property
-    def agent_responded(self) -> datetime | None:
-        """When the agent side responded (by creating it, for an agent request)."""
-        if self.initiator == "agent" and self.created is not None:
-            return self.created
-        return self.agent_first
+    def agent(self) -> str | None:
+        """The agent who created it (agent requests)."""
+        return self.creation.agent if self.creation is not None else None
 
     @property
-    def is_conversation(self) -> bool:
-        """Both sides have responded."""
-        return self.visitor_responded is not None and self.agent_responded is not None
+    def trigger(self) -> str | None:
+        """The rule that created it (auto requests)."""
+        return self.creation.trigger if self.creation is not None else None
+
+    @property
+    def department(self) -> str | None:
+        """The department the request was sent to."""
+        return self.creation.department if self.creation is not None else None
+
+    @property
+    def offline(self) -> bool:
+        """A message left for later rather than a live chat."""
+        return self.creation is not None and self.creation.is_offline
+
+    @property
+    def url(self) -> str | None:
+        """The request's url, else the page the visitor was on when creating it."""
+        if self.creation is not None and self.creation.url is not None:
+            return self.creation.url
+        return self.page_url
+
+    @property
+    def agent_first(self) -> datetime | None:
+        """The first agent message or call join (creating the request does not count)."""
+        return self.first_agent[0] if self.first_agent is not None else None
+
+    @property
+    def first_seen_at(self) -> datetime:
+        """When the first event naming it happened."""
+        assert self.first_seen is not None, "a request state exists only once it has an event"
+        return self.first_seen
+
+    @property
+    def last_seen_at(self) -> datetime:
+        """When the latest event naming it happened."""
+        assert self.last_seen is not None, "a request state exists only once it has an event"
+        return self.last_seen
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -178,7 +199,11 @@ class VisitorState:
     last_event: datetime | None = None
     last_activity: datetime | None = None
     left_at: datetime | None = None
-    last_explicit_session: str | None = None
+    session_timeout: timedelta = timedelta(minutes=30)
+    cut: SessionCut = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.cut = SessionCut(self.session_timeout)
 
     @property
     def anchor(self) -> datetime | None:
@@ -191,10 +216,11 @@ class VisitorState:
         """The current (latest) session."""
         return self.sessions[-1]
 
-    def step(self, event: Event, session_timeout: timedelta) -> None:
+    def step(self, event: Event) -> None:
         """Fold ``event``, which must not sort before any event folded so far."""
         self.events.append(event)
-        self._sessionise(event, session_timeout)
+        if self.cut.starts(event):
+            self.sessions.append(SessionState(len(self.sessions) + 1, event.ts, event.ts))
         self.last_event = event.ts
         if is_visitor_activity(event):
             self.last_activity = event.ts
@@ -224,19 +250,6 @@ class VisitorState:
         elif event.request_id is not None:
             self._request_event(event, event.request_id)
 
-    def _sessionise(self, event: Event, timeout: timedelta) -> None:
-        explicit = event.session if isinstance(event, PageViewEvent) else None
-        if not self.sessions:
-            new = True
-        elif explicit is not None:
-            new = explicit != self.last_explicit_session
-        else:
-            new = event.ts - self.session.last >= timeout
-        if explicit is not None:
-            self.last_explicit_session = explicit
-        if new:
-            self.sessions.append(SessionState(len(self.sessions) + 1, event.ts, event.ts))
-
     def _page_view(self, event: PageViewEvent) -> None:
         session = self.session
         if not session.pages:
@@ -253,40 +266,8 @@ class VisitorState:
     def _request_event(self, event: Event, request_id: str) -> None:
         state = self.requests.get(request_id)
         if state is None:
-            state = RequestState(request_id, event.ts, event.ts)
-            self.requests[request_id] = state
-        state.last_seen = event.ts
-        if isinstance(event, RequestEvent):
-            if state.created is None:
-                state.created = event.ts
-                state.channel = event.channel
-                state.initiator = event.initiator
-                state.agent = event.agent
-                state.trigger = event.trigger
-                page = self.session.current_page
-                state.url = event.url if event.url is not None else page.url if page else None
-                state.department = event.department
-                state.offline = event.is_offline
-                if event.agent is not None and state.current_agent is None:
-                    state.current_agent = event.agent
-        elif isinstance(event, (MessageEvent, CallJoinedEvent)):
-            if event.side == "visitor":
-                if state.visitor_first is None:
-                    state.visitor_first = event.ts
-            else:
-                if state.agent_first is None:
-                    state.agent_first = event.ts
-                state.current_agent = event.agent
-        elif isinstance(event, TransferEvent):
-            if event.to_agent is not None:
-                state.current_agent = event.to_agent
-        elif isinstance(event, RequestEndEvent):
-            if state.ended is None:
-                state.ended = event.ts
-                state.end_reason = event.reason
-            state.resolved = event.resolved if event.resolved is not None else state.resolved
-        elif isinstance(event, SurveyEvent):
-            if event.rating is not None:
-                state.rating = event.rating
-            if event.feedback is not None:
-                state.feedback = event.feedback
+            state = self.requests[request_id] = RequestState(request_id)
+        if isinstance(event, RequestEvent) and state.creation is None:
+            page = self.session.current_page
+            state.page_url = page.url if page is not None else None
+        state.apply(event)

@@ -104,7 +104,7 @@ class LiveView:
             return
         state = self._visitors.get(visitor)
         if state is None:
-            state = VisitorState(visitor)
+            state = VisitorState(visitor, session_timeout=self.config.session_timeout)
             self._visitors[visitor] = state
         key = event.sort_key
         if state.events and key <= state.events[-1].sort_key:
@@ -112,12 +112,12 @@ class LiveView:
             if index < len(state.events) and state.events[index].sort_key == key:
                 return
             events = [*state.events[:index], event, *state.events[index:]]
-            state = VisitorState(visitor)
+            state = VisitorState(visitor, session_timeout=self.config.session_timeout)
             for earlier in events:
-                state.step(earlier, self.config.session_timeout)
+                state.step(earlier)
             self._visitors[visitor] = state
         else:
-            state.step(event, self.config.session_timeout)
+            state.step(event)
         self._reindex(state)
 
     def _reindex(self, state: VisitorState) -> None:

@@ -18,8 +18,8 @@
 True
 >>> for event in engine.tick(t0 + timedelta(seconds=60)):
 ...     print(event.type, event.id, event.trigger)
-auto_message rule:checkout-help:v1:1772366460000000:message checkout-help
-request rule:checkout-help:v1:1772366460000000:request checkout-help
+auto_message rule:checkout-help:v1:1772366400000000:message checkout-help
+request rule:checkout-help:v1:1772366400000000:request checkout-help
 """
 
 from __future__ import annotations
@@ -57,21 +57,28 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def fired_id(rule: str, visitor: str, at: datetime) -> str:
-    """The deterministic base id of a firing: ``rule:<rule>:<visitor>:<epoch micros>``.
+def fired_id(rule: str, visitor: str, session: datetime, ordinal: int = 1) -> str:
+    """The deterministic base id of a firing: ``rule:<rule>:<visitor>:<session start micros>``.
 
-    Event ids add ``:message`` / ``:request`` (``:holdout`` for a control-group
-    visitor); the invitation's request id is
-    the base itself. Too long for the event contract, it becomes a hash.
+    It names the cause, not the clock: the ``ordinal``-th firing of the rule
+    for the visitor in the session that started at ``session`` (``:<ordinal>``
+    is added from the second on). Engines in several processes, or a replay,
+    that fire the same rule for the same visitor and session produce the same
+    id, whenever their clocks say it happened. Event ids add ``:message`` /
+    ``:request`` (``:holdout`` for a control-group visitor); the invitation's request id is the base itself. Too long
+    for the event contract, it becomes a hash.
 
     >>> fired_id("help", "v1", datetime(2026, 3, 1, 12, tzinfo=UTC))
     'rule:help:v1:1772366400000000'
+    >>> fired_id("help", "v1", datetime(2026, 3, 1, 12, tzinfo=UTC), 2)
+    'rule:help:v1:1772366400000000:2'
     """
-    base = f"rule:{rule}:{visitor}:{_micros(at)}"
+    suffix = f":{_micros(session)}" + (f":{ordinal}" if ordinal > 1 else "")
+    base = f"rule:{rule}:{visitor}{suffix}"
     if len(base) + len(":request") <= MAX_ID:
         return base
     digest = hashlib.sha256(f"{rule}\0{visitor}".encode()).hexdigest()[:40]
-    return f"rule:{rule}:{digest}:{_micros(at)}"
+    return f"rule:{rule}:{digest}{suffix}"
 
 
 class RuleEngine:
@@ -126,6 +133,8 @@ class RuleEngine:
         self._due_of: dict[str, datetime] = {}
         self._last_fired: dict[tuple[str, str], datetime] = {}
         self._fired_at: dict[str, SortedList] = {}
+        # Per (rule, visitor): the instants it fired, to number the firings of a session.
+        self._visitor_fired: dict[tuple[str, str], SortedList] = {}
 
     def on_event(self, event: Event, now: datetime) -> list[Event]:
         """Note an applied event and evaluate what it may have changed, at ``now``.
@@ -147,6 +156,20 @@ class RuleEngine:
         if event.visitor is None:
             return []
         return self._evaluate(event.visitor, now)
+
+    def follow(self, event: Event, now: datetime) -> None:
+        """Note an event another process recorded (and evaluated); fire nothing.
+
+        Its firings count for the limits, and its visitor's time-based rules
+        are scheduled, so that this engine's :meth:`tick` fires them on time
+        too: both engines then fire with the same ids (see :func:`fired_id`)
+        and the store keeps one invitation. A rule that already holds is left to
+        the process that recorded the event. O(rules).
+        """
+        now = now.astimezone(UTC)
+        if self._note_firing(event) or event.visitor is None:
+            return
+        self._evaluate(event.visitor, now, fire=False)
 
     def observe(self, event: Event) -> None:
         """Note a recorded event without evaluating anything (replays, history loads).
@@ -196,6 +219,9 @@ class RuleEngine:
         fired = self._fired_at.setdefault(rule, SortedList())
         if at not in fired:
             fired.add(at)
+        mine = self._visitor_fired.setdefault(key, SortedList())
+        if at not in mine:
+            mine.add(at)
 
     def _schedule(self, visitor: str, at: datetime | None) -> None:
         old = self._due_of.pop(visitor, None)
@@ -234,7 +260,8 @@ class RuleEngine:
         freed: datetime = fired[high - rate] + _MINUTE
         return freed
 
-    def _evaluate(self, visitor: str, now: datetime) -> list[Event]:
+    def _evaluate(self, visitor: str, now: datetime, *, fire: bool = True) -> list[Event]:
+        """Evaluate ``visitor``'s rules at ``now`` and reschedule; fire only if ``fire``."""
         facts = self.live.facts(visitor, now)
         if facts is None or not facts.present:
             self._schedule(visitor, None)
@@ -254,6 +281,8 @@ class RuleEngine:
                     upcoming.append(retry)
                 continue
             if all(condition.holds(facts) for condition in rule.conditions):
+                if not fire:
+                    continue  # the process that recorded the event decides
                 free_at = self._rate_free_at(rule, now)
                 if free_at is not None:
                     upcoming.append(free_at)
@@ -273,10 +302,17 @@ class RuleEngine:
         self._schedule(visitor, min(upcoming) if upcoming else None)
         return fired
 
+    def _firing_id(self, rule: Rule, facts: VisitorFacts) -> str:
+        """The base id of this firing (or holdout): the n-th of the rule for the visitor this session."""
+        visitor = facts.snapshot.visitor
+        earlier = self._visitor_fired.get((rule.name, visitor))
+        before = 0 if earlier is None else len(earlier) - earlier.bisect_left(facts.session_started)
+        return fired_id(rule.name, visitor, facts.session_started, before + 1)
+
     def _hold_out(self, rule: Rule, facts: VisitorFacts) -> list[Event]:
         """The ``holdout`` event that stands for a firing the control group does not see."""
         snapshot = facts.snapshot
-        base = fired_id(rule.name, snapshot.visitor, facts.now)
+        base = self._firing_id(rule, facts)
         holdout: dict[str, Any] = {
             "id": f"{base}:holdout", "type": "holdout", "ts": format_ts(facts.now),
             "visitor": snapshot.visitor, "trigger": rule.name,
@@ -287,7 +323,7 @@ class RuleEngine:
 
     def _fire(self, rule: Rule, facts: VisitorFacts) -> list[Event]:
         snapshot = facts.snapshot
-        base = fired_id(rule.name, snapshot.visitor, facts.now)
+        base = self._firing_id(rule, facts)
         common: dict[str, Any] = {"ts": format_ts(facts.now), "visitor": snapshot.visitor}
         message: dict[str, Any] = {
             "id": f"{base}:message", "type": "auto_message", **common,

@@ -8,14 +8,23 @@ A store is an append-only log of validated events with:
   The accepted events of a batch are written all together or not at all.
 * ``read(...)``: by position (for tailing), time range, visitor and type.
 * ``position``: the position of the newest stored event (0 when empty).
+* ``wait(after, timeout)``: block until an event past ``after`` is stored
+  (what a tracker following a shared store waits on).
 
-Positions are positive integers that grow with every accepted event.
+Positions are positive integers that grow with every accepted event, and a
+store commits them in order: a reader that has seen position ``p`` never
+later finds a new event at a position below ``p``, so tailing with
+``read(after=p)`` misses nothing. ``append`` reports the positions it gave
+(:attr:`~whoson.core.batch.BatchResult.positions`) and settles the store's
+currency inside its write: the first accepted order naming a currency fixes
+it, and orders in another currency are rejected, whichever process sent them.
 Settings (currency, rating scale) are kept with the data so that a report
 cannot silently use another scale than the store was filled with.
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
@@ -27,9 +36,12 @@ import attrs
 from whoson.core.batch import BatchResult
 from whoson.core.events import Event, RatingScale
 
-__all__ = ["Order", "Store", "StoreSettings", "StoredEvent"]
+__all__ = ["POLL_INTERVAL", "Order", "Store", "StoreSettings", "StoredEvent"]
 
 Order = Literal["position", "time"]
+
+POLL_INTERVAL = 0.02
+"""Seconds between two looks at :attr:`Store.position` in the default :meth:`Store.wait`."""
 
 
 @attrs.frozen
@@ -85,6 +97,28 @@ class Store(ABC):
     @abstractmethod
     def position(self) -> int:
         """Position of the newest stored event; 0 for an empty store."""
+
+    def wait(self, after: int, timeout: float) -> int:
+        """Block until the store's position is past ``after``, or ``timeout`` seconds pass.
+
+        Returns the position then (``<= after`` when the time ran out). The
+        default polls :attr:`position` every :data:`POLL_INTERVAL` seconds
+        (a few ms at first); backends with a push mechanism override it.
+        Safe to call from any thread: it holds no lock while it sleeps.
+
+        >>> from whoson.stores.memory import MemoryStore
+        >>> MemoryStore().wait(0, timeout=0.0)
+        0
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        pause = POLL_INTERVAL / 8
+        while True:
+            position = self.position
+            remaining = deadline - time.monotonic()
+            if position > after or remaining <= 0:
+                return position
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, POLL_INTERVAL)
 
     @abstractmethod
     def __len__(self) -> int:

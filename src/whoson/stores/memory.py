@@ -61,6 +61,8 @@ class MemoryStore(Store):
         self._by_type: dict[str, list[int]] = {}
         self._owners: dict[str, str] = {}
         self._lock = threading.RLock()
+        # Woken by every append that stores something, for wait().
+        self._appended = threading.Condition(self._lock)
 
     def _sort_key(self, position: int) -> tuple[datetime, str]:
         return self._events[position - 1].sort_key
@@ -103,12 +105,19 @@ class MemoryStore(Store):
                 if (request := event.request_id) is not None
                 and (owner := self._owners.get(request)) is not None
             }
-            classified = classify(batch, stored=stored, owners=owners)
+            currency = self._settings.currency
+            classified = classify(batch, stored=stored, owners=owners, currency=currency)
             if strict and not classified.result.ok:
-                return strict_result(classified.result)
+                return strict_result(classified.result).evolve(currency=currency)
+            first = len(self._events) + 1
             for event in classified.accepted:
                 self._write(event)
-        return classified.result
+            if classified.accepted:
+                if classified.currency != currency:
+                    self._settings = StoreSettings(classified.currency, self._settings.rating_scale)
+                self._appended.notify_all()
+            positions = tuple(range(first, len(self._events) + 1))
+        return classified.result.evolve(positions=positions)
 
     def _write(self, event: Event) -> None:
         # One int object per event, shared by every index that holds the position.
@@ -226,6 +235,16 @@ class MemoryStore(Store):
     def position(self) -> int:
         """Position of the newest stored event (0 when empty); O(1)."""
         return len(self._events)
+
+    def wait(self, after: int, timeout: float) -> int:
+        """Block until an event past ``after`` is stored or ``timeout`` seconds pass; no polling.
+
+        >>> MemoryStore().wait(0, timeout=0.01)
+        0
+        """
+        with self._appended:
+            self._appended.wait_for(lambda: len(self._events) > after, timeout=max(timeout, 0.0))
+            return len(self._events)
 
     def __len__(self) -> int:
         """How many events are stored; O(1)."""

@@ -10,15 +10,24 @@ position never skips one.
 
 Ids are compared with the ``"C"`` collation, so event-time order ``(ts, id)``
 is the same as in Python and in the other stores.
+
+Every append ends with ``NOTIFY whoson_events`` (delivered at commit), so
+:meth:`PostgresStore.wait` sleeps on ``LISTEN`` instead of polling. A
+connection the server dropped (a restart, a failover) is replaced on the
+next call, and a call that failed because of it is retried once: appends
+are idempotent, so a batch that did commit before the connection died comes
+back as duplicates. Connecting gives up after ``connect_timeout`` seconds
+(10 unless the DSN says otherwise).
 """
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoson.core.batch import BatchResult, classify
 from whoson.core.errors import StoreError
@@ -32,13 +41,19 @@ from whoson.stores._rows import (
     settings_from_meta,
     settings_rows,
 )
-from whoson.stores.base import Order, Store, StoredEvent, StoreSettings
+from whoson.stores.base import POLL_INTERVAL, Order, Store, StoredEvent, StoreSettings
 from whoson.stores.url import redact
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresStore"]
+__all__ = ["CONNECT_TIMEOUT", "PostgresStore"]
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds a connection attempt may take unless the DSN sets ``connect_timeout``."""
+
+_CHANNEL = "whoson_events"
+_T = TypeVar("_T")
 
 _SCHEMA = (
     "CREATE TABLE whoson_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -75,19 +90,25 @@ class PostgresStore(Store):
 
     ``dsn`` is a libpq connection string or ``postgresql://`` URL. One
     connection per store object, guarded by a lock, so a web backend can
-    share the object across threads.
+    share the object across threads. ``connect_timeout`` (seconds) applies
+    when the DSN does not set its own.
     """
 
-    def __init__(self, dsn: str, *, settings: StoreSettings | None = None) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        settings: StoreSettings | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
         self._pg = _import_psycopg()
         self.dsn = dsn
         self._lock = threading.Lock()
-        try:
-            self._db: psycopg.Connection[Any] | None = self._pg.connect(dsn, autocommit=True)
-        except self._pg.Error as err:
-            # One line: the server's message can span several.
-            detail = redact(" ".join(str(err).split()), dsn)
-            raise StoreError(f"cannot open PostgreSQL store: {detail}") from None
+        self._options = self._connect_options(dsn, connect_timeout)
+        self._listener: psycopg.Connection[Any] | None = None
+        self._listening = threading.Lock()
+        self._closed = False
+        self._db: psycopg.Connection[Any] | None = self._connect()
         try:
             self._prepare_schema(settings or StoreSettings())
             if settings is not None:
@@ -96,33 +117,66 @@ class PostgresStore(Store):
             self.close()
             raise
 
+    def _connect_options(self, dsn: str, connect_timeout: float) -> dict[str, Any]:
+        try:
+            given = self._pg.conninfo.conninfo_to_dict(dsn)
+        except self._pg.Error:
+            given = {}  # connecting reports the bad DSN
+        if "connect_timeout" in given:
+            return {}
+        # libpq counts whole seconds, and takes values below 2 as 2.
+        return {"connect_timeout": max(2, round(connect_timeout))}
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            db: psycopg.Connection[Any] = self._pg.connect(self.dsn, autocommit=True, **self._options)
+        except self._pg.Error as err:
+            # One line: the server's message can span several.
+            detail = redact(" ".join(str(err).split()), self.dsn)
+            raise StoreError(f"cannot open PostgreSQL store: {detail}") from None
+        return db
+
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.dsn)!r})"
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except self._pg.Error as err:
-            raise StoreError(f"PostgreSQL store: {redact(str(err), self.dsn)}") from err
-
     def _conn(self) -> psycopg.Connection[Any]:
-        if self._db is None:
+        """The connection; a new one if the last was lost (StoreError if the server is away)."""
+        if self._closed:
             raise StoreError("PostgreSQL store is closed")
+        if self._db is None:
+            self._db = self._connect()
         return self._db
 
-    @contextmanager
-    def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
-        """One transaction holding the event counter row lock; the object's lock held too."""
-        with self._lock, self._errors():
-            db = self._conn()
+    def _call(self, work: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+        """``work(connection)`` under the lock; on a lost connection, reconnect and retry once.
+
+        Only idempotent work comes here (reads, and appends, which classify
+        by id inside their transaction).
+        """
+        with self._lock:
+            for attempt in (1, 2):
+                db = self._conn()
+                try:
+                    return work(db)
+                except self._pg.Error as err:
+                    if attempt == 2 or not (db.broken or db.closed):
+                        raise StoreError(f"PostgreSQL store: {redact(str(err), self.dsn)}") from err
+                db.close()
+                self._db = None  # the next _conn() connects again
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _in_transaction(self, work: Callable[[psycopg.Cursor[Any]], _T]) -> _T:
+        """``work(cursor)`` in one transaction holding the event counter row lock."""
+
+        def run(db: psycopg.Connection[Any]) -> _T:
             with db.transaction(), db.cursor() as cur:
                 cur.execute("SELECT value FROM whoson_meta WHERE key = 'event_count' FOR UPDATE")
-                yield cur
+                return work(cur)
+
+        return self._call(run)
 
     def _prepare_schema(self, settings: StoreSettings) -> None:
-        with self._lock, self._errors():
-            db = self._conn()
+        def run(db: psycopg.Connection[Any]) -> None:
             with db.transaction(), db.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 cur.execute("SELECT to_regclass('whoson_meta') IS NOT NULL")
@@ -135,6 +189,8 @@ class PostgresStore(Store):
                 cur.executemany("INSERT INTO whoson_meta (key, value) VALUES (%s, %s)",
                                 initial_meta(settings))
 
+        self._call(run)
+
     @staticmethod
     def _meta(cur: psycopg.Cursor[Any]) -> dict[str, str]:
         cur.execute("SELECT key, value FROM whoson_meta")
@@ -144,11 +200,17 @@ class PostgresStore(Store):
         check_meta(meta, "PostgreSQL table whoson_meta")
 
     def append(self, events: Iterable[Event], *, strict: bool = False) -> BatchResult:
-        """Store the new events of ``events`` in one transaction; O(b log n) for b events."""
+        """Store the new events of ``events`` in one transaction; O(b log n) for b events.
+
+        The store's currency is read and, if this batch settles it, written in
+        the same transaction. Retried once on a new connection if the server
+        dropped the old one.
+        """
         prepared = Prepared.of(list(events), forbid_nul=True)
         ids = [event.id for event in prepared.events]
         requests = sorted({r for e in prepared.events if (r := e.request_id)})
-        with self._transaction() as cur:
+
+        def write(cur: psycopg.Cursor[Any]) -> BatchResult:
             cur.execute("SELECT body FROM whoson_events WHERE id = ANY(%s)", (ids,))
             stored = {event.id: event for event in map(decode_event, (b for (b,) in cur))}
             cur.execute(
@@ -157,21 +219,36 @@ class PostgresStore(Store):
                 (requests,),
             )
             owners = dict(cur.fetchall())
-            classified = classify(prepared.events, stored=stored, owners=owners)
+            currency = self._settings(self._meta(cur)).currency
+            classified = classify(prepared.events, stored=stored, owners=owners, currency=currency)
             result = prepared.merge(classified.result)
             if strict and not result.ok:
-                return strict_result(result)
+                return strict_result(result).evolve(currency=currency)
             rows = prepared.accepted_rows(classified.result)
+            if not rows:
+                return result.evolve(positions=(), currency=currency)
+            cur.execute("SELECT COALESCE(MAX(position), 0) FROM whoson_events")
+            before = _scalar(cur.fetchone())
             with cur.copy("COPY whoson_events (id, type, ts, visitor, request, body)"
                           " FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            # Writers take turns (the counter row lock), so the rows past `before` are ours.
+            cur.execute("SELECT position FROM whoson_events WHERE position > %s ORDER BY position",
+                        (before,))
+            positions = tuple(position for (position,) in cur.fetchall())
             cur.execute(
                 "UPDATE whoson_meta SET value = (value::bigint + %s)::text"
                 " WHERE key = 'event_count'",
                 (len(rows),),
             )
-        return result
+            if classified.currency != currency:
+                cur.execute("UPDATE whoson_meta SET value = %s WHERE key = 'currency'",
+                            (json.dumps(classified.currency),))
+            cur.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, str(positions[-1])))
+            return result.evolve(positions=positions, currency=classified.currency)
+
+        return self._in_transaction(write)
 
     def read(
         self,
@@ -196,12 +273,7 @@ class PostgresStore(Store):
         )
         if query.empty:
             return iter(())
-        with self._lock, self._errors():
-            row = self._conn().execute(
-                "SELECT COALESCE(MAX(position), 0) FROM whoson_events"
-            ).fetchone()
-        snapshot = int(row[0]) if row is not None else 0
-        return self._chunks(query, snapshot)
+        return self._chunks(query, self.position)
 
     def _chunks(self, query: ReadQuery, snapshot: int) -> Iterator[StoredEvent]:
         # Appends commit in position order, so "position <= snapshot" is a snapshot.
@@ -230,8 +302,7 @@ class PostgresStore(Store):
                 keyset = " AND (ts, id) > (%s, %s)" if by_time else " AND position > %s"
             sql = (f"SELECT position, ts, id, body FROM whoson_events"
                    f" WHERE {' AND '.join(where)}{keyset} ORDER BY {order_by} LIMIT %s")
-            with self._lock, self._errors():
-                rows = self._conn().execute(sql, (*params, *cursor, size)).fetchall()
+            rows = self._fetch(sql, (*params, *cursor, size))
             for position, _, _, body in rows:
                 yield StoredEvent(position, decode_event(body))
             if len(rows) < size:
@@ -241,38 +312,81 @@ class PostgresStore(Store):
             last = rows[-1]
             cursor = (last[1], last[2]) if by_time else (last[0],)
 
+    def _fetch(self, sql: str, arguments: tuple[Any, ...]) -> list[Any]:
+        rows: list[Any] = self._call(lambda db: db.execute(sql, arguments).fetchall())
+        return rows
+
     def get(self, event_id: str) -> StoredEvent | None:
         """The stored event with this id, or ``None``; O(log n)."""
-        with self._lock, self._errors():
-            row = self._conn().execute(
-                "SELECT position, body FROM whoson_events WHERE id = %s", (event_id,)
-            ).fetchone()
+        row = self._call(lambda db: db.execute(
+            "SELECT position, body FROM whoson_events WHERE id = %s", (event_id,)
+        ).fetchone())
         return None if row is None else StoredEvent(row[0], decode_event(row[1]))
 
     @property
     def position(self) -> int:
-        """Position of the newest stored event (0 when empty); O(log n)."""
-        with self._lock, self._errors():
-            row = self._conn().execute(
-                "SELECT COALESCE(MAX(position), 0) FROM whoson_events"
-            ).fetchone()
-        return int(row[0]) if row is not None else 0
+        """Position of the newest stored event (0 when empty); O(log n), one round trip."""
+        return _scalar(self._call(lambda db: db.execute(
+            "SELECT COALESCE(MAX(position), 0) FROM whoson_events"
+        ).fetchone()))
+
+    def wait(self, after: int, timeout: float) -> int:
+        """Block until an event past ``after`` is stored or ``timeout`` seconds pass.
+
+        Sleeps on ``LISTEN whoson_events`` (one extra connection per store
+        object, opened on first use); a thread that finds the listener busy,
+        or a listener that failed, falls back to polling.
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        if not self._listening.acquire(blocking=False):
+            return super().wait(after, timeout)
+        try:
+            listener = self._listen()
+            while True:
+                position = self.position
+                remaining = deadline - time.monotonic()
+                if position > after or remaining <= 0:
+                    return position
+                if listener is None:
+                    time.sleep(min(POLL_INTERVAL, remaining))
+                    continue
+                try:
+                    for _ in listener.notifies(timeout=min(remaining, 1.0), stop_after=1):
+                        pass
+                except self._pg.Error:
+                    listener.close()
+                    self._listener = listener = None
+        finally:
+            self._listening.release()
+
+    def _listen(self) -> psycopg.Connection[Any] | None:
+        """The LISTENing connection (made on first use); ``None`` if it cannot be made."""
+        if self._listener is None or self._listener.closed:
+            if self._closed:
+                raise StoreError("PostgreSQL store is closed")
+            try:
+                listener = self._pg.connect(self.dsn, autocommit=True, **self._options)
+                listener.execute(f"LISTEN {_CHANNEL}")
+            except self._pg.Error:
+                return None
+            self._listener = listener
+        return self._listener
 
     def __len__(self) -> int:
         """How many events are stored (a counter kept by :meth:`append`); O(1)."""
-        with self._lock, self._errors():
-            row = self._conn().execute(
-                "SELECT value FROM whoson_meta WHERE key = 'event_count'"
-            ).fetchone()
-        return int(row[0]) if row is not None else 0
+        return _scalar(self._call(lambda db: db.execute(
+            "SELECT value FROM whoson_meta WHERE key = 'event_count'"
+        ).fetchone()))
 
     @property
     def settings(self) -> StoreSettings:
         """The settings saved with the store (another process may have saved them); O(1)."""
-        with self._lock, self._errors():
-            db = self._conn()
+
+        def run(db: psycopg.Connection[Any]) -> StoreSettings:
             with db.cursor() as cur:
                 return self._settings(self._meta(cur))
+
+        return self._call(run)
 
     @staticmethod
     def _settings(meta: dict[str, str]) -> StoreSettings:
@@ -284,9 +398,8 @@ class PostgresStore(Store):
         With events stored, only a missing currency may be fixed, and only to
         the one stored orders name, if any (O(n) to check). Otherwise O(1).
         """
-        with self._transaction() as cur:
-            row = cur.fetchone()
-            count = int(row[0]) if row is not None else 0
+        def run(cur: psycopg.Cursor[Any]) -> None:
+            count = _scalar(cur.fetchone())
             current = self._settings(self._meta(cur))
 
             def order_currencies() -> list[str]:
@@ -301,9 +414,20 @@ class PostgresStore(Store):
             cur.executemany("UPDATE whoson_meta SET value = %s WHERE key = %s",
                             [(value, key) for key, value in settings_rows(settings)])
 
+        self._in_transaction(run)
+
     def close(self) -> None:
-        """Close the connection; later calls raise StoreError. Closing twice is harmless."""
+        """Close the connections; later calls raise StoreError. Closing twice is harmless."""
         with self._lock:
+            self._closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+
+
+def _scalar(row: Any) -> int:
+    """The integer in a one-column row (0 for no row)."""
+    return int(row[0]) if row is not None else 0

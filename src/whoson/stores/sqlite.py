@@ -18,6 +18,7 @@ id, type, time (integer microseconds since the epoch), visitor and request.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -59,6 +60,8 @@ _SCHEMA = (
     "CREATE INDEX events_request ON events (request) WHERE request IS NOT NULL",
 )
 _IN_CHUNK = 500
+_OWNER = ("SELECT visitor FROM events WHERE request = ? AND visitor IS NOT NULL"
+          " ORDER BY position LIMIT 1")
 _INSERT = "INSERT INTO events (id, type, ts, visitor, request, body) VALUES (?, ?, ?, ?, ?, ?)"
 
 def _each_chunk(db: sqlite3.Connection, sql: str, values: Sequence[str]) -> Iterator[Any]:
@@ -135,6 +138,8 @@ class SQLiteStore(Store):
         # Readers open their own connections later: pin the file even if the cwd changes.
         self._file = self.path if self._private else os.path.abspath(self.path)
         self._lock = threading.Lock()
+        # (data_version, newest position) as last seen on this connection.
+        self._head: tuple[int, int] | None = None
         try:
             self._db: sqlite3.Connection | None = sqlite3.connect(
                 self._file, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -241,7 +246,9 @@ class SQLiteStore(Store):
         """Store the new events of ``events`` in one transaction; O(b log n) for b events.
 
         Events whose extras cannot be written as JSON are rejected on their own.
-        The input is read in full before the transaction starts.
+        The input is read in full before the transaction starts. The store's
+        currency is read and, if this batch settles it, written in the same
+        transaction, so concurrent writers agree on one currency.
         """
         prepared = Prepared.of(list(events))
         ids = [event.id for event in prepared.events]
@@ -251,27 +258,40 @@ class SQLiteStore(Store):
             for (body,) in _each_chunk(db, "SELECT body FROM events WHERE id IN ({})", ids):
                 event = decode_event(body)
                 stored[event.id] = event
-            # A request's visitor is fixed by the first stored event naming it.
-            owners = {
-                request: visitor
-                for request, visitor, _ in _each_chunk(
-                    db,
-                    "SELECT request, visitor, MIN(position) FROM events"
-                    " WHERE request IN ({}) AND visitor IS NOT NULL GROUP BY request",
-                    requests,
-                )
-            }
-            classified = classify(prepared.events, stored=stored, owners=owners)
+            # A request's visitor is fixed by the first stored event naming it: one
+            # index probe per request (not a scan of the request's events).
+            owners: dict[str, str] = {}
+            for request in requests:
+                row = db.execute(_OWNER, (request,)).fetchone()
+                if row is not None:
+                    owners[request] = row[0]
+            (raw,) = db.execute("SELECT value FROM meta WHERE key = 'currency'").fetchone()
+            currency = json.loads(raw)
+            classified = classify(prepared.events, stored=stored, owners=owners, currency=currency)
             result = prepared.merge(classified.result)
             if strict and not result.ok:
-                return strict_result(result)
+                return strict_result(result).evolve(currency=currency)
             rows = prepared.accepted_rows(classified.result)
+            (before,) = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()
             db.executemany(_INSERT, rows)
-            db.execute(
-                "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'event_count'",
-                (len(rows),),
-            )
-        return result
+            if rows:
+                db.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'event_count'",
+                    (len(rows),),
+                )
+                if classified.currency != currency:
+                    db.execute("UPDATE meta SET value = ? WHERE key = 'currency'",
+                               (json.dumps(classified.currency),))
+            # Rowids without AUTOINCREMENT are max + 1: the batch got before+1 .. before+k.
+            head = before + len(rows)
+            self._head = (self._data_version(db), head)
+        return result.evolve(positions=tuple(range(before + 1, head + 1)),
+                             currency=classified.currency)
+
+    @staticmethod
+    def _data_version(db: sqlite3.Connection) -> int:
+        (value,) = db.execute("PRAGMA data_version").fetchone()
+        return int(value)
 
     def read(
         self,
@@ -340,11 +360,23 @@ class SQLiteStore(Store):
 
     @property
     def position(self) -> int:
-        """Position of the newest stored event (0 when empty); O(log n)."""
-        with self._lock, self._errors():
-            (value,) = self._conn().execute(
-                "SELECT COALESCE(MAX(position), 0) FROM events"
-            ).fetchone()
+        """Position of the newest stored event (0 when empty).
+
+        Cheap enough to ask before every query: ``PRAGMA data_version`` tells
+        whether another connection committed since this object last looked;
+        only then is ``MAX(position)`` read (O(log n)).
+        """
+        with self._lock:
+            db = self._conn()
+            try:  # no context manager here: this runs before every tracker query
+                (version,) = db.execute("PRAGMA data_version").fetchone()
+                cached = self._head
+                if cached is not None and cached[0] == version:
+                    return cached[1]
+                (value,) = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()
+            except sqlite3.Error as err:
+                raise StoreError(f"SQLite store {self.path!r}: {err}") from err
+            self._head = (int(version), int(value))
         return int(value)
 
     def __len__(self) -> int:

@@ -15,6 +15,9 @@ and exact decimals. :class:`StoreContract` is the behaviour every
             store.close()
             return MyStore(...)
 
+        def store_opener(self, store):   # stores shared by processes
+            return functools.partial(MyStore, ...)
+
 pytest then runs every ``test_*`` method against your store (the contract
 itself is not collected), including the hostile-value checks of
 :mod:`whoson.testing.hostile`: values at every bound of the event contract
@@ -32,16 +35,20 @@ from __future__ import annotations
 from whoson.testing.events import BASE_TS, make_event, sample_events
 from whoson.testing.hostile import HostileContract
 from whoson.testing.reading import ReadContract
+from whoson.testing.sharing import SharingContract
 from whoson.testing.writing import WriteContract
 
 __all__ = ["BASE_TS", "StoreContract", "make_event", "sample_events"]
 
 
-class StoreContract(WriteContract, ReadContract, HostileContract):
+class StoreContract(WriteContract, ReadContract, SharingContract, HostileContract):
     """What every store must do, as ``test_*`` methods; subclass and define ``create_store``.
 
     Durable backends also define ``reopen_store``; the tests that need it are
-    skipped otherwise. Stores created through ``new_store`` are closed after
+    skipped otherwise. Stores several processes share define
+    ``store_opener(store)`` (a picklable callable opening the same data, for
+    the two-writer-processes checks), and networked ones
+    ``break_connections(store)`` (for the reconnect check). Stores created through ``new_store`` are closed after
     each test. The contract itself is not collected by pytest
     (``__test__ = False``); its subclasses are.
 
