@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
 
     state = site.state.whoson
     start_ticker(state, 1.0)
+    # proxy_headers=False: whoson decides whom to trust (WebConfig.trusted_proxies), not uvicorn.
     config = uvicorn.Config(site, host=args.host, port=args.port, log_level="warning", lifespan="off",
+                            proxy_headers=False,
                             timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
     _announce(server, args, prefix, agents)

@@ -79,6 +79,8 @@ _CONTRACT_FIELDS = frozenset({
 })
 _CONTENT_TYPES = ("text/plain", "application/json")
 VISITOR_COOKIE = "whoson_vid"
+# Marks an event the tag sent before (a retry); the writer gives it the stored event's time.
+RETRY = "_retry"
 
 
 @attrs.frozen
@@ -281,9 +283,24 @@ class Writer:
                 size += len(more[0])
             self._store(items)
 
+    def _restamp(self, event: dict[str, Any]) -> None:
+        """A retried event keeps the time it was first stored with, so the retry is a duplicate.
+
+        Its server time is computed again on each attempt and differs by the
+        network's jitter; without this, the same id with another ``ts`` would
+        be a conflict.
+        """
+        event_id = event.get("id")
+        found = self.tracker.store.get(event_id) if isinstance(event_id, str) and event_id else None
+        if found is not None and found.event.type == event.get("type") and found.event.visitor == event.get("visitor"):
+            event["ts"] = format_ts(found.event.ts)
+
     def _store(self, items: list[tuple[list[dict[str, Any]], str | None, Future[tuple[BatchResult, Any]]]]) -> None:
         merged = [event for events, _, _ in items for event in events]
         try:
+            for event in merged:
+                if event.pop(RETRY, False):
+                    self._restamp(event)
             result = self.tracker.record_many(merged)
             outcomes = result.outcomes
         except Exception as error:  # the store failed: every waiting request answers 503
@@ -464,6 +481,8 @@ class Collector:
         if own is not None:
             event["visitor"] = own
         event["ts"] = format_ts(received - timedelta(milliseconds=age))
+        if raw.get("retry"):
+            event[RETRY] = True
         allow = self.config.query_allowlist
         for field in ("url", "referrer", "link"):
             value = event.get(field)

@@ -101,6 +101,7 @@
       }, function () { retry(list, 0); });
   }
   function retry(list, after) {
+    list.forEach(function (e) { e.retry = 1; }); // the collector keeps the first stored time: a duplicate
     queue = list.concat(queue);
     wait = Date.now() + Math.max(after, delay);
     delay = Math.min(delay * 2, 6e4);
