@@ -36,7 +36,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -295,8 +295,11 @@ async def login_submit(request: Request) -> Response:
     origin = request.headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
         return _error(403, f"origin {origin!r} is not this site")
-    form = await request.form()
-    name, token = str(form.get("agent", "")).strip(), str(form.get("token", ""))
+    # A urlencoded form, read here (Starlette's form parser needs python-multipart).
+    raw = await request.body()
+    form = parse_qs(raw[:_MAX_BODY].decode("utf-8", "replace"), max_num_fields=10)
+    name = form.get("agent", [""])[0].strip()
+    token = form.get("token", [""])[0]
     if state.authorize is not None or not auth.check_login(state.config.agents, name, token):
         page = _page("whoson · sign in", _login_form(prefix, "Unknown agent or wrong token.",
                                                      state.authorize is None), prefix)
