@@ -36,7 +36,7 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from whoson.core.errors import InvalidEvent
@@ -248,7 +248,9 @@ class ChatService:
                 {"id": f"{request}:request", "type": "request", "ts": format_ts(now),
                  "visitor": visitor, "request": request, "channel": channel,
                  "initiator": "agent", "agent": agent},
-                self._message(request, visitor, "agent", message, agent=agent, at=now),
+                # The message a millisecond after the request: it sorts after it in event time.
+                self._message(request, visitor, "agent", message, agent=agent,
+                              at=now + timedelta(milliseconds=1)),
             ]
             if detail.snapshot.url is not None:
                 events[0]["url"] = detail.snapshot.url
