@@ -152,7 +152,8 @@ class TestOnline:
         """``/api/visitors/{id}`` is the snapshot plus history; an unknown id is 404."""
         server.tracker.record(view("v1", "/pricing"))
         body = httpx.get(server.base + "/api/visitors/v1", headers=ANN, timeout=5).json()
-        assert ("v1", True, 1, None) == (body["snapshot"]["visitor"], body["online"], len(body["sessions"]), body["chat"])
+        summary = (body["snapshot"]["visitor"], body["online"], len(body["sessions"]), body["chat"])
+        assert ("v1", True, 1, None) == summary
         assert 404 == httpx.get(server.base + "/api/visitors/nobody", headers=ANN, timeout=5).status_code
 
 
@@ -236,7 +237,8 @@ class TestStream:
                  "visitor": "v1", "url": "/a"}
         tracker.record(leave)
         deadline = time.monotonic() + 3
-        while console_module.console_of(server.app.state.whoson_app).feed.seq < last + 3 and time.monotonic() < deadline:
+        feed = console_module.console_of(server.app.state.whoson_app).feed
+        while feed.seq < last + 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         with stream(server, {"last-event-id": str(last)}) as response:
             items = events(response)
@@ -272,7 +274,8 @@ class TestStream:
         tracker.record(view("v1", "/cart"))
         with stream(server, query="?url=/cart*") as response:
             items = events(response)
-            assert ["v1"] == [r["visitor"] for r in read_until(items, lambda e: e.event == "snapshot", 5)[-1].data["rows"]]
+            snapshot = read_until(items, lambda e: e.event == "snapshot", 5)[-1]
+            assert ["v1"] == [row["visitor"] for row in snapshot.data["rows"]]
             tracker.record(view("v1", "/help"))
             removed = read_until(items, lambda e: e.event in ("remove", "upsert"), 5)[-1]
         assert ("remove", "v1") == (removed.event, removed.data["visitor"])

@@ -12,7 +12,9 @@
     "height:440px;max-height:calc(100vh - 36px);display:flex;flex-direction:column;background:#fff;color:#1d2330;" +
     "border-radius:12px;box-shadow:0 12px 40px rgba(16,24,40,.28);font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;" +
     "z-index:2147483000;overflow:hidden}" +
-    "#whoson-chat *{box-sizing:border-box}" +
+    "#whoson-chat *{box-sizing:border-box;letter-spacing:normal;text-transform:none}" +
+    "#whoson-chat [hidden]{display:none!important}" +
+    "#whoson-chat button,#whoson-chat textarea{color:#1d2330;margin:0;box-shadow:none;min-height:0}" +
     "#whoson-chat .wc-head{display:flex;align-items:center;gap:10px;padding:12px 14px;background:#18202f;color:#fff}" +
     "#whoson-chat .wc-avatar{width:30px;height:30px;border-radius:50%;background:#2f6fed;display:grid;place-items:center;font-weight:700;text-transform:uppercase}" +
     "#whoson-chat .wc-title{flex:1;min-width:0}#whoson-chat .wc-title b{display:block;font-size:14px}" +
@@ -30,8 +32,10 @@
     "#whoson-chat .wc-send{background:#2f6fed;color:#fff;border:0;border-radius:8px;padding:0 14px;font-weight:600}" +
     "#whoson-chat .wc-survey{padding:16px;display:flex;flex-direction:column;gap:10px;background:#fff;border-top:1px solid #e3e6ec}" +
     "#whoson-chat .wc-rates{display:flex;gap:6px;flex-wrap:wrap}" +
-    "#whoson-chat .wc-rates button{min-width:36px;height:36px;border:1px solid #d5d9e2;border-radius:8px;background:#fff}" +
+    "#whoson-chat .wc-rates button{min-width:36px;height:36px;padding:0 6px;border:1px solid #d5d9e2;border-radius:8px;background:#fff;color:#1d2330;font-weight:600}" +
+    "#whoson-chat .wc-scale{display:flex;justify-content:space-between;font-size:11px;color:#6b7385;margin-top:-4px}" +
     "#whoson-chat .wc-rates button[aria-pressed=true]{background:#2f6fed;border-color:#2f6fed;color:#fff}" +
+    "#whoson-chat .wc-x{color:#cfd6e4}#whoson-chat .wc-send{color:#fff}#whoson-chat .wc-skip{color:#6b7385}" +
     "#whoson-chat .wc-survey textarea{height:60px;flex:none}" +
     "#whoson-chat .wc-row{display:flex;justify-content:space-between;gap:8px}" +
     "#whoson-chat .wc-skip{background:none;border:0;color:#6b7385}";
@@ -150,6 +154,7 @@
       });
       rates.appendChild(b);
     })(i);
+    var ends = el("div", "wc-scale"); ends.appendChild(el("span", null, scale.low + " = poor")); ends.appendChild(el("span", null, scale.high + " = excellent"));
     var fb = el("textarea"); fb.id = "whoson-survey-feedback"; fb.placeholder = "Anything we could do better? (optional)";
     fb.setAttribute("aria-label", "Feedback"); fb.maxLength = 2000;
     var row = el("div", "wc-row"), skip = el("button", "wc-skip", "Skip"), ok = el("button", "wc-send", "Send");
@@ -162,7 +167,7 @@
         .catch(function (e) { ok.disabled = false; self.note("Not sent: " + e.message); });
     });
     row.appendChild(skip); row.appendChild(ok);
-    box.appendChild(rates); box.appendChild(fb); box.appendChild(row);
+    box.appendChild(rates); box.appendChild(ends); box.appendChild(fb); box.appendChild(row);
     this.root.appendChild(box);
   };
   Panel.prototype.remove = function () {

@@ -28,6 +28,7 @@
     if (m) return m + "m" + (r < 10 ? "0" : "") + r + "s";
     return r + "s";
   }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
   function money(v) { var n = Number(v); return n ? n.toFixed(2) : "–"; }
   function host(url) { if (!url) return "direct"; try { return new URL(url).host || url; } catch (e) { return url; } }
   function shortId(v) { return v.length > 10 ? v.slice(0, 8) + "…" : v; }
@@ -167,7 +168,7 @@
     c = clear(cell(tr, 2));
     var t = el("span", "page-title", row.title || row.url || "–"); t.title = row.url || "";
     add(c, t, el("span", "sub", (row.title ? row.url : "") + (row.page_visits > 1 ? "  · opened " + row.page_visits + "×" : "")));
-    cell(tr, 4).lastChild.textContent = row.pages_viewed + (row.pages_viewed === 1 ? " page" : " pages");
+    cell(tr, 4).lastChild.textContent = plural(row.pages_viewed, "page");
     c = clear(cell(tr, 5));
     var steps = row.trail || [], from = Math.max(0, steps.length - 4), tl = el("div", "trail");
     tl.title = steps.map(function (s) { return s.url + " (" + dur(s.seconds) + ")"; }).join("  ›  ");
@@ -209,7 +210,10 @@
     var stuck = (entry.row.signals || []).some(function (s) { return s.name === "stuck_on_checkout"; });
     if (stuck && !stuckSeen[entry.visitor] && flash) alert_("Stuck on checkout", (entry.row.name || shortId(entry.visitor)) + " on " + (entry.row.url || ""));
     stuckSeen[entry.visitor] = stuck;
-    if (selected === entry.visitor) renderPanelRow(entry);
+    if (selected === entry.visitor) {
+      renderPanelRow(entry);
+      if (prev && prev.row.chat.state !== entry.row.chat.state) refreshHistory(entry.visitor);
+    }
   }
   function remove(visitor) {
     var rec = entries[visitor];
@@ -369,6 +373,9 @@
       if (focusInvite) { var t = panel.querySelector("textarea"); if (t) t.focus(); }
     }).catch(function (e) { pInfo.history.appendChild(el("p", "notice err", e.message)); });
   }
+  function refreshHistory(visitor) {
+    api("GET", "/api/visitors/" + encodeURIComponent(visitor)).then(function (d) { if (selected === visitor) renderHistory(d); });
+  }
   function closePanel() {
     selected = null; panel.hidden = true;
     if (panelChat && panelChat.es) panelChat.es.close();
@@ -385,7 +392,7 @@
     kv(pInfo.kv, "visitor", row.visitor + (row.customer ? " · customer " + row.customer : ""));
     kv(pInfo.kv, "page", (row.title ? row.title + " — " : "") + (row.url || "–"));
     kv(pInfo.kv, "on page", dur(tick(row.on_page_seconds, entry)) + " · on site " + dur(tick(row.on_site_seconds, entry)));
-    kv(pInfo.kv, "visit", "#" + row.visits + " · " + row.pages_viewed + " pages");
+    kv(pInfo.kv, "visit", "#" + row.visits + " · " + plural(row.pages_viewed, "page"));
     kv(pInfo.kv, "trail", (row.trail || []).map(function (s) { return s.url + " " + dur(s.seconds); }).join(" › "));
     kv(pInfo.kv, "from", row.referrer || "direct");
     kv(pInfo.kv, "where", [row.country, row.device].filter(Boolean).join(" · ") || "–");
@@ -423,7 +430,7 @@
     var ul = el("ul");
     d.sessions.slice().reverse().slice(0, 8).forEach(function (s) {
       var li = el("li");
-      add(li, el("span", null, "#" + s.number + " · " + day(s.started) + " · " + s.pages_viewed + " pages · " + dur(s.seconds)),
+      add(li, el("span", null, "#" + s.number + " · " + day(s.started) + " · " + plural(s.pages_viewed, "page") + " · " + dur(s.seconds)),
           el("span", "sub", (s.landing || "") + (s.referrer ? " from " + host(s.referrer) : "") + (s.orders ? " · " + s.orders + " orders" : "")));
       ul.appendChild(li);
     });
