@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -235,16 +236,19 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _stable(entry: Mapping[str, Any]) -> str:
-    """The part of a row that changes only when something happens (not by ticking)."""
-    row = dict(entry["row"])
-    row["on_page_seconds"] = row["on_site_seconds"] = None
-    trail = [dict(step) for step in row["trail"]]
-    if trail:
-        trail[-1]["seconds"] = None
-    row["trail"] = trail
-    row["signals"] = [signal["name"] for signal in row["signals"]]
-    return dumps([row, entry["status"], entry["left_at"]])
+def _stable(row: VisitorSnapshot, status: str, left: datetime | None) -> tuple[Any, ...]:
+    """The part of a row that changes only when something happens (not by ticking).
+
+    A plain tuple: comparing it costs far less than encoding the row.
+    """
+    trail = row.trail
+    done = tuple((step.url, step.seconds) for step in trail[:-1])
+    return (
+        row.customer, row.name, row.url, row.title, row.session_started, row.pages_viewed,
+        done, trail[-1].url if trail else None, row.page_visits, row.visits, row.referrer,
+        row.device, row.country, row.cart_value, row.orders, row.lifetime_value, row.chat,
+        row.agent, tuple(signal.name for signal in row.signals), status, left,
+    )
 
 
 def _queue_stable(queue: Mapping[str, Any]) -> str:
@@ -277,7 +281,7 @@ class LiveFeed:
         self._log: deque[FeedEvent] = deque(maxlen=history)
         self._entries: dict[str, dict[str, Any]] = {}
         self._rows: dict[str, VisitorSnapshot] = {}
-        self._stable: dict[str, str] = {}
+        self._stable: dict[str, tuple[Any, ...]] = {}
         self._order: list[str] = []
         self._versions: dict[str, int] = {}
         self._queue: dict[str, Any] = {}
@@ -312,17 +316,27 @@ class LiveFeed:
     def _run(self) -> None:
         changes = getattr(self.tracker, "changes", None)
         position = int(getattr(self.tracker, "position", 0) or 0)
+        seen = -1
+        refreshed = 0.0
         while not self._stop.is_set():
             if changes is not None:
-                position = changes(position, min(self.interval, 0.25))
+                # Returns as soon as this or another process stored something.
+                position = changes(position, 0.25)
+                count = position
             else:
-                self._stop.wait(0.2)
+                self._stop.wait(0.1)
+                count = self.tracker.projection.count
             if self._stop.is_set():
                 break
+            # Refresh on news, and every `interval` for what time alone changes.
+            if count == seen and time.monotonic() - refreshed < self.interval:
+                continue
             try:
                 self.refresh()
             except Exception:  # a store hiccup must not kill the feed; retry in a second
                 self._stop.wait(1.0)
+                continue
+            seen, refreshed = count, time.monotonic()
 
     # -- computing ----------------------------------------------------------------
 
@@ -340,36 +354,40 @@ class LiveFeed:
         page = tracker.online(now, limit=1_000_000)
         live = tracker.live
         at = format_ts(now)
-        entries: dict[str, dict[str, Any]] = {}
         rows: dict[str, VisitorSnapshot] = {}
+        keys: dict[str, tuple[Any, ...]] = {}
+        facts: dict[str, tuple[str, datetime | None, datetime | None]] = {}
         versions: dict[str, int] = {}
         for row in page.rows:
             activity = live.activity(row.visitor)
             last, left, count = activity if activity is not None else (None, None, 0)
             idle = last is not None and (now - last).total_seconds() > self.idle_after
-            entries[row.visitor] = {
-                "visitor": row.visitor,
-                "status": status_of(row, left=left is not None, idle=idle),
-                "active": format_ts(last) if last is not None else at,
-                "left_at": format_ts(left) if left is not None else None,
-                "at": at,
-                "row": row.to_dict(),
-            }
+            status = status_of(row, left=left is not None, idle=idle)
             rows[row.visitor] = row
+            keys[row.visitor] = _stable(row, status, left)
+            facts[row.visitor] = (status, last, left)
             versions[row.visitor] = count
         queue = self._summary(now, page.rows)
         fresh: list[FeedEvent] = []
         with self._lock:
-            stable: dict[str, str] = {}
-            for visitor, entry in entries.items():
-                key = _stable(entry)
-                stable[visitor] = key
-                if self._stable.get(visitor) != key:
-                    self._seq += 1
-                    fresh.append(FeedEvent(self._seq, "upsert", dumps(entry), visitor, rows[visitor]))
-                else:
+            entries: dict[str, dict[str, Any]] = {}
+            for visitor, key in keys.items():
+                if self._stable.get(visitor) == key:
                     # Unchanged: keep the entry of the last event so a snapshot matches the log.
                     entries[visitor] = self._entries[visitor]
+                    continue
+                status, last, left = facts[visitor]
+                entry = {
+                    "visitor": visitor,
+                    "status": status,
+                    "active": format_ts(last) if last is not None else at,
+                    "left_at": format_ts(left) if left is not None else None,
+                    "at": at,
+                    "row": rows[visitor].to_dict(),
+                }
+                entries[visitor] = entry
+                self._seq += 1
+                fresh.append(FeedEvent(self._seq, "upsert", dumps(entry), visitor, rows[visitor]))
             for visitor in self._entries:
                 if visitor not in entries:
                     self._seq += 1
@@ -379,7 +397,7 @@ class LiveFeed:
                 self._seq += 1
                 fresh.append(FeedEvent(self._seq, "queue", dumps(queue)))
                 self._queue, self._queue_stable = queue, queue_key
-            self._entries, self._rows, self._stable = entries, rows, stable
+            self._entries, self._rows, self._stable = entries, rows, keys
             self._order = [row.visitor for row in page.rows]
             changed_versions = versions != self._versions
             self._versions = versions
