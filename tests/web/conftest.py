@@ -152,4 +152,7 @@ def page(browser: Any) -> Iterator[Any]:
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
+    # Route handlers still running when the test ends must not fail the next test.
+    if not page.is_closed():
+        page.unroute_all(behavior="ignoreErrors")
     context.close()

@@ -9,7 +9,7 @@ own origin; a host changes only what differs.
 >>> WebConfig(heartbeat_seconds=0)
 Traceback (most recent call last):
 ...
-whoson.core.errors.ConfigError: heartbeat_seconds must be between 5 and 3600, got 0
+whoson.core.errors.ConfigError: heartbeat_seconds must be between 1 and 3600, got 0
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class WebConfig:
     address_burst: int = attrs.field(default=200, validator=_between(1, 1e7))
     visitor_rate: float = attrs.field(default=2.0, validator=_between(0.01, 1e6))
     visitor_burst: int = attrs.field(default=30, validator=_between(1, 1e7))
-    heartbeat_seconds: int = attrs.field(default=30, validator=_between(5, 3600))
+    heartbeat_seconds: int = attrs.field(default=30, validator=_between(1, 3600))
     query_allowlist: tuple[str, ...] = attrs.field(default=("utm_*",), converter=_strings)
     agents: Mapping[str, str] = attrs.field(factory=dict, converter=_agents)
     cookie_secret: str | None = None
