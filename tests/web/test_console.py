@@ -18,6 +18,9 @@ from tests.web.sse_client import Sse, events, read_until
 from whoson import Tracker
 from whoson.core.events import format_ts
 from whoson.live import LiveView
+from whoson.rules import Rule
+from whoson.rules.conditions import UrlMatches
+from whoson.rules.model import Invite
 from whoson.web import console as console_module
 
 AGENTS = {"ann": "ann-token", "bob": "bob-token"}
@@ -317,3 +320,16 @@ class TestVisitorStream:
         invite = got[-1].data
         assert ("ann", "Hi <b>there</b>", "agent") == (invite["agent"], invite["message"], invite["initiator"])
         assert elapsed < 5.0
+
+    def test_rule_invitation_pushed(self, make_server: Callable[..., LiveServer], tmp_path: Any) -> None:
+        """A rule's invitation reaches the visitor's stream the same way."""
+        rule = Rule("help-desk", [UrlMatches("/help*")], Invite("text", "Questions? We're here."))
+        tracker = Tracker.open(f"sqlite:///{tmp_path / 'rules.db'}", rules=[rule])
+        server = make_server(tracker=tracker)
+        tracker.record(view("v1", "/"))
+        with httpx.stream("GET", server.base + "/chat/stream?visitor=v1", timeout=httpx.Timeout(5.0)) as response:
+            items = events(response)
+            tracker.record(view("v1", "/help"))
+            invite = read_until(items, lambda e: e.event == "invite", 5)[-1].data
+        assert (None, "auto", "help-desk", "Questions? We're here.") == (
+            invite["agent"], invite["initiator"], invite["trigger"], invite["message"])
