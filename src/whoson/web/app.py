@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import threading
 from collections.abc import Callable, Mapping
 from importlib import resources
@@ -66,14 +67,22 @@ class WebState:
         self.collector.enricher.close()
 
 
-def static_script(name: str, config: WebConfig | None = None) -> bytes:
-    """A script shipped in ``whoson/web/static`` (``t.js`` gets the server's settings inlined).
+_LINE_COMMENT = re.compile(r"^[ \t]*// .*\n|[ \t]+// .*$", re.MULTILINE)
 
-    >>> b"sendBeacon" in static_script("t.js")
-    True
+
+def static_script(name: str, config: WebConfig | None = None) -> bytes:
+    """A script shipped in ``whoson/web/static``, as served.
+
+    ``t.js`` gets the server's settings inlined, and its ``// `` comments
+    (there for readers of the source) are left out of what browsers download.
+
+    >>> tag = static_script("t.js")
+    >>> b"sendBeacon" in tag, b"// " in tag
+    (True, False)
     """
     text = resources.files("whoson.web").joinpath("static", name).read_text(encoding="utf-8")
     if name == "t.js":
+        text = _LINE_COMMENT.sub("", text)
         settings = config if config is not None else WebConfig()
         inline = dumps({"hb": settings.heartbeat_seconds, "allow": list(settings.query_allowlist)})
         text = text.replace("/*SETTINGS*/{}", inline)

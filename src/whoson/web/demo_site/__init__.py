@@ -73,7 +73,7 @@ text-decoration:none;display:inline-block}
 #chat-widget{position:fixed;left:16px;bottom:16px;background:#1f3b2d}
 table{border-collapse:collapse;width:100%;background:#fff}
 td,th{padding:8px;border-bottom:1px solid #ddd;text-align:left}
-nav.topics a{margin-right:12px}
+nav.topics a{margin-right:12px;color:#1a6fd6}.card h3 a{color:#1f3b2d;text-decoration:none}
 """
 
 

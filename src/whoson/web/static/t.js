@@ -6,7 +6,10 @@
   var me = D.currentScript;
   var base = me ? me.src.replace(/\/t\.js([?#].*)?$/, "") : L.origin + "/whoson";
   var cfg = (me && me.dataset) || {};
-  var hb = (S.hb || 30) * 1e3, allow = S.allow || ["utm_*"];
+  var hb = (S.hb || 30) * 1e3;
+  var keepRe = new RegExp("^(" + (S.allow || ["utm_*"]).map(function (p) {
+    return p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+  }).join("|") + ")$");
   var MAXAGE = 6e5, BATCH = 50;
   var ls = store("localStorage"), ss = store("sessionStorage");
   var consent = cfg.consent !== "required" || ls.get("whoson_consent") === "1";
@@ -26,7 +29,7 @@
   }
   function rid() {
     var a = new Uint8Array(12), i, out = "";
-    (W.crypto || W.msCrypto).getRandomValues(a);
+    crypto.getRandomValues(a);
     for (i = 0; i < a.length; i++) out += (a[i] + 256).toString(16).slice(1);
     return out;
   }
@@ -48,8 +51,7 @@
     try { u = new URL(href, L.href); } catch (e) { return ""; }
     var keep = [];
     u.searchParams.forEach(function (v, k) {
-      if (allow.some(function (p) { return new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$").test(k); }))
-        keep.push(encodeURIComponent(k) + "=" + encodeURIComponent(v));
+      if (keepRe.test(k)) keep.push(encodeURIComponent(k) + "=" + encodeURIComponent(v));
     });
     var hash = /^#[/!]/.test(u.hash) ? u.hash : "";
     return (u.origin === L.origin ? "" : u.origin) + u.pathname + (keep.length ? "?" + keep.join("&") : "") + hash;
@@ -159,9 +161,13 @@
     b.setAttribute("aria-label", "Chat invitation");
     b.style.cssText = "position:fixed;right:16px;bottom:16px;z-index:99999;max-width:300px;padding:14px;" +
       "background:#fff;color:#222;border-radius:8px;box-shadow:0 4px 16px #0004;font:15px system-ui";
-    p.textContent = inv.message || "Can we help you?";
+    p.textContent = (inv.agent ? inv.agent + ": " : "") + (inv.message || "Can we help you?");
+    p.style.margin = "0 0 10px";
     yes.id = "whoson-accept"; yes.textContent = "Chat now";
     no.id = "whoson-dismiss"; no.textContent = "No thanks"; no.setAttribute("aria-label", "Dismiss the invitation");
+    var bs = "padding:6px 12px;border:0;border-radius:6px;cursor:pointer;font:inherit;margin-right:8px;";
+    yes.style.cssText = bs + "background:#1a6fd6;color:#fff";
+    no.style.cssText = bs + "background:#e8e8e8;color:#222";
     b.appendChild(p); b.appendChild(yes); b.appendChild(no);
     D.body.appendChild(b);
     yes.focus();
@@ -220,4 +226,5 @@
   if (D.visibilityState === "visible" && !D.prerendering) { view(D.referrer); stream(1); }
   for (var i = 0; i < pending.length; i++) api.apply(null, pending[i]);
   if (queue.length) flush();
+  if (consent && ss.get("whoson_chat")) chat(null); // an open chat follows the visitor to the next page
 })();
