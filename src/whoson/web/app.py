@@ -5,7 +5,7 @@ every URL the app writes is built from ``request.scope["root_path"]``.
 
 >>> from whoson import Tracker
 >>> app = asgi_app(Tracker())
->>> sorted(r.path for r in app.routes if r.path in ("/t.js", "/collect", "/stats"))
+>>> sorted({r.path for r in app.routes} & {"/t.js", "/collect", "/stats"})
 ['/collect', '/stats', '/t.js']
 >>> close(app)
 """
@@ -35,7 +35,6 @@ from whoson.web.config import MAX_BATCH_BYTES, WebConfig
 __all__ = ["WebState", "asgi_app", "close", "start_ticker", "static_script"]
 
 Authorize = Callable[[Request], Any]
-InviteLookup = Callable[[Tracker, str], Mapping[str, Any] | None]
 
 
 @attrs.define
@@ -168,14 +167,6 @@ async def stats(request: Request) -> Response:
     return JSONResponse(state.stats(), headers={"cache-control": "no-store"})
 
 
-def _invite_lookup() -> InviteLookup | None:
-    try:
-        from whoson.web.invites import pending_invite
-    except ImportError:  # the console part is optional for a collector-only host
-        return None
-    return pending_invite
-
-
 def asgi_app(
     tracker: Tracker,
     *,
@@ -196,7 +187,9 @@ def asgi_app(
         config = attrs.evolve(config, **settings)
     counters = Counters()
     collector = Collector(tracker, config, counters=counters)
-    writer = Writer(tracker, config.queue_batches, invite=_invite_lookup())
+    from whoson.web.invites import pending_invite
+
+    writer = Writer(tracker, config.queue_batches, invite=pending_invite)
     state = WebState(tracker, config, counters, collector, writer, authorize)
     routes: list[BaseRoute] = [
         Route("/t.js", _Script(static_script("t.js", config)).respond, methods=["GET", "HEAD"]),
@@ -211,23 +204,17 @@ def asgi_app(
 
 
 def _console_routes() -> list[BaseRoute]:
-    try:  # TODO(web): drop this guard once console.py is committed
-        from whoson.web import console
-    except ImportError:
-        return []
+    from whoson.web import console
 
     return list(console.routes())
 
 
 def close(app: Starlette) -> None:
     """Stop the app's background work (writer thread, ticker, console feed)."""
+    from whoson.web import console
+
     state: WebState = app.state.whoson
-    try:
-        from whoson.web import console
-    except ImportError:
-        pass
-    else:
-        console.close(app)
+    console.close(app)
     state.close()
 
 

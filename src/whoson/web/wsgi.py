@@ -13,7 +13,7 @@ server-sent event streams answer ``501`` and pages fall back to polling.
 >>> body = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/stats", "SCRIPT_NAME": "/whoson",
 ...             "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.input": io.BytesIO(),
 ...             "wsgi.url_scheme": "http"}, lambda s, h: status.append(s))
->>> status, b'"accepted": 0' in b"".join(body)
+>>> status, b'"accepted":0' in b"".join(body)
 (['200 OK'], True)
 >>> app.close()
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from http import HTTPStatus
 from typing import Any
 
@@ -73,7 +73,7 @@ class WSGIApp:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
