@@ -100,12 +100,12 @@ class TestInviteChatSurvey:
         vid = shop.wait_for_function("window.whoson && whoson('ids').visitor").json_value()
         row = f'tr[data-visitor="{vid}"]'
         agent.wait_for_selector(row)
-        agent.click(f"{row} button:text('Invite')")
+        agent.click(f"{row} button.invite")
         agent.fill("#visitor-panel .invite-form textarea", "Hi, I'm Ann. Looking for our returns policy?")
         agent.click("#visitor-panel button:text('Invite to chat')")
 
         within(5, lambda ms: shop.wait_for_selector("#whoson-bubble", timeout=ms))
-        assert "Hi, I'm Ann. Looking for our returns policy?" == shop.text_content("#whoson-bubble p")
+        assert "ann: Hi, I'm Ann. Looking for our returns policy?" == shop.text_content("#whoson-bubble p")
         shop.click("#whoson-accept")
         shop.wait_for_selector("#whoson-chat .whoson-msg.agent")
         shop.fill("#whoson-chat-input", "Yes please, can I return shoes after 30 days?")

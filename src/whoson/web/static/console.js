@@ -92,8 +92,8 @@
   var wrap = el("div", "table-wrap");
   var table = el("table", "rows");
   var thead = el("thead"), headRow = el("tr");
-  var NCOLS = 10, NUM = { 3: 1, 4: 1, 6: 1 };
-  ["Status", "Visitor", "Page", "On page", "On site", "Trail", "Cart", "Signals", "Chat", ""].forEach(function (h, i) {
+  var NCOLS = 9, NUM = { 3: 1, 4: 1, 6: 1 };
+  ["Status", "Visitor", "Page", "On page", "On site", "Trail", "Cart", "Signals", "Chat"].forEach(function (h, i) {
     headRow.appendChild(el("th", NUM[i] ? "num" : null, h));
   });
   add(table, add(thead, headRow));
@@ -150,9 +150,11 @@
     cell(tr, 0).className = "status-cell";
     cell(tr, 4).appendChild(el("span", "site-time")); cell(tr, 4).appendChild(el("span", "sub pages"));
     tr.addEventListener("click", function (ev) { if (ev.target.tagName !== "BUTTON") openPanel(visitor); });
-    var btn = el("button", "btn primary", "Invite");
+    var btn = el("button", "btn invite", "Invite");
     btn.addEventListener("click", function () { openPanel(visitor, true); });
-    cell(tr, NCOLS - 1).appendChild(btn);
+    var state = el("span", "chat-state");
+    add(cell(tr, 8), btn, state);
+    cell(tr, 8).className = "chat-cell";
     return tr;
   }
   function fillRow(rec) {
@@ -161,7 +163,7 @@
     c = clear(cell(tr, 0)); add(c, el("span", "dot"), el("span", "status-label", STATUS_LABEL[e.status] || e.status));
     c = clear(cell(tr, 1));
     var who = el("span", "who", row.name || shortId(row.visitor)); who.title = row.visitor;
-    add(c, who, row.visits > 1 ? el("span", "badge ret", "returning · visit " + row.visits) : el("span", "badge new", "new"));
+    add(c, who, row.visits > 1 ? el("span", "badge ret", "visit " + row.visits) : el("span", "badge new", "new"));
     var origin = el("span", "sub", [row.country, row.device, host(row.referrer)].filter(Boolean).join(" · "));
     origin.title = (row.customer ? "customer " + row.customer + " · " : "") + "referrer: " + (row.referrer || "none");
     c.appendChild(origin);
@@ -184,14 +186,16 @@
     (row.signals || []).forEach(function (s) { var ch = el("span", "chip " + s.name, SIGNAL_LABEL[s.name] || s.name); ch.title = s.reason; chips.appendChild(ch); });
     c.appendChild(chips);
     if (row.signals && row.signals.length) c.appendChild(el("span", "reason", row.signals[0].reason));
-    c = clear(cell(tr, 8)); c.className = "chat-cell";
-    var st = row.chat.state;
-    if (st === "none") c.textContent = "–";
-    else add(c, el("span", null, st === "in_conversation" ? "in chat" : (e.status === "waiting" ? "waiting" : "invited")),
+    // The chat column: who holds the visitor, or the Invite button when nobody does.
+    var st = row.chat.state, btn = cell(tr, 8).firstChild, state = clear(cell(tr, 8).lastChild);
+    var waiting = e.status === "waiting" && !row.chat.agent;
+    btn.hidden = !(waiting || (st === "none" && e.status !== "gone"));
+    btn.textContent = waiting ? "Answer" : "Invite";
+    btn.classList.toggle("primary", waiting);
+    btn.title = waiting ? "Open the waiting request and answer it" : "Invite this visitor to chat";
+    if (st === "none") state.textContent = e.status === "gone" ? "–" : "";
+    else if (!waiting) add(state, el("span", null, st === "in_conversation" ? "in chat" : (e.status === "waiting" ? "waiting" : "invited")),
              row.chat.agent ? el("span", "holder", " · " + row.chat.agent) : null);
-    var btn = cell(tr, NCOLS - 1).firstChild;
-    btn.disabled = st !== "none" || e.status === "gone";
-    btn.title = st !== "none" ? "Held by " + (row.chat.agent || "a pending request") : (e.status === "gone" ? "Visitor left" : "Invite to chat");
     tickRow(rec);
   }
   function tickRow(rec) {
@@ -240,7 +244,7 @@
     });
     knownWaiting = ids;
     clear(queueCard.list);
-    queueCard.extra.textContent = q.expected_wait === null || q.expected_wait === undefined ? "" : "expected wait " + dur(q.expected_wait);
+    queueCard.extra.textContent = q.expected_wait === null || q.expected_wait === undefined ? "" : "≈ " + dur(q.expected_wait) + " wait";
     if (!q.waiting.length) queueCard.list.appendChild(el("li", "none", "Nobody is waiting."));
     q.waiting.forEach(function (w) {
       var li = el("li"), r = el("span", "r"); r.dataset.base = w.wait_seconds;
