@@ -20,7 +20,7 @@ a page costs no traffic.
 >>> from whoson import FixedClock, Tracker
 >>> clock = FixedClock(datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC))
 >>> tracker = Tracker(clock=clock)
->>> feed = LiveFeed(tracker)
+>>> feed = LiveFeed(tracker, id_base=0)
 >>> _ = tracker.record({"id": "1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
 ...                     "visitor": "v1", "url": "/pricing"})
 >>> feed.refresh()
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import threading
 import time
 from collections import Counter, deque
@@ -264,20 +265,24 @@ class LiveFeed:
     ``interval``: the longest pause between two refreshes when nothing is
     recorded; ``history``: how many events stay available for a resume;
     ``idle_after``: seconds without activity (no heartbeat) before a present
-    visitor shows as idle.
+    visitor shows as idle; ``id_base``: the id before the first event
+    (default: random, so that two processes' ids do not overlap).
 
     Cost per refresh: one :meth:`whoson.Tracker.online` over every visitor
     online (O(m) row builds) plus one JSON encoding per row.
     """
 
     def __init__(self, tracker: Tracker, *, interval: float = 1.0, history: int = 5000,
-                 idle_after: float = 65.0) -> None:
+                 idle_after: float = 65.0, id_base: int | None = None) -> None:
         self.tracker = tracker
         self.interval = interval
         self.idle_after = idle_after
         self.notifier = Notifier()
         self._lock = threading.Lock()
-        self._seq = 0
+        # Ids start at a random base per feed, so an id sent by another server
+        # process is (almost surely) unknown here and gets a snapshot, never a
+        # wrong resume. Below 2**53: exact as a JavaScript number.
+        self._seq = secrets.randbelow(2**32) * 2**20 if id_base is None else id_base
         self._log: deque[FeedEvent] = deque(maxlen=history)
         self._entries: dict[str, dict[str, Any]] = {}
         self._rows: dict[str, VisitorSnapshot] = {}

@@ -330,7 +330,7 @@
     if (location.search.indexOf("poll=1") >= 0 || !window.EventSource || failures >= 3) { lastId = null; poll(); return; }
     source = new EventSource(PREFIX + "/api/stream?" + p.toString());
     ["snapshot", "upsert", "remove", "queue"].forEach(function (name) {
-      source.addEventListener(name, function (ev) { failures = 0; status("live"); handle(name, JSON.parse(ev.data), Number(ev.lastEventId)); });
+      source.addEventListener(name, function (ev) { failures = 0; status("live"); handle(name, JSON.parse(ev.data), ev.lastEventId); });
     });
     source.onopen = function () { status("live"); };
     source.onerror = function () {
