@@ -139,3 +139,21 @@ class TestInviteChatSurvey:
         messages = [e.event for e in server.tracker.store.read() if e.event.type == "message"]
         assert [("agent", 44), ("visitor", 45), ("agent", 48)] == [(m.sender, m.chars) for m in messages]
         assert all("text" not in m.to_dict() for m in messages)
+
+
+class TestEscaping:
+    """Event data reaches the page as text, never as markup."""
+
+    def test_markup_in_event_data_is_text(self, server: LiveServer, agent: Any) -> None:
+        """A title and a name carrying HTML show literally and run nothing."""
+        hostile = '<img src=x onerror="window.pwned=1">'
+        now = server.tracker.clock.now().isoformat()
+        server.tracker.record_many([
+            {"id": "x1", "type": "page_view", "ts": now, "visitor": "vx", "url": "/x", "title": hostile},
+            {"id": "x2", "type": "identify", "ts": now, "visitor": "vx", "customer": "c1", "name": hostile},
+        ])
+        row = 'tr[data-visitor="vx"]'
+        agent.wait_for_selector(row)
+        assert (hostile, hostile) == (agent.text_content(f"{row} .who"), agent.text_content(f"{row} .page-title"))
+        assert 0 == agent.locator(f"{row} img").count()
+        assert agent.evaluate("window.pwned") is None

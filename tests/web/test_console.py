@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import threading
 import time
 import uuid
@@ -22,6 +24,7 @@ from whoson.rules import Rule
 from whoson.rules.conditions import UrlMatches
 from whoson.rules.model import Invite
 from whoson.web import console as console_module
+from whoson.web.wsgi import wsgi_app
 
 AGENTS = {"ann": "ann-token", "bob": "bob-token"}
 ANN = {"authorization": "Bearer ann-token"}
@@ -227,6 +230,19 @@ class TestStream:
             assert time.monotonic() - recorded < 2.0
             assert ("active", "/b") == (upsert.data["status"], upsert.data["row"]["url"])
 
+    def test_two_agents_see_the_same_rows(self, server: LiveServer) -> None:
+        """ann's and bob's streams carry the same upsert, naming the holder of the visitor."""
+        server.tracker.record(view("v1", "/a"))
+        with stream(server) as first, stream(server, BOB) as second:
+            streams = [events(first), events(second)]
+            for items in streams:
+                read_until(items, lambda e: e.event == "snapshot", 5)
+            httpx.post(server.base + "/api/visitors/v1/invite", json={"message": "Hi"}, headers=ANN, timeout=5)
+            seen = [read_until(items, lambda e: e.event == "upsert", 5)[-1] for items in streams]
+        assert seen[0] == seen[1]
+        held = (seen[0].data["status"], seen[0].data["row"]["chat"])
+        assert ("invited", {"state": "pending", "agent": "ann"}) == held
+
     def test_resume_without_gap(self, server: LiveServer) -> None:
         """Reconnecting with Last-Event-ID gets exactly the events missed, ids consecutive."""
         tracker = server.tracker
@@ -333,3 +349,36 @@ class TestVisitorStream:
             invite = read_until(items, lambda e: e.event == "invite", 5)[-1].data
         assert (None, "auto", "help-desk", "Questions? We're here.") == (
             invite["agent"], invite["initiator"], invite["trigger"], invite["message"])
+
+
+def wsgi_get(app: Any, path: str, query: str = "", headers: dict[str, str] | None = None) -> tuple[str, Any]:
+    """One GET through a WSGI app mounted at /whoson: ``(status line, decoded JSON or None)``."""
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "/whoson", "PATH_INFO": path, "QUERY_STRING": query,
+               "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.input": io.BytesIO(),
+               "wsgi.url_scheme": "http", "HTTP_HOST": "localhost"}
+    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()})
+    status: list[str] = []
+    body = b"".join(app(environ, lambda line, _headers: status.append(line)))
+    return status[0], json.loads(body) if body.startswith(b"{") else None
+
+
+class TestWsgiPolling:
+    """Under WSGI the streams are refused and the console polls ``/api/poll`` instead."""
+
+    def test_poll_instead_of_stream(self) -> None:
+        """A snapshot first, then exactly the events after the id given back."""
+        tracker = Tracker()
+        app = wsgi_app(tracker, agents=AGENTS)
+        try:
+            assert "501" == wsgi_get(app, "/api/stream", headers=ANN)[0][:3]
+            assert "401" == wsgi_get(app, "/api/poll")[0][:3]
+            status, first = wsgi_get(app, "/api/poll", headers=ANN)
+            assert ("200", [], 0) == (status[:3], first["snapshot"]["rows"], first["snapshot"]["total"])
+            tracker.record(view("v1", "/pricing"))
+            _, second = wsgi_get(app, "/api/poll", f"after={first['id']}", headers=ANN)
+            upserts = [e for e in second["events"] if e["event"] == "upsert"]
+            assert [("v1", "/pricing")] == [(e["data"]["visitor"], e["data"]["row"]["url"]) for e in upserts]
+            assert [first["id"] + 1 + i for i in range(len(second["events"]))] == [e["id"] for e in second["events"]]
+            assert second["id"] == second["events"][-1]["id"]
+        finally:
+            app.close()

@@ -572,7 +572,8 @@ async def chat_survey(request: Request) -> Response:
 
 
 async def chat_messages(request: Request) -> Response:
-    """``GET /chat/messages?visitor=&request=``: the visitor's transcript (to resume a chat)."""
+    """``GET /chat/messages?visitor=&request=``: the visitor's transcript and the rating
+    scale (to resume a chat, and the polling fallback where streams are refused)."""
     visitor = request.query_params.get("visitor", "")
     request_id = request.query_params.get("request", "")
     console = console_of(request.app)
@@ -580,7 +581,8 @@ async def chat_messages(request: Request) -> Response:
         state = console.chats.state(visitor, request_id)
     except NotFound as error:
         return _error(404, str(error))
-    return _json(_visitor_view(state))
+    scale = console.tracker.rating_scale
+    return _json({**_visitor_view(state), "survey": {"low": scale.low, "high": scale.high}})
 
 
 def _visitor_view(state: dict[str, Any]) -> dict[str, Any]:

@@ -115,6 +115,18 @@
     es.addEventListener("message", function (ev) { self.show(JSON.parse(ev.data)); });
     es.addEventListener("state", function (ev) { var s = JSON.parse(ev.data); if (s.agent) self.agent(s.agent); });
     es.addEventListener("end", function (ev) { var s = JSON.parse(ev.data); es.close(); self.finish(s.survey); });
+    // A host without streaming (WSGI) refuses the stream: poll the transcript instead.
+    es.onerror = function () { if (es.readyState === 2 && !self.ended) { self.es = null; self.poll(); } };
+  };
+  Panel.prototype.poll = function () {
+    var self = this;
+    if (this.ended || !this.root.parentNode) return;
+    fetch(this.prefix + "/chat/messages?visitor=" + encodeURIComponent(this.visitor) + "&request=" + encodeURIComponent(this.request),
+      { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
+      (d.messages || []).forEach(function (m) { self.show(m); });
+      if (d.agent) self.agent(d.agent);
+      if (d.ended) self.finish(d.survey); else setTimeout(function () { self.poll(); }, 2000);
+    }).catch(function () { setTimeout(function () { self.poll(); }, 5000); });
   };
   Panel.prototype.send = function () {
     var self = this, text = this.input.value.trim();

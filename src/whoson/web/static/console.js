@@ -481,13 +481,23 @@
       list.appendChild(b); list.scrollTop = list.scrollHeight;
     }
     function ended(reason) {
+      if (form.hidden) return;
       form.hidden = true;
       box.appendChild(el("p", "notice", "Chat ended (" + (reason || "closed") + "). The visitor was offered the survey."));
     }
     if (state) { state.messages.forEach(show); if (state.ended) ended(state.end_reason); }
     var es = chat.es = new EventSource(PREFIX + "/chat/stream?visitor=" + encodeURIComponent(visitor) + "&request=" + encodeURIComponent(request));
     es.addEventListener("message", function (ev) { show(JSON.parse(ev.data)); });
-    es.addEventListener("end", function (ev) { ended(JSON.parse(ev.data).end_reason); es.close(); });
+    var over = false;
+    es.addEventListener("end", function (ev) { over = true; ended(JSON.parse(ev.data).end_reason); es.close(); });
+    function pollChat() { // where the host refuses streams (WSGI)
+      if (over || panelChat !== chat) return;
+      api("GET", "/api/chats/" + encodeURIComponent(request) + "?visitor=" + encodeURIComponent(visitor)).then(function (d) {
+        d.messages.forEach(show);
+        if (d.ended) { over = true; ended(d.end_reason); } else setTimeout(pollChat, 2000);
+      }).catch(function () { setTimeout(pollChat, 5000); });
+    }
+    es.onerror = function () { if (es.readyState === 2 && !over) pollChat(); };
     function submit() {
       var text = ta.value.trim(); if (!text) return;
       send.disabled = true;
