@@ -542,6 +542,37 @@ class Tracker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # TEMP: replaced by the multi branch (a tracker following the store by position).
+    # Minimal stand-in so `whoson serve` processes sharing a store see each other:
+    # when the store holds events this tracker has not applied, it replays the store.
+    @property
+    def position(self) -> int:
+        """The store position this tracker has caught up with (TEMP, see :meth:`changes`)."""
+        return int(getattr(self, "_temp_position", 0))
+
+    def changes(self, after: int, timeout: float = 0.0) -> int:
+        """Catch up with the store; return its position once past ``after``, else ``after`` (TEMP)."""
+        import time
+
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            with self._lock:
+                if len(self.store) != self._projection.count:
+                    self._projection = Projection()
+                    self._ledger = Ledger(self._projection, Settings(session_timeout=self.session_timeout))
+                    self._live, self._rules = None, None
+                    for stored in self.store.read():
+                        self._project(stored.event)
+                    if self._rule_list:
+                        self._start_live()
+                self._temp_position = self.store.position
+                position = self._temp_position
+            if position > after:
+                return position
+            if time.monotonic() >= deadline:
+                return after
+            time.sleep(min(0.05, max(deadline - time.monotonic(), 0.0)))
+
 
 def _cost(cost: Decimal | int | str | None) -> Decimal | None:
     """A channel cost: a finite, non-negative decimal amount of sane size."""

@@ -9,9 +9,12 @@ SIGTERM stops the server cleanly: the collector's queue is stored first.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import secrets
+import signal
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from whoson.cli.common import EXIT_OK, UsageError, is_store_url
@@ -105,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     config = uvicorn.Config(site, host=args.host, port=args.port, log_level="warning", lifespan="off",
                             proxy_headers=False,
                             timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     _announce(server, args, prefix, agents)
     try:
         server.run()
@@ -114,6 +117,33 @@ def run(args: argparse.Namespace) -> int:
         tracker.close()
     print("whoson serve: stopped", file=sys.stderr)
     return EXIT_OK
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, stopping on SIGTERM / Ctrl-C without re-raising the signal afterwards.
+
+        (uvicorn re-raises it once stopped, which would kill the process before
+        the collector's queue is stored and the store closed.)
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            def stop(signum: int, frame: Any) -> None:
+                if self.should_exit and signum == signal.SIGINT:
+                    self.force_exit = True
+                self.should_exit = True
+
+            previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def _announce(server: Any, args: argparse.Namespace, prefix: str, agents: dict[str, str]) -> None:

@@ -219,16 +219,31 @@ def close(app: Starlette) -> None:
 
 
 def start_ticker(state: WebState, interval: float = 1.0) -> threading.Event:
-    """Tick the tracker's rules every ``interval`` seconds on a thread; set the event to stop."""
-    stop = threading.Event()
+    """Background work of a served app; set the returned event to stop it.
 
-    def run() -> None:
+    One thread ticks the tracker's rules every ``interval`` seconds; another
+    follows the store (:meth:`Tracker.changes`), so what other processes
+    append shows here within a fraction of a second.
+    """
+    stop = threading.Event()
+    tracker = state.tracker
+
+    def tick() -> None:
         while not stop.wait(interval):
             try:
-                state.tracker.tick()
+                tracker.tick()
             except Exception:  # a failing store must not end the ticker; the next tick retries
                 continue
 
-    threading.Thread(target=run, name="whoson-ticker", daemon=True).start()
+    def follow() -> None:
+        position = 0
+        while not stop.is_set():
+            try:
+                position = tracker.changes(position, timeout=0.25)
+            except Exception:  # the store is away: try again shortly
+                stop.wait(1.0)
+
+    threading.Thread(target=tick, name="whoson-ticker", daemon=True).start()
+    threading.Thread(target=follow, name="whoson-follower", daemon=True).start()
     state.ticker = stop
     return stop
