@@ -92,7 +92,7 @@
   var wrap = el("div", "table-wrap");
   var table = el("table", "rows");
   var thead = el("thead"), headRow = el("tr");
-  var NCOLS = 9, NUM = { 3: 1, 4: 1, 6: 1 };
+  var MAX_SHOWN = 500, NCOLS = 9, NUM = { 3: 1, 4: 1, 6: 1 };
   ["Status", "Visitor", "Page", "On page", "On site", "Trail", "Cart", "Signals", "Chat"].forEach(function (h, i) {
     headRow.appendChild(el("th", NUM[i] ? "num" : null, h));
   });
@@ -129,6 +129,15 @@
     if (va !== vb) return va > vb;
     return a.visitor > b.visitor;
   }
+  function resort() { // one sort, then move only the rows out of place: O(n log n)
+    var recs = Object.keys(entries).map(function (v) { return entries[v]; });
+    recs.sort(function (a, b) { return before(a.entry, b.entry) ? -1 : 1; });
+    var node = tbody.firstChild;
+    recs.forEach(function (rec) {
+      if (rec.tr === node) node = node.nextSibling;
+      else tbody.insertBefore(rec.tr, node);
+    });
+  }
   function place(rec) {
     var tr = rec.tr, next = null, node;
     // Rows are few hundred at most: walk to the first row this one sorts above.
@@ -149,7 +158,9 @@
     for (var i = 0; i < NCOLS; i++) tr.appendChild(el("td", NUM[i] ? "num" : null));
     cell(tr, 0).className = "status-cell";
     cell(tr, 4).appendChild(el("span", "site-time")); cell(tr, 4).appendChild(el("span", "sub pages"));
+    tr.tabIndex = 0;
     tr.addEventListener("click", function (ev) { if (ev.target.tagName !== "BUTTON") openPanel(visitor); });
+    tr.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && ev.target === tr) openPanel(visitor); });
     var btn = el("button", "btn invite", "Invite");
     btn.addEventListener("click", function () { openPanel(visitor, true); });
     var state = el("span", "chat-state");
@@ -205,11 +216,12 @@
     var now = tr.querySelector(".trail-now");
     if (now && row.trail && row.trail.length) now.textContent = " " + dur(tick(row.trail[row.trail.length - 1].seconds, e));
   }
-  function upsert(entry, flash) {
+  function upsert(entry, flash, later) {
     var rec = entries[entry.visitor], prev = rec ? rec.entry : null;
     if (!rec) { rec = entries[entry.visitor] = { tr: makeRow(entry.visitor) }; }
     rec.entry = entry; rec.received = Date.now();
-    fillRow(rec); place(rec);
+    fillRow(rec);
+    if (later) { if (!rec.tr.parentNode) tbody.appendChild(rec.tr); } else place(rec);
     if (flash && prev) { rec.tr.classList.add("flash"); setTimeout(function () { rec.tr.classList.remove("flash"); }, 700); }
     var stuck = (entry.row.signals || []).some(function (s) { return s.name === "stuck_on_checkout"; });
     if (stuck && !stuckSeen[entry.visitor] && flash) alert_("Stuck on checkout", (entry.row.name || shortId(entry.visitor)) + " on " + (entry.row.url || ""));
@@ -228,7 +240,8 @@
   function updateShown() {
     var n = Object.keys(entries).length;
     empty.hidden = n > 0; table.hidden = n === 0;
-    shown.textContent = n + " shown";
+    // The first MAX_SHOWN rows are displayed (CSS); the others wait for a narrower filter.
+    shown.textContent = n > MAX_SHOWN ? MAX_SHOWN + " of " + n + " shown · refine the filters" : n + " shown";
   }
 
   // ---------- queue, agents, top pages ----------
@@ -311,7 +324,8 @@
     var keep = {};
     data.rows.forEach(function (entry) { keep[entry.visitor] = true; });
     Object.keys(entries).forEach(function (v) { if (!keep[v]) remove(v); });
-    data.rows.forEach(function (entry) { upsert(entry, false); });
+    data.rows.forEach(function (entry) { upsert(entry, false, true); });
+    resort();
     if (data.queue && data.queue.waiting) renderQueue(data.queue);
     updateShown();
   }
@@ -354,7 +368,7 @@
   [fSignal.select, fChat.select, fRet.select].forEach(function (s) { s.addEventListener("change", refilter); });
   fSort.select.addEventListener("change", function () {
     sortKey = fSort.select.value;
-    Object.keys(entries).forEach(function (v) { place(entries[v]); });
+    resort();
   });
 
   // ---------- visitor panel ----------
@@ -518,7 +532,7 @@
   setInterval(function () {
     Object.keys(entries).forEach(function (v) { tickRow(entries[v]); });
     if (queue) tickQueue();
-    if (sortKey === "on_page" || sortKey === "on_site") Object.keys(entries).forEach(function (v) { place(entries[v]); });
+    if (sortKey === "on_page" || sortKey === "on_site") resort();
   }, 1000);
 
   try { if (localStorage.getItem("whoson_alerts")) alertBtn.click(); } catch (e) { /* ignore */ }
