@@ -74,6 +74,9 @@ class TestAuthentication:
 
     def test_login_form_sets_session(self, server: LiveServer) -> None:
         """The login form sets an HttpOnly cookie that opens the console page."""
+        reply = httpx.post(server.base + "/login", data={"agent": "ann", "token": AGENTS["ann"]}, timeout=5)
+        flags = {part.strip().lower() for part in reply.headers["set-cookie"].split(";")[1:]}
+        assert {"httponly", "samesite=lax", "path=/whoson"} <= flags
         with login(server) as client:
             cookie = client.cookies.jar
             assert ["whoson_agent"] == [c.name for c in cookie]

@@ -58,6 +58,7 @@ __all__ = ["PING_SECONDS", "Console", "close", "console_of", "routes"]
 PING_SECONDS = 10.0
 AWAY_GRACE_SECONDS = 5.0
 _MAX_BODY = 32 * 1024
+_LOGIN_PENALTY_SECONDS = 0.3
 _STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -301,6 +302,7 @@ async def login_submit(request: Request) -> Response:
     name = form.get("agent", [""])[0].strip()
     token = form.get("token", [""])[0]
     if state.authorize is not None or not auth.check_login(state.config.agents, name, token):
+        await asyncio.sleep(_LOGIN_PENALTY_SECONDS)  # slows down guessing tokens
         page = _page("whoson · sign in", _login_form(prefix, "Unknown agent or wrong token.",
                                                      state.authorize is None), prefix)
         page.status_code = 401
@@ -308,7 +310,7 @@ async def login_submit(request: Request) -> Response:
     response = RedirectResponse(f"{prefix}/live", status_code=303)
     response.set_cookie(
         auth.SESSION_COOKIE, auth.sign_session(name, auth.cookie_secret(state.config)),
-        max_age=auth.SESSION_SECONDS, httponly=True, samesite="strict",
+        max_age=auth.SESSION_SECONDS, httponly=True, samesite="lax",
         secure=request.url.scheme == "https", path=prefix or "/",
     )
     return response
