@@ -70,6 +70,12 @@ class TestStatuses:
         assert [("upsert", "in_chat")] == statuses(feed, mark)
         queue = json.loads(feed.snapshot(Filters()).data)["queue"]
         assert ([], 1, 1) == (queue["waiting"], queue["online"], queue["in_chat"])
+        mark = feed.seq
+        tracker.record(event("m2", "message", 4, request="r1", sender="visitor", chars=9))
+        feed.refresh()
+        lines = [json.loads(e.data)["visitor_messages"] for e in feed.events_after(mark, Filters()) or []
+                 if e.name == "upsert"]
+        assert [1] == lines  # a line the visitor writes is news for the console (unread badge)
 
 
 class TestResume:

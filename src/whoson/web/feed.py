@@ -50,7 +50,7 @@ from typing import Any
 import attrs
 
 from whoson.codec import dumps
-from whoson.core.events import format_ts
+from whoson.core.events import Event, MessageEvent, format_ts
 from whoson.live import VisitorSnapshot, url_matches
 from whoson.tracker import Tracker
 
@@ -252,6 +252,11 @@ def _stable(row: VisitorSnapshot, status: str, left: datetime | None) -> tuple[A
     )
 
 
+def _visitor_lines(events: Iterable[Event]) -> int:
+    """How many chat messages the visitor wrote (so the console can flag unread ones)."""
+    return sum(1 for event in events if isinstance(event, MessageEvent) and event.sender == "visitor")
+
+
 def _queue_stable(queue: Mapping[str, Any]) -> str:
     waiting = [{k: v for k, v in item.items() if k != "wait_seconds"} for item in queue["waiting"]]
     expected = queue["expected_wait"]
@@ -361,16 +366,17 @@ class LiveFeed:
         at = format_ts(now)
         rows: dict[str, VisitorSnapshot] = {}
         keys: dict[str, tuple[Any, ...]] = {}
-        facts: dict[str, tuple[str, datetime | None, datetime | None]] = {}
+        facts: dict[str, tuple[str, datetime | None, datetime | None, int]] = {}
         versions: dict[str, int] = {}
         for row in page.rows:
             activity = live.activity(row.visitor)
             last, left, count = activity if activity is not None else (None, None, 0)
             idle = last is not None and (now - last).total_seconds() > self.idle_after
             status = status_of(row, left=left is not None, idle=idle)
+            said = _visitor_lines(live.events_of(row.visitor)) if row.chat != "none" else 0
             rows[row.visitor] = row
-            keys[row.visitor] = _stable(row, status, left)
-            facts[row.visitor] = (status, last, left)
+            keys[row.visitor] = (*_stable(row, status, left), said)
+            facts[row.visitor] = (status, last, left, said)
             versions[row.visitor] = count
         queue = self._summary(now, page.rows)
         fresh: list[FeedEvent] = []
@@ -381,10 +387,11 @@ class LiveFeed:
                     # Unchanged: keep the entry of the last event so a snapshot matches the log.
                     entries[visitor] = self._entries[visitor]
                     continue
-                status, last, left = facts[visitor]
+                status, last, left, said = facts[visitor]
                 entry = {
                     "visitor": visitor,
                     "status": status,
+                    "visitor_messages": said,
                     "active": format_ts(last) if last is not None else at,
                     "left_at": format_ts(left) if left is not None else None,
                     "at": at,

@@ -56,6 +56,7 @@
   var alertsOn = false, knownWaiting = null, stuckSeen = {};
   var lastId = null, source = null, pollTimer = null, failures = 0;
   var panelChat = null;  // {visitor, request, es}
+  var seenLines = {};    // visitor -> how many of their chat lines this agent has seen
 
   // ---------- layout ----------
   var app = document.getElementById("app");
@@ -206,7 +207,9 @@
     btn.title = waiting ? "Open the waiting request and answer it" : "Invite this visitor to chat";
     if (st === "none") state.textContent = e.status === "gone" ? "–" : "";
     else if (!waiting) add(state, el("span", null, st === "in_conversation" ? "in chat" : (e.status === "waiting" ? "waiting" : "invited")),
-             row.chat.agent ? el("span", "holder", " · " + row.chat.agent) : null);
+             row.chat.agent ? el("span", "holder", " · " + row.chat.agent) : null,
+             rec.unread ? el("div", null, "") : null);
+    if (rec.unread) state.lastChild.appendChild(el("span", "unread", rec.unread + " new"));
     tickRow(rec);
   }
   function tickRow(rec) {
@@ -220,6 +223,13 @@
     var rec = entries[entry.visitor], prev = rec ? rec.entry : null;
     if (!rec) { rec = entries[entry.visitor] = { tr: makeRow(entry.visitor) }; }
     rec.entry = entry; rec.received = Date.now();
+    // Unread: lines the visitor wrote since this agent last had their chat open.
+    var said = entry.visitor_messages || 0, v = entry.visitor;
+    if (seenLines[v] === undefined || !flash || (panelChat && panelChat.visitor === v)) seenLines[v] = said;
+    else if (said > (prev ? prev.visitor_messages || 0 : 0) && entry.row.chat.agent === AGENT) {
+      alert_("New message", (entry.row.name || shortId(v)) + " wrote to you");
+    }
+    rec.unread = Math.max(0, said - seenLines[v]);
     fillRow(rec);
     if (later) { if (!rec.tr.parentNode) tbody.appendChild(rec.tr); } else place(rec);
     if (flash && prev) { rec.tr.classList.add("flash"); setTimeout(function () { rec.tr.classList.remove("flash"); }, 700); }
@@ -487,6 +497,10 @@
     add(form, ta, add(el("div", "row-actions"), end, send), note);
     add(box, h, list, form);
     var chat = panelChat = { visitor: visitor, request: request, es: null, list: list, ids: {} };
+    if (entries[visitor]) {
+      seenLines[visitor] = entries[visitor].entry.visitor_messages || 0;
+      entries[visitor].unread = 0; fillRow(entries[visitor]);
+    }
     function show(m) {
       if (chat.ids[m.id]) return; chat.ids[m.id] = true;
       var hidden = m.text === null || m.text === undefined;
