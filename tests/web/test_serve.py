@@ -107,16 +107,21 @@ class TestServe:
             assert ["e1"] == [s.event.id for s in tracker.store.read()]
 
     @pytest.mark.parametrize(("args", "message"), [
-        (["memory:"], "must be a store URL"),
+        (["memory:"], "SOURCE 'memory:' must be a store URL"),
         (["sqlite:///x.db", "--prefix", "no-slash"], "--prefix 'no-slash' must be a path"),
         (["sqlite:///x.db", "--agent", "nocolon"], "--agent 'nocolon' must look like NAME:TOKEN"),
+        (["sqlite:///x.db", "--port", "70000"], "--port 70000 must be between 0 and 65535"),
     ])
-    def test_usage_errors(self, args: list[str], message: str, tmp_path: Path) -> None:
-        """Bad arguments: exit 2 with one line naming the problem, nothing started."""
-        result = subprocess.run([sys.executable, "-m", "whoson", "serve", *args], capture_output=True, text=True,
-                                env={**os.environ, "PYTHONPATH": SRC}, cwd=tmp_path, timeout=30)
-        assert 2 == result.returncode
-        assert message in result.stderr
+    def test_usage_errors(self, args: list[str], message: str, tmp_path: Path, capsys: Any,
+                          monkeypatch: Any) -> None:
+        """Bad arguments: exit 2 with one line naming the problem, nothing started and no file made."""
+        from whoson.cli.main import main
+
+        monkeypatch.chdir(tmp_path)
+        assert 2 == main(["serve", *args])
+        err = capsys.readouterr().err
+        assert [f"whoson serve: {message}"] == [line[:len(f"whoson serve: {message}")] for line in err.splitlines()]
+        assert [] == list(tmp_path.iterdir())
 
 
 class TestSeveralProcesses:
