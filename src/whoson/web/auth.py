@@ -181,14 +181,24 @@ def csrf_token(conn: HTTPConnection, agent: str) -> str:
 
 
 def csrf_problem(conn: HTTPConnection, agent: str) -> str | None:
-    """Why a state-changing request of ``agent`` must be refused, or ``None`` if it may go on."""
+    """Why a state-changing request of ``agent`` must be refused, or ``None`` if it may go on.
+
+    >>> from starlette.requests import Request
+    >>> bearer = Request({"type": "http", "headers": [(b"authorization", b"Bearer t0k")]})
+    >>> csrf_problem(bearer, "ann") is None
+    True
+    >>> foreign = Request({"type": "http", "headers": [(b"host", b"shop.example"),
+    ...                                                (b"origin", b"https://evil.example")]})
+    >>> csrf_problem(foreign, "ann")
+    "origin 'https://evil.example' is not this site"
+    """
     if "authorization" in conn.headers:
         return None
     origin = conn.headers.get("origin")
     if origin is None:
         return "a cookie-authenticated request needs an Origin header"
     # Host only: behind a TLS proxy the scheme seen here is not the browser's.
-    if urlsplit(origin).netloc != conn.headers.get("host", conn.url.netloc):
+    if urlsplit(origin).netloc != (conn.headers.get("host") or conn.url.netloc):
         return f"origin {origin!r} is not this site"
     sent = conn.headers.get(CSRF_HEADER, "")
     if not sent or not hmac.compare_digest(sent, csrf_token(conn, agent)):

@@ -387,7 +387,12 @@ _SERVICES_LOCK = threading.Lock()
 
 def chat_service(tracker: Tracker) -> ChatService:
     """The one :class:`ChatService` of ``tracker`` in this process (so the console, the
-    visitor endpoints and the collector's invitations share one text relay)."""
+    visitor endpoints and the collector's invitations share one text relay).
+
+    >>> tracker = Tracker()
+    >>> chat_service(tracker) is chat_service(tracker)
+    True
+    """
     with _SERVICES_LOCK:
         service = _SERVICES.get(tracker)
         if service is None:

@@ -53,7 +53,7 @@ from whoson.web.chat import ChatRefused, ChatService, NotFound, chat_service
 from whoson.web.feed import SORTS, Filters, LiveFeed
 from whoson.web.invites import pending_invite
 
-__all__ = ["PING_SECONDS", "Console", "close", "console_of", "routes"]
+__all__ = ["PING_SECONDS", "Console", "close", "console_of", "online_page", "routes"]
 
 PING_SECONDS = 10.0
 AWAY_GRACE_SECONDS = 5.0
@@ -349,6 +349,16 @@ def online_page(tracker: Tracker, filters: Filters, limit: int, offset: int,
     Newest activity first (the tracker's order) unless ``sort`` names a
     figure, then largest first. O(m) over the visitors online when filtering
     or sorting, O(limit) otherwise.
+
+    >>> from datetime import UTC, datetime
+    >>> from whoson import FixedClock
+    >>> tracker = Tracker(clock=FixedClock(datetime(2026, 3, 1, 12, 1, tzinfo=UTC)))
+    >>> _ = tracker.record_many([
+    ...     {"id": "a", "type": "page_view", "ts": "2026-03-01T12:00:00Z", "visitor": "v1", "url": "/cart"},
+    ...     {"id": "b", "type": "page_view", "ts": "2026-03-01T12:00:30Z", "visitor": "v2", "url": "/help"}])
+    >>> page = online_page(tracker, Filters(), limit=10, offset=0, sort="on_page")
+    >>> page["total"], [(row["visitor"], row["on_page_seconds"]) for row in page["rows"]]
+    (2, [('v1', 60.0), ('v2', 30.0)])
     """
     key = SORTS[sort]
     if filters.empty and key is None:

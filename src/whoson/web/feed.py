@@ -181,7 +181,11 @@ class FeedEvent:
     row: VisitorSnapshot | None = attrs.field(default=None, eq=False)
 
     def encode(self) -> bytes:
-        """The event in the ``text/event-stream`` format."""
+        """The event in the ``text/event-stream`` format.
+
+        >>> FeedEvent(7, "remove", '{"visitor":"v1"}').encode()
+        b'id: 7\\nevent: remove\\ndata: {"visitor":"v1"}\\n\\n'
+        """
         return f"id: {self.id}\nevent: {self.name}\ndata: {self.data}\n\n".encode()
 
     def for_filters(self, filters: Filters) -> FeedEvent:
