@@ -98,6 +98,20 @@ class TestFirstView:
         assert 2 == len({e["pageview"] for e in viewed})
 
 
+    def test_background_tab_waits_until_shown(self, live_server: LiveServer, page: Any) -> None:
+        """A page opened in a background tab is viewed only once the visitor shows it."""
+        page.add_init_script("""
+            Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+            Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});""")
+        page.goto(live_server.url + "/help")
+        page.wait_for_function("typeof whoson === 'function'")
+        page.wait_for_timeout(700)
+        assert [] == events(live_server, "page_view")
+        show(page)
+        viewed = wait_for(lambda: events(live_server, "page_view"))
+        assert ["/help"] == [e["url"] for e in viewed]
+
+
 class TestSinglePageApp:
     """History API navigation makes page views; repeats of the same path do not."""
 

@@ -71,7 +71,7 @@ NOT_FROM_BROWSER = "not accepted from a browser"
 # Fields the server sets (or drops): a browser's value never reaches the store.
 _SERVER_FIELDS = ("ts", "age_ms", "device", "country", "user_agent", "automation")
 # Fields the tag adds besides the contract's; anything else unknown is dropped.
-_TAG_FIELDS = frozenset({"tab", "pageview", "visible_ms"})
+_TAG_FIELDS = frozenset({"tab", "pageview"})
 _CONTRACT_FIELDS = frozenset({
     "id", "type", "visitor", "url", "title", "referrer", "session", "source", "trigger", "link",
     "request", "channel", "initiator", "agent", "offline", "department", "sender", "chars", "text",

@@ -218,12 +218,10 @@
   W.addEventListener("hashchange", route);
   W.addEventListener("pagehide", leave);
   W.addEventListener("pageshow", function (e) { if (e.persisted) { view(); stream(1); } });
-  D.addEventListener("visibilitychange", function () {
-    if (D.visibilityState === "hidden") leave();
-    else if (left && !D.prerendering) { view(); stream(1); }
-  });
-  // A prerendered or background page is not viewed until it is shown.
-  if (D.visibilityState === "visible" && !D.prerendering) { view(D.referrer); stream(1); }
+  function appear() { if (left && D.visibilityState === "visible" && !D.prerendering) { view(pv ? 0 : D.referrer); stream(1); } }
+  D.addEventListener("visibilitychange", function () { if (D.visibilityState === "hidden") leave(); else appear(); });
+  D.addEventListener("prerenderingchange", appear);
+  appear(); // a prerendered or background page is not viewed until it is shown
   for (var i = 0; i < pending.length; i++) api.apply(null, pending[i]);
   if (queue.length) flush();
   if (consent && ss.get("whoson_chat")) chat(null); // an open chat follows the visitor to the next page
