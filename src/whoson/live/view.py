@@ -313,6 +313,14 @@ class LiveView:
         ``left_at`` is the ``page_leave`` of the current page (``None`` while it
         is open); ``events`` counts the visitor's applied events, so a caller can
         tell cheaply whether anything about the visitor changed.
+
+        >>> from whoson.core.events import parse_event
+        >>> view = LiveView()
+        >>> view.apply(parse_event({"id": "1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
+        ...                         "visitor": "v1", "url": "/"}))
+        >>> last, left, count = view.activity("v1")
+        >>> last.isoformat(), left, count, view.activity("nobody")
+        ('2026-03-01T12:00:00+00:00', None, 1, None)
         """
         state = self._visitors.get(visitor_id)
         if state is None:
