@@ -57,7 +57,7 @@ class _Quiet(WSGIRequestHandler):
 def wsgi_server() -> Iterator[tuple[str, Tracker]]:
     """The host on wsgiref (threads) with whoson at /whoson, over an in-memory tracker."""
     tracker = Tracker()
-    whoson = wsgi_app(tracker)
+    whoson = wsgi_app(tracker, agents={"ann": "tok"})
     server = make_server("127.0.0.1", 0, mount("/whoson", whoson, shop), server_class=_Threading,
                          handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -79,12 +79,16 @@ class TestWSGI:
                                 content=b'{"visitor": "v1", "events": [{"id": "a", "type": "page_view", "url": "/",'
                                         b' "age_ms": 0}, {"id": "b", "type": "order", "age_ms": 0}]}')
             stats = client.get(url + "/whoson/stats").json()
+            online = client.get(url + "/whoson/api/online", headers={"authorization": "Bearer tok"})
+            anonymous = client.get(url + "/whoson/api/online")
             stream = client.get(url + "/whoson/api/stream")
             tag = client.get(url + "/whoson/t.js")
         assert (202, 1) == (reply.status_code, reply.json()["accepted"])
         assert [{"index": 1, "field": "type", "rule": "not accepted from a browser"}] == reply.json()["rejected"]
         assert (1, 1) == (stats["accepted"], stats["rejected"])
         assert (501, 200) == (stream.status_code, tag.status_code)
+        assert (200, 401) == (online.status_code, anonymous.status_code)
+        assert (1, ["v1"]) == (online.json()["total"], [row["visitor"] for row in online.json()["rows"]])
         assert ["a"] == [s.event.id for s in tracker.store.read()]
 
     def test_tag_in_chromium(self, wsgi_server: tuple[str, Tracker], page: Any) -> None:
