@@ -116,6 +116,7 @@ class Enricher:
         self.config = config
         self._header = config.country_header.lower() if config.country_header else None
         self._reader: Any = None
+        _ua_parser()  # import ua-parser now (about a second), not inside the first request
         if config.geoip_path is not None:
             import maxminddb  # optional extra [enrich]
 
