@@ -116,7 +116,8 @@ class Enricher:
         self.config = config
         self._header = config.country_header.lower() if config.country_header else None
         self._reader: Any = None
-        _ua_parser()  # import ua-parser now (about a second), not inside the first request
+        # ua-parser loads its matchers on first use (about a second): now, not inside the first request.
+        _ua_device_family("Mozilla/5.0")
         if config.geoip_path is not None:
             import maxminddb  # optional extra [enrich]
 
