@@ -246,6 +246,21 @@ class TestStream:
         held = (seen[0].data["status"], seen[0].data["row"]["chat"])
         assert ("invited", {"state": "pending", "agent": "ann"}) == held
 
+    def test_other_process_rows_within_2s(self, make_server: Callable[..., LiveServer], tmp_path: Any) -> None:
+        """Two servers over one SQLite file: a visitor recorded by one shows in the other's stream."""
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+        first = make_server(tracker=Tracker.open(url), agents=AGENTS)
+        second = make_server(tracker=Tracker.open(url), agents=AGENTS)
+        with stream(second) as response:
+            items = events(response)
+            read_until(items, lambda e: e.event == "snapshot", 5)
+            recorded = time.monotonic()
+            first.tracker.record(view("v1", "/from-the-other-process"))
+            upsert = read_until(items, lambda e: e.event == "upsert", 5)[-1]
+            elapsed = time.monotonic() - recorded
+        assert ("v1", "/from-the-other-process") == (upsert.data["visitor"], upsert.data["row"]["url"])
+        assert elapsed < 2.0
+
     def test_resume_without_gap(self, server: LiveServer) -> None:
         """Reconnecting with Last-Event-ID gets exactly the events missed, ids consecutive."""
         tracker = server.tracker
