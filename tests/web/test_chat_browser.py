@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import LiveServer
+from whoson.web.console import console_of
 
 AGENTS = {"ann": "ann-token"}
 
@@ -88,6 +89,26 @@ class TestConsoleFollowsVisitor:
         shop.close()
         within(2, lambda ms: agent.wait_for_selector(f"{row}.gone", timeout=ms))
         assert "left" == agent.text_content(f"{row} .status-label")
+
+
+class TestTabsShareOneStream:
+    """An agent's tabs with the same filters share one stream; another tab takes over when it closes."""
+
+    def test_two_tabs_one_stream(self, server: LiveServer, agent: Any) -> None:
+        """Both tabs show new rows while the server holds one stream for the agent."""
+        console = console_of(server.app.state.whoson_app)
+        second = agent.context.new_page()
+        second.goto(server.base + "/live")
+        second.wait_for_selector(".conn:text-is('live (shared)')")
+        now = server.tracker.clock.now().isoformat()
+        server.tracker.record({"id": "t1", "type": "page_view", "ts": now, "visitor": "tab-a", "url": "/a"})
+        for page in (agent, second):
+            page.wait_for_selector('tr[data-visitor="tab-a"]', timeout=2000)
+        assert 1 == console.watching("ann")
+        agent.close()
+        second.wait_for_selector(".conn:text-is('live')")
+        server.tracker.record({"id": "t2", "type": "page_view", "ts": now, "visitor": "tab-b", "url": "/b"})
+        second.wait_for_selector('tr[data-visitor="tab-b"]', timeout=2000)
 
 
 class TestInviteChatSurvey:

@@ -90,6 +90,11 @@ class Console:
             self._watching[agent] = count
             return False
 
+    def watching(self, agent: str) -> int:
+        """How many console streams ``agent`` has open on this process."""
+        with self._lock:
+            return self._watching.get(agent, 0)
+
     def maybe_away(self, agent: str) -> None:
         """After the grace period: record ``away`` unless the agent came back."""
         with self._lock:

@@ -219,10 +219,10 @@
     var now = tr.querySelector(".trail-now");
     if (now && row.trail && row.trail.length) now.textContent = " " + dur(tick(row.trail[row.trail.length - 1].seconds, e));
   }
-  function upsert(entry, flash, later) {
+  function upsert(entry, flash, later, received) {
     var rec = entries[entry.visitor], prev = rec ? rec.entry : null;
     if (!rec) { rec = entries[entry.visitor] = { tr: makeRow(entry.visitor) }; }
-    rec.entry = entry; rec.received = Date.now();
+    rec.entry = entry; rec.received = received || Date.now();
     // Unread: lines the visitor wrote since this agent last had their chat open.
     var said = entry.visitor_messages || 0, v = entry.visitor;
     if (seenLines[v] === undefined || !flash || (panelChat && panelChat.visitor === v)) seenLines[v] = said;
@@ -255,8 +255,8 @@
   }
 
   // ---------- queue, agents, top pages ----------
-  function renderQueue(q) {
-    queue = q; queueReceived = Date.now();
+  function renderQueue(q, received) {
+    queue = q; queueReceived = received || Date.now();
     cOnline.n.textContent = q.online; cChat.n.textContent = q.in_chat; cWait.n.textContent = q.waiting.length;
     cWait.box.classList.toggle("hot", q.waiting.length > 0);
     agentsLine.textContent = "";
@@ -334,9 +334,10 @@
     var keep = {};
     data.rows.forEach(function (entry) { keep[entry.visitor] = true; });
     Object.keys(entries).forEach(function (v) { if (!keep[v]) remove(v); });
-    data.rows.forEach(function (entry) { upsert(entry, false, true); });
+    var received = data.received || {};  // set when another tab relays its state
+    data.rows.forEach(function (entry) { upsert(entry, false, true, received[entry.visitor]); });
     resort();
-    if (data.queue && data.queue.waiting) renderQueue(data.queue);
+    if (data.queue && data.queue.waiting) renderQueue(data.queue, received[""]);
     updateShown();
   }
   function handle(name, data, id) {
@@ -347,19 +348,62 @@
     else if (name === "queue") renderQueue(data);
   }
   function status(text, down) { conn.textContent = text; conn.classList.toggle("down", !!down); }
+  // One stream per agent and filter across tabs: the tab holding a Web Lock named
+  // after the filters streams and relays every event on a BroadcastChannel; the
+  // other tabs with the same filters listen. When it closes, the next tab takes the
+  // lock and resumes from the last id (browsers allow six connections per host).
+  var channel = null, leading = false, releaseLock = null, shareGen = 0;
+  function unshare() {
+    shareGen++;
+    if (releaseLock) { releaseLock(); releaseLock = null; }
+    if (channel) { channel.close(); channel = null; }
+    leading = false;
+  }
+  function relayState() {
+    var rows = [], received = { "": queueReceived };
+    Array.prototype.forEach.call(tbody.children, function (tr) {
+      var rec = entries[tr.dataset.visitor];
+      if (rec) { rows.push(rec.entry); received[rec.entry.visitor] = rec.received; }
+    });
+    return { rows: rows, total: rows.length, queue: queue || {}, received: received };
+  }
   function connect() {
-    if (source) source.close();
+    if (source) { source.close(); source = null; }
     if (pollTimer) { clearTimeout(pollTimer); pollTimer = null; }
+    unshare();
     var p = query();
     if (location.search.indexOf("poll=1") >= 0 || !window.EventSource || failures >= 3) { lastId = null; poll(); return; }
+    if (!window.BroadcastChannel || !navigator.locks) { stream(p, null); return; }
+    var key = "whoson-stream:" + PREFIX + ":" + AGENT + ":" + p.toString(), gen = shareGen;
+    var ch = channel = new BroadcastChannel(key);
+    ch.onmessage = function (m) {
+      var d = m.data || {};
+      if (gen !== shareGen) return;
+      if (d.type === "event" && !leading) { status("live (shared)"); handle(d.name, d.data, d.id); }
+      else if (d.type === "hello" && leading) ch.postMessage({ type: "event", name: "snapshot", data: relayState(), id: lastId });
+    };
+    ch.postMessage({ type: "hello" });
+    navigator.locks.request(key, function () {
+      if (gen !== shareGen) return null;
+      leading = true;
+      stream(p, function (name, data, id) { if (gen === shareGen) ch.postMessage({ type: "event", name: name, data: data, id: id }); });
+      return new Promise(function (resolve) { releaseLock = resolve; });
+    });
+  }
+  function stream(p, relay) {
+    if (lastId !== null) p.set("last_event_id", lastId);
     source = new EventSource(PREFIX + "/api/stream?" + p.toString());
     ["snapshot", "upsert", "remove", "queue"].forEach(function (name) {
-      source.addEventListener(name, function (ev) { failures = 0; status("live"); handle(name, JSON.parse(ev.data), ev.lastEventId); });
+      source.addEventListener(name, function (ev) {
+        var data = JSON.parse(ev.data);
+        failures = 0; status("live"); handle(name, data, ev.lastEventId);
+        if (relay) relay(name, data, ev.lastEventId);
+      });
     });
     source.onopen = function () { status("live"); };
     source.onerror = function () {
       status("reconnecting…", true);
-      if (source.readyState === EventSource.CLOSED) { failures++; setTimeout(connect, 2000); }
+      if (source && source.readyState === EventSource.CLOSED) { failures++; setTimeout(connect, 2000); }
     };
   }
   function poll() {
@@ -374,6 +418,7 @@
   }
   var debounce = null;
   function refilter() { clearTimeout(debounce); debounce = setTimeout(function () { lastId = null; connect(); }, 250); }
+  window.addEventListener("pagehide", unshare);
   [fQ, fUrl, fCountry].forEach(function (i) { i.addEventListener("input", refilter); });
   [fSignal.select, fChat.select, fRet.select].forEach(function (s) { s.addEventListener("change", refilter); });
   fSort.select.addEventListener("change", function () {
