@@ -126,9 +126,10 @@ class TestAcceptedBatch:
         """Events without a visitor take the batch's; the cookie names it when the body does not."""
         event = view("c1")
         del event["visitor"]
-        reply = post(live_server, {"events": [event]}, headers={"cookie": "whoson_vid=fromcookie"})
-        assert 1 == reply.json()["accepted"]
-        assert "fromcookie" == stored(live_server)["c1"]["visitor"]
+        reply = post(live_server, {"events": [event, view("c2", visitor=None)]},
+                     headers={"cookie": "whoson_vid=fromcookie"})
+        assert (2, []) == (reply.json()["accepted"], reply.json()["rejected"])
+        assert ["fromcookie", "fromcookie"] == [e["visitor"] for e in stored(live_server).values()]
 
 
 class TestBrowserAllowlist:

@@ -469,7 +469,9 @@ class Collector:
         role = _ROLES.get(kind)
         if role is not None and raw.get(role[0]) != role[1]:
             return _Rejection(index, role[0], NOT_FROM_BROWSER)
-        own = raw.get("visitor", visitor)
+        own = raw.get("visitor")
+        if own is None:  # absent or JSON null: the batch's visitor
+            own = visitor
         if visitor is not None and own != visitor:
             return _Rejection(index, "visitor", "must equal the batch's visitor")
         age = raw.get("age_ms")

@@ -217,7 +217,7 @@
   W.addEventListener("popstate", route);
   W.addEventListener("hashchange", route);
   W.addEventListener("pagehide", leave);
-  W.addEventListener("pageshow", function (e) { if (e.persisted) { view(); stream(1); } });
+  W.addEventListener("pageshow", function (e) { if (e.persisted) appear(); }); // back-forward cache
   function appear() { if (left && D.visibilityState === "visible" && !D.prerendering) { view(pv ? 0 : D.referrer); stream(1); } }
   D.addEventListener("visibilitychange", function () { if (D.visibilityState === "hidden") leave(); else appear(); });
   D.addEventListener("prerenderingchange", appear);
