@@ -83,6 +83,16 @@ def page_view(event_id: str, visitor: str, url: str = "/") -> bytes:
             f'"url": "{url}", "age_ms": 0}}]}}').encode()
 
 
+def datetime_of(served: Served, db: Path, event_id: str) -> Any:
+    """The stored time of one event."""
+    from whoson import Tracker
+
+    with Tracker.open(f"sqlite:///{db}") as tracker:
+        found = tracker.store.get(event_id)
+    assert found is not None
+    return found.event.ts
+
+
 class TestServe:
     """Start, banner, demo shop, clean stop."""
 
@@ -105,6 +115,29 @@ class TestServe:
 
         with Tracker.open(f"sqlite:///{db}") as tracker:
             assert ["e1"] == [s.event.id for s in tracker.store.read()]
+
+    def test_rules_fire_by_the_clock(self, serve: Any, tmp_path: Path) -> None:
+        """With --rules, a time-based rule fires about 2 s after the page view with no other event."""
+        rules = tmp_path / "rules.toml"
+        rules.write_text('[[rules]]\nname = "linger"\n[rules.when]\nurl = "/pricing"\ntime_on_page = "2s"\n'
+                         '[rules.action]\ntype = "message"\nmessage = "Questions about pricing?"\n')
+        db = tmp_path / "rules.db"
+        served = serve(f"sqlite:///{db}", "--rules", str(rules))
+        with httpx.Client(timeout=10) as client:
+            reply = client.post(served.url + "/whoson/collect", content=page_view("r1", "v1", "/pricing"),
+                                headers={"content-type": "text/plain", "user-agent": BROWSER_UA})
+        assert 202 == reply.status_code
+        from whoson import Tracker
+
+        fired: list[Any] = []
+        deadline = time.monotonic() + 6
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with Tracker.open(f"sqlite:///{db}") as tracker:
+                fired = [s.event for s in tracker.store.read(types=["auto_message"])]
+        assert [("v1", "linger")] == [(e.visitor, e.trigger) for e in fired]
+        viewed = datetime_of(served, db, "r1")
+        assert 2.0 <= (fired[0].ts - viewed).total_seconds() <= 3.5
 
     @pytest.mark.parametrize(("args", "message"), [
         (["memory:"], "SOURCE 'memory:' must be a store URL"),
