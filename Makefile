@@ -6,7 +6,9 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 DEMO_DB ?= demo.db
 
-.PHONY: demo test lint typecheck bench bench-quick clean
+STAMP_SERVE := $(VENV)/.installed-serve
+
+.PHONY: demo serve test lint typecheck bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,14 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP_RUN)
 	$(BIN)/python -m whoson.demo --db $(DEMO_DB)
+
+$(STAMP_SERVE): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[web,cli,fast]'
+	touch $@
+
+# The demo shop at http://127.0.0.1:8000/ and the agents' console at /whoson/live (token: demo).
+serve: $(STAMP_SERVE)
+	$(BIN)/python -m whoson serve sqlite:///$(DEMO_DB) --demo-site --agent demo:demo
 
 test: $(STAMP_DEV)
 	$(BIN)/ruff check src tests bench examples

@@ -37,6 +37,7 @@ from whoson.core.errors import ConfigError, InvalidEvent
 from whoson.core.events import (
     CurrencyConverter,
     Event,
+    MessageEvent,
     OrderEvent,
     ParseContext,
     RatingScale,
@@ -105,6 +106,8 @@ class Tracker:
     file path) evaluated on every recorded event and on :meth:`tick`; what
     they fire is recorded like any other event and returned in the result's
     ``fired``. :meth:`load` replays history and fires no rules.
+    ``store_text``: keep the ``text`` of chat ``message`` events; off by
+    default, when only their ``chars`` are stored (privacy by default).
 
     A tracker may be shared by threads: one lock serialises recording and
     queries. Processes share a store instead (SQLite or PostgreSQL), each
@@ -127,6 +130,7 @@ class Tracker:
         session_timeout: timedelta | str = timedelta(minutes=30),
         live_config: LiveConfig | None = None,
         rules: Iterable[Rule] | str | os.PathLike[str] = (),
+        store_text: bool = False,
     ) -> None:
         if store is None:
             from whoson.stores.memory import MemoryStore
@@ -141,6 +145,7 @@ class Tracker:
         if currency is not None and not _ISO_4217.fullmatch(currency):
             raise ConfigError(f"currency {currency!r} must be an ISO 4217 code such as 'EUR'")
         self._ctx = ParseContext(rating_scale=scale, currency=currency, converter=converter)
+        self.store_text = store_text
         self._adopt_settings()
         self._projection = Projection()
         self._ledger = Ledger(self._projection, Settings(session_timeout=self.session_timeout))
@@ -388,7 +393,10 @@ class Tracker:
 
     def _admit(self, raw: EventInput) -> Event:
         ctx = self._ctx
-        return admit(raw, ctx) if isinstance(raw, Event) else parse_event(raw, ctx)
+        event = admit(raw, ctx) if isinstance(raw, Event) else parse_event(raw, ctx)
+        if not self.store_text and isinstance(event, MessageEvent) and "text" in event.extra:
+            event = attrs.evolve(event, extra={k: v for k, v in event.extra.items() if k != "text"})
+        return event
 
     def _adopt_currency(self, event: Event) -> None:
         """An order the store accepted names the store's currency: the tracker's from now on."""

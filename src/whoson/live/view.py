@@ -323,6 +323,31 @@ class LiveView:
                 online.append(agent)
         return sorted(online)
 
+    def activity(self, visitor_id: str) -> tuple[datetime | None, datetime | None, int] | None:
+        """``(last_activity, left_at, events)`` of a visitor, ``None`` if never seen. O(1).
+
+        ``left_at`` is the ``page_leave`` of the current page (``None`` while it
+        is open); ``events`` counts the visitor's applied events, so a caller can
+        tell cheaply whether anything about the visitor changed.
+
+        >>> from whoson.core.events import parse_event
+        >>> view = LiveView()
+        >>> view.apply(parse_event({"id": "1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
+        ...                         "visitor": "v1", "url": "/"}))
+        >>> last, left, count = view.activity("v1")
+        >>> last.isoformat(), left, count, view.activity("nobody")
+        ('2026-03-01T12:00:00+00:00', None, 1, None)
+        """
+        state = self._visitors.get(visitor_id)
+        if state is None:
+            return None
+        return state.last_activity, state.left_at, len(state.events)
+
+    def events_of(self, visitor_id: str) -> tuple[Event, ...]:
+        """The visitor's applied events in ``(ts, id)`` order (empty if never seen). O(k)."""
+        state = self._visitors.get(visitor_id)
+        return () if state is None else tuple(state.events)
+
     def __len__(self) -> int:
         """How many visitors the view has seen."""
         return len(self._visitors)
