@@ -136,6 +136,35 @@ class TestExperiments:
         assert [] == log.report(T0 + timedelta(hours=1))["experiments"]
 
 
+class TestIncrementalGmvIsExact:
+    """Incremental GMV is exact money, not a product of rounded per-visitor averages."""
+
+    def test_thirds_do_not_leave_a_rounding_tail(self) -> None:
+        log = Log()
+        for visitor in ("a", "b", "c"):
+            log.invite(at(), visitor, "help")
+        for visitor in ("d", "e", "f"):
+            log.add("holdout", at(), visitor, trigger="help")
+        log.order(at(minutes=1), "a", "10.00")
+        row = log.report(T0 + timedelta(days=30))["experiments"][0]
+        # invited: 10.00 over 3 visitors; held out: nothing. (10/3 - 0) * 3 = 10 exactly.
+        expected = Decimal("10.00")
+        assert expected == row["incremental_gmv"]
+
+    def test_equal_arms_give_the_difference_of_their_sums(self) -> None:
+        log = Log()
+        for visitor in ("a", "b", "c"):
+            log.invite(at(), visitor, "help")
+        for visitor in ("d", "e", "f"):
+            log.add("holdout", at(), visitor, trigger="help")
+        log.order(at(minutes=1), "a", "20.00")
+        log.order(at(minutes=1), "d", "10.00")
+        row = log.report(T0 + timedelta(days=30))["experiments"][0]
+        # (20/3 - 10/3) * 3 = 20.00 - 10.00 = 10 exactly.
+        expected = Decimal("10.00")
+        assert expected == row["incremental_gmv"]
+
+
 class TestWaitWithoutCensoring:
     """With every request decided, the curves are plain fractions of all requests."""
 
