@@ -123,6 +123,13 @@ class TestValidation:
         with pytest.raises(ValueError, match=r"holdout must be a fraction in \[0, 0.5\]"):
             Rule("r", [], Invite("text", "Hi"), holdout=bad)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(("bad", "shown"), [(-0.1, "-0.1"), (0.6, "0.6"), ("x", "'x'")])
+    def test_python_rule_names_the_rule_field_and_value(self, bad: object, shown: str) -> None:
+        expected = f"rule 'checkout-help': holdout must be a fraction in [0, 0.5], got {shown}"
+        with pytest.raises(ValueError) as caught:
+            Rule("checkout-help", [], Invite("text", "Hi"), holdout=bad)  # type: ignore[arg-type]
+        assert expected == str(caught.value)
+
     @pytest.mark.parametrize("bad", [0.7, -1, "a fifth", True])
     def test_data(self, bad: object) -> None:
         data = {"rules": [{"name": "help", "holdout": bad,

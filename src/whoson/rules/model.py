@@ -115,9 +115,10 @@ def _action(_instance: object, _attribute: attrs.Attribute[Action], value: Actio
         raise TypeError(f"a rule's action must be Invite or ShowMessage, got {value!r}")
 
 
-def _holdout(_instance: object, _attribute: attrs.Attribute[float], value: float) -> None:
+def _holdout(instance: object, _attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 0.5:
-        raise ValueError(f"holdout must be a fraction in [0, 0.5], got {value!r}")
+        rule = getattr(instance, "name", None)
+        raise ValueError(f"rule {rule!r}: holdout must be a fraction in [0, 0.5], got {value!r}")
 
 
 def in_holdout(rule: str, visitor: str, holdout: float) -> bool:
