@@ -126,7 +126,7 @@ class TestValidation:
     @pytest.mark.parametrize(("bad", "shown"), [(-0.1, "-0.1"), (0.6, "0.6"), ("x", "'x'")])
     def test_python_rule_names_the_rule_field_and_value(self, bad: object, shown: str) -> None:
         expected = f"rule 'checkout-help': holdout must be a fraction in [0, 0.5], got {shown}"
-        with pytest.raises(ValueError) as caught:
+        with pytest.raises(ValueError, match="holdout") as caught:
             Rule("checkout-help", [], Invite("text", "Hi"), holdout=bad)  # type: ignore[arg-type]
         assert expected == str(caught.value)
 
