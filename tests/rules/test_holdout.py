@@ -47,6 +47,12 @@ class TestAssignment:
         assert expected == {v for v in ("v1", "v2", "v3", "v4", "v5")
                             if in_holdout("checkout-help", v, 0.5)}
 
+    def test_a_lone_surrogate_does_not_crash_the_coin(self) -> None:
+        # Not UTF-8, so the coin hashes its surrogatepass bytes (valid text is unaffected).
+        digest = hashlib.sha256("r\x00\ud800x".encode("utf-8", "surrogatepass")).digest()
+        expected = int.from_bytes(digest, "big") / 2**256 < 0.5
+        assert expected == in_holdout("r", "\ud800x", 0.5)
+
     def test_zero_holds_nobody_out(self) -> None:
         assert not any(in_holdout("checkout-help", f"v{i}", 0) for i in range(200))
 

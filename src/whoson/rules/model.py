@@ -135,7 +135,8 @@ def in_holdout(rule: str, visitor: str, holdout: float) -> bool:
     """
     if holdout <= 0:
         return False
-    digest = hashlib.sha256((rule + "\x00" + visitor).encode()).digest()
+    # surrogatepass: a lone surrogate (not UTF-8) must not crash a rule; UTF-8 text is unchanged.
+    digest = hashlib.sha256((rule + "\x00" + visitor).encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest, "big") / 2**256 < holdout
 
 
