@@ -156,6 +156,18 @@ class TestValidation:
                             plain[0].holdout)
 
 
+class TestDescribe:
+    """A rule's one-line description says that it keeps a control group."""
+
+    def test_holdout_in_the_description(self) -> None:
+        expected = "checkout-help: when url matches /checkout: invite (text), holding out 20%"
+        assert expected == checkout_rule(0.2).describe()
+
+    def test_no_holdout_no_mention(self) -> None:
+        expected = "checkout-help: when url matches /checkout: invite (text)"
+        assert expected == checkout_rule(0).describe()
+
+
 class TestTracker:
     """A tracker records the holdout event like any fired event."""
 

@@ -162,9 +162,10 @@ class Rule:
     holdout: float = attrs.field(default=0.0, validator=_holdout)
 
     def describe(self) -> str:
-        """One line: name, conditions and action."""
+        """One line: name, conditions, action and control group (if any)."""
         when = " and ".join(c.describe() for c in self.conditions) or "always"
         action = self.action
         what = f"invite ({action.channel})" if isinstance(action, Invite) else "show message"
-        return f"{self.name}: when {when}: {what}"
+        held = f", holding out {self.holdout:.0%}" if self.holdout > 0 else ""
+        return f"{self.name}: when {when}: {what}{held}"
 
