@@ -163,6 +163,10 @@ class TestDescribe:
         expected = "checkout-help: when url matches /checkout: invite (text), holding out 20%"
         assert expected == checkout_rule(0.2).describe()
 
+    def test_fractions_of_a_percent_are_kept(self) -> None:
+        expected = "checkout-help: when url matches /checkout: invite (text), holding out 12.5%"
+        assert expected == checkout_rule(0.125).describe()
+
     def test_no_holdout_no_mention(self) -> None:
         expected = "checkout-help: when url matches /checkout: invite (text)"
         assert expected == checkout_rule(0).describe()

@@ -166,6 +166,6 @@ class Rule:
         when = " and ".join(c.describe() for c in self.conditions) or "always"
         action = self.action
         what = f"invite ({action.channel})" if isinstance(action, Invite) else "show message"
-        held = f", holding out {self.holdout:.0%}" if self.holdout > 0 else ""
+        held = f", holding out {self.holdout * 100:g}%" if self.holdout > 0 else ""
         return f"{self.name}: when {when}: {what}{held}"
 
