@@ -981,8 +981,11 @@ def experiments_section(world: World) -> list[dict[str, Any]]:
             "lift_ci95": newcombe(x1, len(inv), x2, len(held)) if inv and held else None,
             "invited_gmv_per_visitor": g1,
             "held_out_gmv_per_visitor": g2,
-            # "(invited gmv per visitor - held-out gmv per visitor) * invited"
-            "incremental_gmv": None if g1 is None or g2 is None else (g1 - g2) * len(inv),
+            # "(invited gmv per visitor - held-out gmv per visitor) * invited", in exact
+            # arithmetic: invited gmv - held-out gmv * invited / held out.
+            "incremental_gmv": None if g1 is None or g2 is None else (
+                sum((g for _, g in inv), Decimal(0))
+                - money_div(sum((g for _, g in held), Decimal(0)) * len(inv), len(held))),
         })
     return rows
 

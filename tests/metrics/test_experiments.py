@@ -136,6 +136,35 @@ class TestExperiments:
         assert [] == log.report(T0 + timedelta(hours=1))["experiments"]
 
 
+class TestIncrementalGmvIsExact:
+    """Incremental GMV is exact money, not a product of rounded per-visitor averages."""
+
+    def test_thirds_do_not_leave_a_rounding_tail(self) -> None:
+        log = Log()
+        for visitor in ("a", "b", "c"):
+            log.invite(at(), visitor, "help")
+        for visitor in ("d", "e", "f"):
+            log.add("holdout", at(), visitor, trigger="help")
+        log.order(at(minutes=1), "a", "10.00")
+        row = log.report(T0 + timedelta(days=30))["experiments"][0]
+        # invited: 10.00 over 3 visitors; held out: nothing. (10/3 - 0) * 3 = 10 exactly.
+        expected = Decimal("10.00")
+        assert expected == row["incremental_gmv"]
+
+    def test_equal_arms_give_the_difference_of_their_sums(self) -> None:
+        log = Log()
+        for visitor in ("a", "b", "c"):
+            log.invite(at(), visitor, "help")
+        for visitor in ("d", "e", "f"):
+            log.add("holdout", at(), visitor, trigger="help")
+        log.order(at(minutes=1), "a", "20.00")
+        log.order(at(minutes=1), "d", "10.00")
+        row = log.report(T0 + timedelta(days=30))["experiments"][0]
+        # (20/3 - 10/3) * 3 = 20.00 - 10.00 = 10 exactly.
+        expected = Decimal("10.00")
+        assert expected == row["incremental_gmv"]
+
+
 class TestWaitWithoutCensoring:
     """With every request decided, the curves are plain fractions of all requests."""
 
@@ -245,3 +274,20 @@ class TestHumanReport:
                     "..", "+100.0", "pp", "40.00"]
         assert expected == line.split()
         assert "How visitor requests end: 1 requests, 0 answered, 1 abandoned" in text
+
+    def test_still_waiting_requests_are_explained(self) -> None:
+        from whoson.cli.render_experiments import experiment_sections
+
+        log = Log()
+        log.add("request", at(), "v1", request="q", channel="text", initiator="visitor")
+        log.add("heartbeat", at(seconds=50), "v1", url="/")
+        tracker = Tracker(clock=FixedClock(T0 + timedelta(seconds=90)))
+        tracker.record_many(log.events)
+        text = experiment_sections(tracker.report())[0]
+        # As of 90 s the visitor is still on (last seen at 50 s) and nobody has answered.
+        expected = [
+            "median time to an answer: - (not reached: under half of the requests answered)",
+            "1 still waiting: counted up to their wait so far (censored), so the shares are "
+            "estimates; none is counted as answered or abandoned yet",
+        ]
+        assert expected == text.splitlines()[-2:]

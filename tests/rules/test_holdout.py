@@ -47,6 +47,12 @@ class TestAssignment:
         assert expected == {v for v in ("v1", "v2", "v3", "v4", "v5")
                             if in_holdout("checkout-help", v, 0.5)}
 
+    def test_a_lone_surrogate_does_not_crash_the_coin(self) -> None:
+        # Not UTF-8, so the coin hashes its surrogatepass bytes (valid text is unaffected).
+        digest = hashlib.sha256("r\x00\ud800x".encode("utf-8", "surrogatepass")).digest()
+        expected = int.from_bytes(digest, "big") / 2**256 < 0.5
+        assert expected == in_holdout("r", "\ud800x", 0.5)
+
     def test_zero_holds_nobody_out(self) -> None:
         assert not any(in_holdout("checkout-help", f"v{i}", 0) for i in range(200))
 
@@ -123,6 +129,13 @@ class TestValidation:
         with pytest.raises(ValueError, match=r"holdout must be a fraction in \[0, 0.5\]"):
             Rule("r", [], Invite("text", "Hi"), holdout=bad)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(("bad", "shown"), [(-0.1, "-0.1"), (0.6, "0.6"), ("x", "'x'")])
+    def test_python_rule_names_the_rule_field_and_value(self, bad: object, shown: str) -> None:
+        expected = f"rule 'checkout-help': holdout must be a fraction in [0, 0.5], got {shown}"
+        with pytest.raises(ValueError, match="holdout") as caught:
+            Rule("checkout-help", [], Invite("text", "Hi"), holdout=bad)  # type: ignore[arg-type]
+        assert expected == str(caught.value)
+
     @pytest.mark.parametrize("bad", [0.7, -1, "a fifth", True])
     def test_data(self, bad: object) -> None:
         data = {"rules": [{"name": "help", "holdout": bad,
@@ -141,6 +154,22 @@ class TestValidation:
         plain = rules_from_data([{"name": "x", "action": {"type": "message", "message": "Hi"}}])
         assert expected == (load_rules(toml)[0].holdout, load_rules(as_json)[0].holdout,
                             plain[0].holdout)
+
+
+class TestDescribe:
+    """A rule's one-line description says that it keeps a control group."""
+
+    def test_holdout_in_the_description(self) -> None:
+        expected = "checkout-help: when url matches /checkout: invite (text), holding out 20%"
+        assert expected == checkout_rule(0.2).describe()
+
+    def test_fractions_of_a_percent_are_kept(self) -> None:
+        expected = "checkout-help: when url matches /checkout: invite (text), holding out 12.5%"
+        assert expected == checkout_rule(0.125).describe()
+
+    def test_no_holdout_no_mention(self) -> None:
+        expected = "checkout-help: when url matches /checkout: invite (text)"
+        assert expected == checkout_rule(0).describe()
 
 
 class TestTracker:

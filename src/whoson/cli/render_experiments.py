@@ -41,7 +41,10 @@ def experiment_sections(report: Report) -> list[str]:
             f"How visitor requests end: {wait.requests} requests, {wait.answered} answered, "
             f"{wait.abandoned} abandoned, {wait.still_waiting} still waiting\n"
             + table(["within", "answered", "abandoned"], rows)
-            + f"\nmedian time to an answer: {fmt(wait.median_answer_seconds, 's')}"
+            + f"\nmedian time to an answer: {_median(wait.median_answer_seconds)}"
+            + (f"\n{wait.still_waiting} still waiting: counted up to their wait so far "
+               "(censored), so the shares are estimates; none is counted as answered or "
+               "abandoned yet" if wait.still_waiting else "")
         )
     if report.experiments:
         rows = [
@@ -59,6 +62,12 @@ def experiment_sections(report: Report) -> list[str]:
             "interval that contains 0 has not proven anything yet"
         )
     return sections
+
+
+def _median(seconds: float | None) -> str:
+    if seconds is None:
+        return "- (not reached: under half of the requests answered)"
+    return fmt(seconds, "s")
 
 
 def _points(value: float | None) -> str:

@@ -202,8 +202,8 @@ def _row(trigger: str, arms: Mapping[str, list[tuple[bool, Decimal]]]) -> Experi
     x1 = sum(1 for converted, _ in invited if converted)
     x2 = sum(1 for converted, _ in held if converted)
     r1, r2 = ratio(x1, n1), ratio(x2, n2)
-    gpv1 = money_ratio(sum((g for _, g in invited), Decimal(0)), n1)
-    gpv2 = money_ratio(sum((g for _, g in held), Decimal(0)), n2)
+    gmv1, gmv2 = sum((g for _, g in invited), Decimal(0)), sum((g for _, g in held), Decimal(0))
+    gpv1, gpv2 = money_ratio(gmv1, n1), money_ratio(gmv2, n2)
     both = n1 >= 1 and n2 >= 1
     return ExperimentRow(
         trigger=trigger,
@@ -217,19 +217,28 @@ def _row(trigger: str, arms: Mapping[str, list[tuple[bool, Decimal]]]) -> Experi
         lift_ci95=newcombe_interval(x1, n1, x2, n2) if both else None,
         invited_gmv_per_visitor=gpv1,
         held_out_gmv_per_visitor=gpv2,
-        incremental_gmv=incremental_gmv(gpv1, gpv2, n1),
+        incremental_gmv=incremental_gmv(gmv1, n1, gmv2, n2),
     )
 
 
-def incremental_gmv(invited: Decimal | None, held_out: Decimal | None, n: int) -> Decimal | None:
+def incremental_gmv(invited: Decimal, n1: int, held_out: Decimal, n2: int) -> Decimal | None:
     """``(invited gmv per visitor - held-out gmv per visitor) * invited visitors``.
 
-    >>> incremental_gmv(Decimal("12.5"), Decimal("10"), 40)
-    Decimal('100.0')
+    ``invited``/``held_out`` are the arms' GMV sums over ``n1``/``n2``
+    visitors. Computed as ``invited - held_out * n1 / n2``, one division, so
+    that no rounded per-visitor average is multiplied back up: exact whenever
+    the held-out share divides evenly (``None`` when an arm is empty).
+
+    >>> incremental_gmv(Decimal("10.00"), 3, Decimal(0), 3)
+    Decimal('10.00')
+    >>> incremental_gmv(Decimal("500"), 40, Decimal("300"), 30)
+    Decimal('100')
     """
-    if invited is None or held_out is None:
+    if n1 < 1 or n2 < 1:
         return None
-    return (invited - held_out) * n
+    share = money_ratio(held_out * n1, n2)
+    assert share is not None
+    return invited - share
 
 
 # ---------------------------------------------------------------- waiting

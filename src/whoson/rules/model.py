@@ -115,9 +115,10 @@ def _action(_instance: object, _attribute: attrs.Attribute[Action], value: Actio
         raise TypeError(f"a rule's action must be Invite or ShowMessage, got {value!r}")
 
 
-def _holdout(_instance: object, _attribute: attrs.Attribute[float], value: float) -> None:
+def _holdout(instance: object, _attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 0.5:
-        raise ValueError(f"holdout must be a fraction in [0, 0.5], got {value!r}")
+        rule = getattr(instance, "name", None)
+        raise ValueError(f"rule {rule!r}: holdout must be a fraction in [0, 0.5], got {value!r}")
 
 
 def in_holdout(rule: str, visitor: str, holdout: float) -> bool:
@@ -134,7 +135,8 @@ def in_holdout(rule: str, visitor: str, holdout: float) -> bool:
     """
     if holdout <= 0:
         return False
-    digest = hashlib.sha256((rule + "\x00" + visitor).encode()).digest()
+    # surrogatepass: a lone surrogate (not UTF-8) must not crash a rule; UTF-8 text is unchanged.
+    digest = hashlib.sha256((rule + "\x00" + visitor).encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest, "big") / 2**256 < holdout
 
 
@@ -160,9 +162,10 @@ class Rule:
     holdout: float = attrs.field(default=0.0, validator=_holdout)
 
     def describe(self) -> str:
-        """One line: name, conditions and action."""
+        """One line: name, conditions, action and control group (if any)."""
         when = " and ".join(c.describe() for c in self.conditions) or "always"
         action = self.action
         what = f"invite ({action.channel})" if isinstance(action, Invite) else "show message"
-        return f"{self.name}: when {when}: {what}"
+        held = f", holding out {self.holdout * 100:g}%" if self.holdout > 0 else ""
+        return f"{self.name}: when {when}: {what}{held}"
 
