@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import closing
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -458,7 +458,7 @@ class Tracker:
         )
         projection = self._projection_until(params.as_of)
         ledger = self._ledger if projection is self._projection else None
-        return build_report(projection, params, ledger)
+        return attrs.evolve(build_report(projection, params, ledger), currency=self.currency)
 
     def report_params(
         self,
@@ -509,6 +509,23 @@ class Tracker:
             rating_scale=self.rating_scale,
             cost=cost_value,
         )
+
+    @_locked
+    def events_frame(
+        self, start: Instant = None, end: Instant = None, types: Collection[str] | None = None
+    ) -> Any:
+        """The stored events in ``[start, end)`` (of ``types``) as a pandas DataFrame, in
+        event-time order: ``id``, ``type``, ``ts`` (UTC-aware), ``visitor``, then each field.
+
+        Dates mean midnight in the tracker's zone. Extra ``[pandas]``; cost O(events).
+        See :func:`whoson.present.frames.events_frame`.
+        """
+        from whoson.present.frames import events_frame
+
+        local = zone(self.tz)
+        rows = self.store.read(start=resolve_instant(start, local, "start"),
+                               end=resolve_instant(end, local, "end"), types=types, order="time")
+        return events_frame((row.event for row in rows), types)
 
     def _projection_until(self, as_of: datetime) -> Projection:
         projection = self._projection
