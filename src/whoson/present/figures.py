@@ -276,7 +276,9 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
         line("AOV", "sales.aov"),
         line("conversion rate", "sales.conversion_rate"),
         line("sales per conversation", "sales.sales_per_conversation"),
-        line("all orders / GMV / AOV", "sales.all_orders", joined("sales.all_orders", "sales.all_gmv", "sales.all_aov")),
+        line("all orders", "sales.all_orders"),
+        line("all GMV", "sales.all_gmv"),
+        line("all AOV", "sales.all_aov"),
     ]))
     ratings = r["ratings"]
     low, high = _scale(r)
@@ -294,7 +296,7 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
         Line("distribution", "  ".join(f"{k}:{v}" for k, v in ratings["distribution"].items())),
         line("CSAT (top two values)", "ratings.csat"),
         line("NPS", "ratings.nps", nps),
-        Line("with feedback", f"{with_text} of {len(ratings['feedback'])} surveys wrote a comment"
+        Line("with feedback", f"{with_text} of {len(ratings['feedback'])} surveys"
              if ratings["feedback"] else "0"),
     ]))
     sections.append(Section("Auto messages", [

@@ -56,8 +56,7 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson th { font-size: 12px; color: var(--muted); font-weight: 600; background: var(--card); }
 .whoson td.n, .whoson th.n { text-align: right; white-space: nowrap; }
 .whoson table.pairs td { border: none; padding: 2px 4px; }
-.whoson table.pairs td:first-child { color: var(--muted); white-space: nowrap; }
-.whoson table.pairs td.n { white-space: normal; }
+.whoson table.pairs td:first-child { color: var(--muted); }
 .whoson tr.partial td { color: var(--muted); font-style: italic; }
 .whoson .note { color: var(--muted); font-size: 12px; margin: 4px 0; }
 .whoson .wide { overflow-x: auto; }

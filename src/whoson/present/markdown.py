@@ -23,7 +23,7 @@ from whoson.textsafe import terminal
 
 __all__ = ["cell", "report_markdown"]
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def cell(value: object) -> str:
