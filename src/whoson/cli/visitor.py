@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from whoson.cli.common import EXIT_DATA, EXIT_OK, UsageError, add_common, is_store_url
 from whoson.cli.render import fmt, table
@@ -79,8 +79,8 @@ def render_visitor(detail: VisitorDetail, tz: str = "UTC") -> str:
     local = zone(tz)
     s = detail.snapshot
 
-    def when(moment: object) -> str:
-        return moment.astimezone(local).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[attr-defined]
+    def when(moment: datetime) -> str:
+        return moment.astimezone(local).strftime("%Y-%m-%d %H:%M:%S")
 
     state = "online now" if detail.online else f"last seen {when(detail.last_seen)}"
     who = s.visitor if s.name is None else f"{s.visitor} ({s.name})"
