@@ -18,6 +18,7 @@ else ``whoson.web.auth.authorize`` where that module exists, else the host's
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -89,8 +90,8 @@ async def authorize(request: Request, hook: Authorize | None = None) -> str | No
     """Who may see the dashboard: an agent id (or ``"anonymous"`` when no auth is set up),
     or ``None`` to refuse. The one hook point for the dashboard's access rule."""
     if hook is None:
-        try:
-            from whoson.web import auth  # the console developer's module, where present
+        try:  # the console developer's module, where present
+            auth: Any = importlib.import_module("whoson.web.auth")
         except ImportError:
             state = getattr(request.app.state, "whoson", None)
             hook = getattr(state, "authorize", None)
