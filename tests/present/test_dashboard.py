@@ -114,7 +114,14 @@ class TestPage:
                 "start": "2026-03-06", "end": "2026-03-07", "tz": "UTC", "compare": "previous"})
         assert tracker.calls == ["previous"]
         assert "compared with 2026-03-04 .. 2026-03-05 (2 days)" in response.text
-        assert response.text.count("vs previous") == 8
+        notes = re.findall(r"<div class=kpi><div class=label>([^<]+)</div><div class=value>[^<]*</div>"
+                           r"<div class='change[^']*'>([^<]+)</div>", response.text)
+        expected_count = 8
+        assert expected_count == len(notes)
+        now = sim_tracker.report("2026-03-06", "2026-03-08", tz="UTC").visitors.total
+        before = sim_tracker.report("2026-03-04", "2026-03-06", tz="UTC").visitors.total
+        expected = ("Visitors", f"{now - before:+d} ({(now / before - 1) * 100:+.1f}%) vs previous")
+        assert expected == notes[0]
 
     def test_refused_without_authorization(self, sim_tracker: Tracker) -> None:
         with TestClient(site(sim_tracker, deny)) as test_client:

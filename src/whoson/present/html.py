@@ -48,7 +48,7 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson .change.up { color: var(--up); } .whoson .change.down { color: var(--down); }
 .whoson .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 14px 22px; }
 .whoson .chart { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; break-inside: avoid; }
-.whoson .figures { display: grid; grid-template-columns: repeat(3, 1fr); gap: 4px 22px; }
+.whoson .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 4px 26px; }
 .whoson .figures section { break-inside: avoid; }
 .whoson table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 .whoson th, .whoson td { padding: 3px 8px; border-bottom: 1px solid var(--line); text-align: left;
@@ -56,6 +56,7 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson th { font-size: 12px; color: var(--muted); font-weight: 600; background: var(--card); }
 .whoson td.n, .whoson th.n { text-align: right; white-space: nowrap; }
 .whoson table.pairs td { border: none; padding: 2px 4px; }
+.whoson table.pairs td.change { font-size: 11px; padding-left: 8px; }
 .whoson table.pairs td:first-child { color: var(--muted); }
 .whoson tr.partial td { color: var(--muted); font-style: italic; }
 .whoson .note { color: var(--muted); font-size: 12px; margin: 4px 0; }
@@ -69,7 +70,7 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson form.pickers button { background: var(--accent); color: #fff; border-color: var(--accent); }
 .whoson .links a { margin-right: 10px; color: var(--accent); }
 @media (max-width: 800px) { .whoson .kpis { grid-template-columns: 1fr 1fr; }
-  .whoson .charts, .whoson .figures { grid-template-columns: 1fr; } }
+  .whoson .charts { grid-template-columns: 1fr; } }
 @media print { .whoson { padding: 0; max-width: none; } .whoson form.pickers, .whoson .links { display: none; }
   .whoson h2 { break-after: avoid; } .whoson .kpi, .whoson .chart, .whoson table { break-inside: avoid; }
   @page { size: A4; margin: 14mm; } }
@@ -122,9 +123,9 @@ def _pairs(section: Section, changes: Mapping[str, Any]) -> str:
     rows = []
     for line in section.lines:
         note = ""
-        if line.change:
-            note = f" <span class='{_change_class(line.key, changes.get(line.key))}'>{cell(line.change)}</span>"
-        rows.append(f"<tr><td>{cell(line.label.strip())}</td><td class=n>{cell(line.value)}{note}</td></tr>")
+        if changes:
+            note = f"<td class='n {_change_class(line.key, changes.get(line.key))}'>{cell(line.change)}</td>"
+        rows.append(f"<tr><td>{cell(line.label.strip())}</td><td class=n>{cell(line.value)}</td>{note}</tr>")
     return f"<section><h3>{cell(section.title)}</h3><table class=pairs>{''.join(rows)}</table></section>"
 
 
@@ -138,7 +139,9 @@ def _kpis(report: Mapping[str, Any], currency: str | None) -> str:
         kind = kind_of(key)
         change = changes.get(key)
         note = show_change(change, kind) if changes else ""
-        note_html = f"<div class='{_change_class(key, change)}'>{cell(note)} vs previous</div>" if note else ""
+        if note and change and change.get("delta") is not None:
+            note += " vs previous"
+        note_html = f"<div class='{_change_class(key, change)}'>{cell(note)}</div>" if note else ""
         cards.append(f"<div class=kpi><div class=label>{cell(label)}</div>"
                      f"<div class=value>{cell(show(node, kind, currency))}</div>{note_html}</div>")
     return f"<div class=kpis>{''.join(cards)}</div>"

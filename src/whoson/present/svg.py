@@ -30,16 +30,23 @@ def _text(value: str) -> str:
     return escape(terminal(value), quote=True)
 
 
-def _nice_max(value: float) -> float:
-    """A round axis top at or above ``value`` (1, 2, 2.5, 5 x 10^n)."""
+def _nice_max(value: float, whole: bool = False) -> float:
+    """A round axis top at or above ``value`` (1, 2, 2.5, 5 x 10^n); for counts
+    (``whole``) at least 5 and never 2.5 x 10^n, so every tick is a whole number."""
+    if whole:
+        value = max(value, 5.0)
     if value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in ((1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)):
         top = step * 10**exponent
         if top >= value:
             return float(top)
     return float(10 ** (exponent + 1))  # pragma: no cover - the loop always returns
+
+
+def _whole(values: Sequence[Any]) -> bool:
+    return all(isinstance(v, int) for v in values)
 
 
 def _tick(value: float) -> str:
@@ -105,7 +112,7 @@ def trend(
     parts = _open(width, height, title)
     _legend(parts, [name for name, _ in series], left, 30)
     values = [v for _, vs in series for v in vs if v is not None]
-    top = _nice_max(max(values, default=0.0))
+    top = _nice_max(max(values, default=0.0), whole=_whole(values) and fmt != "rate")
     _y_axis(parts, top, left, right, top_y, bottom, fmt)
     n = len(categories)
     step = (right - left) / max(n - 1, 1)
@@ -166,7 +173,7 @@ def bars(
         _legend(parts, [name for name, _ in stacks], left, 30)
     n = len(categories)
     totals = [sum(float(vs[i]) for _, vs in stacks) for i in range(n)]
-    top = _nice_max(max(totals, default=0.0))
+    top = _nice_max(max(totals, default=0.0), whole=_whole([v for _, vs in stacks for v in vs]))
     _y_axis(parts, top, left, right, top_y, bottom, "")
     slot = (right - left) / max(n, 1)
     bar = max(slot * 0.72, 1.0)
@@ -212,7 +219,7 @@ def hbars(
     height = 28 + row * len(labels) + 6
     parts = _open(width, height, title)
     top = max((float(v) for v in values), default=0.0) or 1.0
-    span = width - label_width - 110
+    span = width - label_width - 150
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 26 + row * i
         w = span * float(value) / top

@@ -122,7 +122,8 @@ def show_change(change: dict[str, Any] | None, kind: str) -> str:
     sign = "+" if number > 0 else ("-" if number < 0 else "\u00b1")
     if kind == "rate":
         return f"{sign}{abs(number) * 100:.1f} pts"
-    magnitude = show(abs(number) if kind not in ("count",) else abs(int(number)), kind)
+    whole = kind in ("count", "text") or (isinstance(delta, int) and kind not in ("seconds", "minutes"))
+    magnitude = show(abs(int(number)), "count") if whole else show(abs(number), kind)
     ratio = change.get("ratio")
     if ratio is None:
         return f"{sign}{magnitude} (new)" if number else f"{sign}{magnitude}"
