@@ -49,13 +49,14 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 14px 22px; }
 .whoson .chart { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; break-inside: avoid; }
 .whoson .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 4px 26px; }
-.whoson .figures section { break-inside: avoid; }
+.whoson .figures.compare { grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); }
+.whoson .figures section { break-inside: avoid; min-width: 0; }
 .whoson table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 .whoson th, .whoson td { padding: 3px 8px; border-bottom: 1px solid var(--line); text-align: left;
                          vertical-align: top; }
 .whoson th { font-size: 12px; color: var(--muted); font-weight: 600; background: var(--card); }
 .whoson td.n, .whoson th.n { text-align: right; white-space: nowrap; }
-.whoson table.pairs td { border: none; padding: 2px 4px; }
+.whoson table.pairs td { border: none; padding: 2px 4px; vertical-align: baseline; }
 .whoson table.pairs td.change { font-size: 11px; padding-left: 8px; }
 .whoson table.pairs td:first-child { color: var(--muted); }
 .whoson tr.partial td { color: var(--muted); font-style: italic; }
@@ -169,7 +170,7 @@ def report_body(report: Mapping[str, Any], currency: str | None = None, *, title
         "<h2>Trends</h2><div class=charts>",
         *(f"<div class=chart>{charts[name]}</div>" for name in _CHART_ORDER if name in charts),
         "</div>",
-        "<h2>Figures</h2><div class=figures>",
+        f"<h2>Figures</h2><div class='figures{' compare' if changes else ''}'>",
         *(_pairs(s, changes) for s in figure_sections),
         "</div>",
     ]
