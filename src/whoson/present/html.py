@@ -225,6 +225,8 @@ def table_html(table: Table, caption: str = "") -> str:
 
 
 def _rows_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> str:
+    if not rows:
+        return "<p class=note>none</p>"
     return _grid(Grid("", list(headers), [list(r) for r in rows], list(numeric)))
 
 
