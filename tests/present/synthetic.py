@@ -30,6 +30,9 @@ EXPERIMENTS = [
      "lift_ci95": [-0.12, 0.25], "invited_gmv_per_visitor": Decimal("12.50"),
      "held_out_gmv_per_visitor": Decimal("5.00"), "incremental_gmv": Decimal("300.00")},
 ]
+# The key figures the HTML report puts on cards, in order.
+KEY_FIGURES = ["visitors.total", "visitors.widget_ctr", "requests.total", "conversations.total",
+               "sales.attributed_gmv", "sales.conversion_rate", "ratings.csat", "support.first_response.median"]
 WAIT = {"requests": 10, "answered": 7, "abandoned": 2, "still_waiting": 1,
         "answered_within": {"15": 0.2, "30": 0.4, "60": 0.6, "120": 0.7, "300": 0.7},
         "abandoned_within": {"15": 0.0, "30": 0.1, "60": 0.1, "120": 0.2, "300": 0.2},

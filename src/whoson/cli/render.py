@@ -70,9 +70,15 @@ def _looks_numeric(cell: str) -> bool:
     ).replace("m", "").replace("s", "").replace(" min", "").strip().isdigit()
 
 
-def _pairs(title: str, pairs: Sequence[tuple[str, str]]) -> str:
-    width = max(len(k) for k, _ in pairs)
-    body = "\n".join(f"  {k.ljust(width)}  {fmt(v)}".rstrip() for k, v in pairs)
+def _pairs(title: str, pairs: Sequence[tuple[str, str]] | Sequence[tuple[str, str, str]]) -> str:
+    """``title`` over aligned ``label  value  [note]`` lines."""
+    width = max(len(p[0]) for p in pairs)
+    values = [fmt(p[1]) for p in pairs]
+    value_width = max(len(v) for v in values)
+    body = "\n".join(
+        f"  {p[0].ljust(width)}  {v.ljust(value_width)}  {fmt(p[2]) if len(p) > 2 else ''}".rstrip()
+        for p, v in zip(pairs, values, strict=True)
+    )
     return f"{title}\n{body}"
 
 
@@ -87,10 +93,7 @@ def render_report(report: Report | Mapping[str, Any], currency: str | None = Non
     for section in doc.sections:
         parts = []
         if section.lines:
-            parts.append(_pairs(section.title, [
-                (line.label, f"{line.value}  {line.change}" if line.change else line.value)
-                for line in section.lines
-            ]))
+            parts.append(_pairs(section.title, [(line.label, line.value, line.change) for line in section.lines]))
         for index, grid in enumerate(section.grids):
             title = grid.title if section.lines or index else section.title
             body = table(grid.headers, [[fmt(c) for c in row] for row in grid.rows], grid.numeric)

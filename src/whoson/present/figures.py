@@ -219,6 +219,11 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
     def joined(*keys: str) -> str:
         return " / ".join(show(_get(r, k), kind_of(k), currency) for k in keys)
 
+    def parts(label: str, *keys: str) -> Line:
+        """Several figures on one line (``a / b / c``), each with its own change."""
+        notes = [show_change(changes.get(k), kind_of(k)) or "-" for k in keys] if changes else []
+        return Line(label, joined(*keys), " / ".join(notes) if any(n != "-" for n in notes) else "", keys[0])
+
     sections = [
         Section("Visitors", [
             line("unique visitors", "visitors.total"),
@@ -231,8 +236,8 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
         Section("Requests", [
             line("total (text / video)", "requests.total",
                  f"{show(r['requests']['total'], 'count')} ({joined('requests.text', 'requests.video')})"),
-            line("by visitor / agent / auto", "requests.by_initiator.visitor", joined(
-                "requests.by_initiator.visitor", "requests.by_initiator.agent", "requests.by_initiator.auto")),
+            parts("by visitor / agent / auto", "requests.by_initiator.visitor", "requests.by_initiator.agent",
+                  "requests.by_initiator.auto"),
             line("unsuccessful", "requests.unsuccessful"),
             line("unanswered from visitors", "requests.unanswered_from_visitors"),
             line("pending", "requests.pending"),
@@ -246,10 +251,10 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
                  f"{show(r['conversations']['total'], 'count')} "
                  f"({joined('conversations.text', 'conversations.video')})"),
             line("average duration", "conversations.avg_duration_minutes"),
-            line("first response avg / median / p90", "support.first_response.median", joined(
-                "support.first_response.avg", "support.first_response.median", "support.first_response.p90")),
+            parts("first response avg / median / p90", "support.first_response.avg",
+                  "support.first_response.median", "support.first_response.p90"),
             line("average handling", "support.avg_handle_minutes"),
-            line("transfers / escalations", "support.transfers", joined("support.transfers", "support.escalations")),
+            parts("transfers / escalations", "support.transfers", "support.escalations"),
             line("escalation rate", "support.escalation_rate"),
             line("first contact resolution", "support.first_contact_resolution_rate"),
             line("cart abandonment", "support.cart_abandonment_rate"),
@@ -260,8 +265,8 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
     if wait is not None:
         sections.append(Section("Waiting for an agent", [
             line("visitor requests", "support.wait.requests"),
-            line("answered / abandoned / still waiting", "support.wait.answered", joined(
-                "support.wait.answered", "support.wait.abandoned", "support.wait.still_waiting")),
+            parts("answered / abandoned / still waiting", "support.wait.answered", "support.wait.abandoned",
+                  "support.wait.still_waiting"),
             line("median wait for an answer", "support.wait.median_answer_seconds"),
             *[line(f"answered within {t} s", f"support.wait.answered_within.{t}")
               for t in wait.get("answered_within", {})],
@@ -271,8 +276,7 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
     sections.append(Section("Sales", [
         line("attributed orders", "sales.attributed_orders"),
         line("attributed GMV", "sales.attributed_gmv"),
-        line("  via text / video", "sales.attributed_gmv_by_channel.text", joined(
-            "sales.attributed_gmv_by_channel.text", "sales.attributed_gmv_by_channel.video")),
+        parts("  via text / video", "sales.attributed_gmv_by_channel.text", "sales.attributed_gmv_by_channel.video"),
         line("AOV", "sales.aov"),
         line("conversion rate", "sales.conversion_rate"),
         line("sales per conversation", "sales.sales_per_conversation"),

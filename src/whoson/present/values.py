@@ -112,8 +112,10 @@ def show_change(change: dict[str, Any] | None, kind: str) -> str:
     '+3 (new)'
     >>> show_change({"previous": None, "current": 3, "delta": None, "ratio": None}, "count")
     'no previous figure'
+    >>> show_change({"previous": None, "current": None, "delta": None, "ratio": None}, "rate")
+    ''
     """
-    if not change:
+    if not change or change.get("current") is None:
         return ""
     delta = change.get("delta")
     if delta is None:
@@ -122,6 +124,8 @@ def show_change(change: dict[str, Any] | None, kind: str) -> str:
     sign = "+" if number > 0 else ("-" if number < 0 else "\u00b1")
     if kind == "rate":
         return f"{sign}{abs(number) * 100:.1f} pts"
+    if not number:
+        return "\u00b10"
     whole = kind in ("count", "text") or (isinstance(delta, int) and kind not in ("seconds", "minutes"))
     magnitude = show(abs(int(number)), "count") if whole else show(abs(number), kind)
     ratio = change.get("ratio")
