@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import types
 import warnings
 from collections.abc import Iterator
@@ -157,3 +158,36 @@ class TestCsv:
     @pytest.mark.parametrize("name", ["weekly", "breakdown"])
     def test_unknown_or_absent_table(self, client: TestClient, name: str) -> None:
         assert client.get(f"/whoson/dashboard/{name}.csv").status_code == 404
+
+
+class TestBreakdownPicker:
+    """Where the engine offers breakdowns, the page offers a dimension and shows its table."""
+
+    def test_picker_and_table(self, sim_tracker: Tracker, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine = types.ModuleType("whoson.metrics.breakdowns")
+        engine.DIMENSIONS = ("country", "device")  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "whoson.metrics.breakdowns", engine)
+        rows = [{"value": "DE", "visitors": 3, "with_impression": 2, "with_click": 1, "widget_ctr": 0.5,
+                 "requests": 1, "conversations": 1, "visitor_request_rate": 1.0, "attributed_orders": 0,
+                 "attributed_gmv": 0, "conversion_rate": 0.0}]
+        asked: list[str | None] = []
+
+        class Breaking(ComparingTracker):
+            def report(self, start: date, end: date, *, tz: str, as_of: Any, compare: str | None = None,
+                       by: str | None = None) -> Any:
+                asked.append(by)
+                tree = super().report(start, end, tz=tz, as_of=as_of, compare=compare).to_dict()
+                return types.SimpleNamespace(to_dict=lambda: {**tree, "breakdown": rows})
+
+        with TestClient(site(Breaking(sim_tracker))) as test_client:
+            page = test_client.get("/whoson/dashboard", params={"start": "2026-03-03", "end": "2026-03-04",
+                                                               "by": "country"})
+            bad = test_client.get("/whoson/dashboard", params={"by": "planet"})
+        assert asked[0] == "country"
+        assert "<option value='country' selected>country</option>" in page.text
+        assert "<h2>Breakdown by country</h2>" in page.text
+        link = ("href='dashboard/breakdown.csv?start=2026-03-03&amp;end=2026-03-04&amp;tz=Europe%2FBerlin"
+                "&amp;by=country'")
+        assert link in page.text
+        expected = (400, True)
+        assert expected == (bad.status_code, "by &#x27;planet&#x27;: not a breakdown dimension" in bad.text)

@@ -70,18 +70,19 @@ def write_report(report: Report, fmt: str, args: argparse.Namespace) -> None:
 
     tree = report.to_dict()
     currency = report.currency
+    by = getattr(args, "by", None)  # --by, where the report engine offers breakdowns
     if fmt == "json":
         _write_text(dumps(tree) + "\n", args.output)
     elif fmt == "table":
-        _write_text(render_report(tree, currency), args.output)
+        _write_text(render_report(tree, currency, by), args.output)
     elif fmt == "md":
         from whoson.present.markdown import report_markdown
 
-        _write_text(report_markdown(tree, currency), args.output)
+        _write_text(report_markdown(tree, currency, by), args.output)
     elif fmt == "html":
         from whoson.present.html import report_document
 
-        _write_text(report_document(tree, currency), args.output)
+        _write_text(report_document(tree, currency, by=by), args.output)
     else:
         _write_csv(tree, args.table, args.output, currency)
 

@@ -82,12 +82,12 @@ def _pairs(title: str, pairs: Sequence[tuple[str, str]] | Sequence[tuple[str, st
     return f"{title}\n{body}"
 
 
-def render_report(report: Report | Mapping[str, Any], currency: str | None = None) -> str:
+def render_report(report: Report | Mapping[str, Any], currency: str | None = None, by: str | None = None) -> str:
     """The whole report as text sections and tables (the outline of
     :mod:`whoson.present.figures`), every cell escaped by :func:`fmt`."""
     from whoson.present.figures import outline
 
-    doc = outline(report.to_dict() if isinstance(report, Report) else report, currency)
+    doc = outline(report.to_dict() if isinstance(report, Report) else report, currency, by)
     sections = [f"whoson report  {fmt(doc.heading)}"
                 + (f"\n{fmt(doc.compared_with)}" if doc.compared_with else "")]
     for section in doc.sections:

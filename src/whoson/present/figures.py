@@ -206,8 +206,9 @@ def _table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[tupl
     return Grid(title, [label for _, label in columns], cells, numeric, note)
 
 
-def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
-    """The human report of ``report`` (:meth:`Report.to_dict`), money in ``currency``."""
+def outline(report: Mapping[str, Any], currency: str | None = None, by: str | None = None) -> Outline:
+    """The human report of ``report`` (:meth:`Report.to_dict`), money in ``currency``;
+    ``by`` names the breakdown's dimension in its title."""
     r = report
     changes: Mapping[str, Any] = r.get("change") or {}
 
@@ -312,7 +313,7 @@ def outline(report: Mapping[str, Any], currency: str | None = None) -> Outline:
                [("trigger", "trigger"), ("link", "link"), ("clicks", "clicks")], "top_links", currency)
         if r["auto_messages"]["top_links"] else None,
     ) if g is not None]))
-    sections.extend(_table_sections(r, currency))
+    sections.extend(_table_sections(r, currency, by))
     return Outline(heading(r), _compared_with(r), sections, partial_days(r))
 
 
@@ -323,7 +324,7 @@ def _compared_with(report: Mapping[str, Any]) -> str:
     return f"compared with {range_text(previous['range'], previous['trends']['daily'])}"
 
 
-def _table_sections(r: Mapping[str, Any], currency: str | None) -> list[Section]:
+def _table_sections(r: Mapping[str, Any], currency: str | None, by: str | None) -> list[Section]:
     out: list[Section] = []
     partial = partial_days(r)
     daily_rows = [
@@ -359,8 +360,8 @@ def _table_sections(r: Mapping[str, Any], currency: str | None) -> list[Section]
             ("conversations", "conv."), ("chat_rate", "chat rate"),
         ], "pages", currency, note=f"top 20 of {len(pages)} pages" if len(pages) > 20 else "")]))
     if r.get("breakdown") is not None:
-        out.append(Section("Breakdown", grids=[_table("", r["breakdown"], [
-            ("value", "value"), ("visitors", "visitors"), ("with_impression", "saw widget"),
+        out.append(Section(f"Breakdown by {by}" if by else "Breakdown", grids=[_table("", r["breakdown"], [
+            ("value", by or "value"), ("visitors", "visitors"), ("with_impression", "saw widget"),
             ("with_click", "clicked"), ("widget_ctr", "CTR"), ("requests", "requests"),
             ("conversations", "conv."), ("visitor_request_rate", "visitor acc."),
             ("attributed_orders", "orders"), ("attributed_gmv", "attributed GMV"),

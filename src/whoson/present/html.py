@@ -149,12 +149,12 @@ def _kpis(report: Mapping[str, Any], currency: str | None) -> str:
 
 
 def report_body(report: Mapping[str, Any], currency: str | None = None, *, title: str = "whoson report",
-                controls: str = "") -> str:
+                controls: str = "", by: str | None = None) -> str:
     """The report as an HTML fragment (``<div class=whoson>``): heading, key figures,
     charts, figure groups and tables. ``controls`` (already safe HTML, e.g. the
     dashboard's pickers) goes under the heading.
     """
-    doc: Outline = outline(report, currency)
+    doc: Outline = outline(report, currency, by)
     changes: Mapping[str, Any] = report.get("change") or {}
     charts = report_charts(dict(report), doc.partial, currency)
     figure_sections = [s for s in doc.sections if s.lines]
@@ -196,7 +196,7 @@ def report_body(report: Mapping[str, Any], currency: str | None = None, *, title
 
 
 def report_document(report: Mapping[str, Any], currency: str | None = None, *, title: str = "whoson report",
-                    controls: str = "") -> str:
+                    controls: str = "", by: str | None = None) -> str:
     """A whole, self-contained HTML page of the report (inline CSS and SVG, no script).
 
     >>> from whoson import Tracker, FixedClock
@@ -212,7 +212,7 @@ def report_document(report: Mapping[str, Any], currency: str | None = None, *, t
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width, initial-scale=1'>"
         f"<title>{cell(title)}: {cell(heading)}</title><style>{CSS}</style></head><body>"
-        f"{report_body(report, currency, title=title, controls=controls)}</body></html>"
+        f"{report_body(report, currency, title=title, controls=controls, by=by)}</body></html>"
     )
 
 

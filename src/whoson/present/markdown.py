@@ -42,9 +42,9 @@ def _grid(grid: Grid) -> list[str]:
     return out
 
 
-def report_markdown(report: Mapping[str, Any], currency: str | None = None) -> str:
-    """``report`` (:meth:`Report.to_dict`) as a Markdown document."""
-    doc = outline(report, currency)
+def report_markdown(report: Mapping[str, Any], currency: str | None = None, by: str | None = None) -> str:
+    """``report`` (:meth:`Report.to_dict`) as a Markdown document (``by``: the breakdown's dimension)."""
+    doc = outline(report, currency, by)
     out = [f"# whoson report: {cell(doc.heading)}", ""]
     if doc.compared_with:
         out.extend([f"_{cell(doc.compared_with)}_", ""])

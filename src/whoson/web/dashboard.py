@@ -2,12 +2,14 @@
 
 :func:`routes` gives the Starlette routes, relative to the whoson app's mount:
 
-- ``GET /dashboard?start=YYYY-MM-DD&end=YYYY-MM-DD&tz=ZONE&compare=previous``:
+- ``GET /dashboard?start=YYYY-MM-DD&end=YYYY-MM-DD&tz=ZONE&compare=previous&by=DIM``:
   the report of the local days ``start .. end`` (both included; default the
   last 7 local days, today included and marked partial), with the previous
   period of the same length, as one HTML page: key figures, inline SVG charts
   (the renderer of :mod:`whoson.present.svg`, as in ``whoson report --format
   html``), figure groups and tables. No script: the pickers are a GET form.
+  ``by`` (a breakdown dimension) is offered where the report engine has
+  breakdowns (``whoson.metrics.breakdowns.DIMENSIONS``).
 - ``GET /dashboard/{table}.csv`` with the same query: one table as CSV.
 
 The tracker is ``request.app.state.whoson.tracker``. Access goes through
@@ -66,6 +68,11 @@ class DashboardQuery:
                 self.error = f"start {self.start} is after end {self.end}"
             self.start = self.end - timedelta(days=DEFAULT_DAYS - 1)
         self.compare = params.get("compare", "previous" if "start" not in params else "") == "previous"
+        self.by = (params.get("by") or "").strip() or None
+        if self.by is not None and self.by not in dimensions():
+            if not self.error:
+                self.error = f"by {self.by!r}: not a breakdown dimension"
+            self.by = None
 
     def _date(self, params: Any, name: str, default: date) -> date:
         text = (params.get(name) or "").strip()
@@ -83,7 +90,18 @@ class DashboardQuery:
         fields = {"start": self.start.isoformat(), "end": self.end.isoformat(), "tz": self.tz}
         if self.compare:
             fields["compare"] = "previous"
+        if self.by:
+            fields["by"] = self.by
         return urlencode(fields)
+
+
+def dimensions() -> tuple[str, ...]:
+    """The breakdown dimensions the report engine offers (none where it has no breakdowns)."""
+    try:
+        module: Any = importlib.import_module("whoson.metrics.breakdowns")
+    except ImportError:
+        return ()
+    return tuple(module.DIMENSIONS)
 
 
 async def authorize(request: Request, hook: Authorize | None = None) -> str | None:
@@ -121,8 +139,11 @@ def _today(tracker: Any) -> Callable[[str], date]:
 def _report(tracker: Any, query: DashboardQuery) -> dict[str, Any]:
     end = query.end + timedelta(days=1)
     options: dict[str, Any] = {"tz": query.tz, "as_of": tracker.clock.now()}
-    if query.compare and "compare" in inspect.signature(tracker.report).parameters:
+    accepted = inspect.signature(tracker.report).parameters
+    if query.compare and "compare" in accepted:
         options["compare"] = "previous"
+    if query.by and "by" in accepted:
+        options["by"] = query.by
     report = tracker.report(query.start, end, **options)
     tree: dict[str, Any] = report.to_dict()
     return tree
@@ -137,6 +158,13 @@ def _refused() -> Response:
 def _controls(query: DashboardQuery, tables: list[str]) -> str:
     zones = "".join(f"<option value='{escape(z, quote=True)}'>" for z in _ZONES)
     checked = " checked" if query.compare else ""
+    choices = dimensions()
+    by = ""
+    if choices:
+        options = "".join(
+            f"<option value='{escape(d, quote=True)}'{' selected' if d == query.by else ''}>{escape(d)}</option>"
+            for d in choices)
+        by = f"<label>Break down by <select name=by><option value=''>(nothing)</option>{options}</select></label>"
     error = f"<p class=note role=alert><strong>{escape(query.error)}</strong></p>" if query.error else ""
     links = "".join(
         f"<a href='dashboard/{name}.csv?{escape(query.query(), quote=True)}'>{name}.csv</a>" for name in tables
@@ -146,7 +174,7 @@ def _controls(query: DashboardQuery, tables: list[str]) -> str:
         f"<label>From <input type=date name=start value='{query.start.isoformat()}' required></label>"
         f"<label>To (included) <input type=date name=end value='{query.end.isoformat()}' required></label>"
         f"<label>Time zone <input name=tz list=whoson-zones value='{escape(query.tz, quote=True)}' "
-        f"size=18></label><datalist id=whoson-zones>{zones}</datalist>"
+        f"size=18></label><datalist id=whoson-zones>{zones}</datalist>{by}"
         f"<label><span><input type=checkbox name=compare value=previous{checked}> "
         "compare with the previous period</span></label>"
         "<button type=submit>Show</button></form>"
@@ -169,7 +197,7 @@ def routes(authorize_hook: Authorize | None = None) -> list[BaseRoute]:
         status = 400 if query.error else 200
         tree = await run_in_threadpool(_report, tracker, query)
         html = report_document(tree, tracker.currency, title="whoson dashboard",
-                               controls=_controls(query, table_names(tree)))
+                               controls=_controls(query, table_names(tree)), by=query.by)
         return HTMLResponse(html, status_code=status)
 
     async def csv(request: Request) -> Response:
