@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -109,9 +110,10 @@ def _write_csv(tree: dict[str, Any], name: str | None, output: str | None, curre
 
 
 @contextmanager
-def busy(description: str) -> Iterator[None]:
+def busy(description: str, after: float = 0.5) -> Iterator[None]:
     """A transient progress bar on stderr while long work runs, on a terminal only
-    (not under ``CI``, not without rich)."""
+    (not under ``CI``, not without rich); it appears only once the work has taken
+    ``after`` seconds, so quick commands never flicker."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
         yield
         return
@@ -122,6 +124,13 @@ def busy(description: str) -> Iterator[None]:
         yield
         return
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
-        progress.add_task(description, total=None)
+    progress = Progress(*columns, transient=True, console=Console(stderr=True))
+    progress.add_task(description, total=None)
+    timer = threading.Timer(after, progress.start)
+    timer.daemon = True
+    timer.start()
+    try:
         yield
+    finally:
+        timer.cancel()
+        progress.stop()
