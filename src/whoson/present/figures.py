@@ -31,7 +31,7 @@ from whoson.core.events import parse_ts
 from whoson.metrics.params import zone
 from whoson.present.values import kind_of, show, show_change
 
-__all__ = ["Grid", "Line", "Outline", "Section", "funnel_steps", "heading", "outline", "partial_days"]
+__all__ = ["Grid", "Line", "Outline", "Section", "funnel_steps", "heading", "lede", "outline", "partial_days"]
 
 
 @attrs.frozen
@@ -72,6 +72,7 @@ class Outline:
     compared_with: str
     sections: list[Section]
     partial: list[bool]
+    lede: str = ""
 
     def section(self, title: str) -> Section:
         """The section titled ``title`` (KeyError when absent)."""
@@ -314,7 +315,25 @@ def outline(report: Mapping[str, Any], currency: str | None = None, by: str | No
         if r["auto_messages"]["top_links"] else None,
     ) if g is not None]))
     sections.extend(_table_sections(r, currency, by))
-    return Outline(heading(r), _compared_with(r), sections, partial_days(r))
+    return Outline(heading(r), _compared_with(r), sections, partial_days(r), lede(r, currency))
+
+
+def lede(report: Mapping[str, Any], currency: str | None = None) -> str:
+    """One sentence a reader takes away: traffic, chats, and what the chats sold.
+
+    >>> print(lede({"visitors": {"total": 400}, "conversations": {"total": 32},
+    ...             "sales": {"attributed_orders": 13, "attributed_gmv": 1808.42, "conversion_rate": 0.40625}},
+    ...            "EUR"))
+    400 visitors, 32 conversations; 13 orders worth 1,808.42 EUR followed a conversation (40.6% of chatting ...
+    """
+    sales = report["sales"]
+    text = (f"{show(report['visitors']['total'], 'count')} visitors, "
+            f"{show(report['conversations']['total'], 'count')} conversations")
+    if not sales["attributed_orders"]:
+        return text + "; no order followed a conversation."
+    orders = "1 order" if sales["attributed_orders"] == 1 else f"{show(sales['attributed_orders'], 'count')} orders"
+    return (f"{text}; {orders} worth {show(sales['attributed_gmv'], 'money', currency)} followed a conversation "
+            f"({show(sales['conversion_rate'], 'rate')} of chatting visitors bought).")
 
 
 def _compared_with(report: Mapping[str, Any]) -> str:

@@ -40,6 +40,7 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson h2 { font-size: 16px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 .whoson h3 { font-size: 13px; margin: 14px 0 6px; color: var(--muted); }
 .whoson .sub { color: var(--muted); }
+.whoson .lede { font-size: 16px; margin: 0 0 16px; }
 .whoson .kpis { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; }
 .whoson .kpi { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
 .whoson .kpi .label { color: var(--muted); font-size: 12px; }
@@ -166,6 +167,7 @@ def report_body(report: Mapping[str, Any], currency: str | None = None, *, title
         f"<div class=sub>{cell(', '.join(doc.heading.split(', ')[1:]))}{compared}"
         f"{' &middot; money in ' + cell(currency) if currency else ''}</div>",
         controls, "</header>",
+        f"<p class=lede>{cell(doc.lede)}</p>",
         _kpis(report, currency),
         "<h2>Trends</h2><div class=charts>",
         *(f"<div class=chart>{charts[name]}</div>" for name in _CHART_ORDER if name in charts),

@@ -48,6 +48,7 @@ def report_markdown(report: Mapping[str, Any], currency: str | None = None, by: 
     out = [f"# whoson report: {cell(doc.heading)}", ""]
     if doc.compared_with:
         out.extend([f"_{cell(doc.compared_with)}_", ""])
+    out.extend([cell(doc.lede), ""])
     for section in doc.sections:
         out.extend([f"## {cell(section.title)}", ""])
         if section.lines:
