@@ -39,6 +39,15 @@ WAIT = {"requests": 10, "answered": 7, "abandoned": 2, "still_waiting": 1,
         "median_answer_seconds": 45.0}
 
 
+def chart_count(tree: Mapping[str, Any]) -> int:
+    """How many charts the report shows, counted from the spec: hourly, ratings and the funnel
+    always; three daily trends when there are days; the leaderboard with agents; the wait
+    curves when ``support.wait`` has visitor requests."""
+    wait = tree["support"].get("wait")
+    return (3 + (3 if tree["trends"]["daily"] else 0) + (1 if tree["agents"] else 0)
+            + (1 if wait and wait["requests"] else 0))
+
+
 def numeric_leaves(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Every numeric (or null) leaf outside lists, dotted from the root, ``range`` excluded."""
     out: dict[str, Any] = {}

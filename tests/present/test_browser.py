@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from tests.present.conftest import artifact
-from tests.present.synthetic import KEY_FIGURES, compared, extended, numeric_leaves
+from tests.present.synthetic import KEY_FIGURES, chart_count, compared, extended, numeric_leaves
 from whoson import Tracker
 from whoson.cli.main import main
 from whoson.present.html import report_document
@@ -56,7 +56,8 @@ class TestReportFile:
     """The --format html file opens offline, draws its charts, and prints on A4."""
 
     @pytest.mark.timeout(60)
-    def test_opens_without_network_and_draws(self, sim_log: Path, tmp_path: Path, page: Any) -> None:
+    def test_opens_without_network_and_draws(self, sim_log: Path, sim_tracker: Tracker, tmp_path: Path,
+                                             page: Any) -> None:
         target = tmp_path / "report.html"
         assert main(["report", str(sim_log), "--start", "2026-03-02", "--end", "2026-03-09", "--tz",
                      "Europe/Berlin", "--format", "html", "-o", str(target)]) == 0
@@ -67,7 +68,7 @@ class TestReportFile:
         assert requests == [target.as_uri()]  # nothing fetched besides the file itself
         assert page.locator("h1").inner_text() == "2026-03-02 .. 2026-03-08 (7 days)"
         charts = page.locator(".chart svg")
-        expected = 7
+        expected = chart_count(sim_tracker.report("2026-03-02", "2026-03-09", tz="Europe/Berlin").to_dict())
         assert expected == charts.count()
         for i in range(expected):
             box = charts.nth(i).bounding_box()

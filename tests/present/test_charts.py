@@ -10,6 +10,7 @@ from typing import Any
 import matplotlib
 import pytest
 
+from tests.present.synthetic import WAIT, extended
 from whoson import Tracker
 from whoson.present.figures import funnel_steps, partial_days
 from whoson.present.svg import bars, hbars, report_charts, trend
@@ -121,3 +122,16 @@ class TestPlots:
     def test_unknown_plot(self, sim_tracker: Tracker) -> None:
         with pytest.raises(ValueError, match="plot 'pie': no such plot"):
             sim_tracker.report().plot("pie")
+
+
+class TestWaitChart:
+    """support.wait (experiments.md) draws the answered and abandoned curves at 15..300 s."""
+
+    def test_curves(self, tree: dict[str, Any]) -> None:
+        with_wait = extended(tree)
+        root = parse(report_charts(with_wait)["wait"])
+        points = [c.find(f"{SVG}title").text for c in root.iter(f"{SVG}circle")]  # type: ignore[union-attr]
+        expected = [f"answered {t} s: {v * 100:.1f}%" for t, v in WAIT["answered_within"].items()]
+        assert expected == points[:5]
+        without = {**tree, "support": {k: v for k, v in tree["support"].items() if k != "wait"}}
+        assert "wait" not in report_charts(without)

@@ -32,7 +32,7 @@ class TestReport:
     def test_html(self) -> None:
         html = tracker().report()._repr_html_()
         assert "<h1>all data (2026-03-02 .. 2026-03-02)</h1>" in html
-        assert html.count("<svg") == 6  # every chart but the leaderboard: no agent in this report
+        assert html.count("<svg") == 6  # every chart but the leaderboard (no agent) and the wait (no request)
         assert "<script" not in html
 
     def test_a_breakdown_table_displays(self) -> None:

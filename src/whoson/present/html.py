@@ -90,7 +90,7 @@ _KPIS = (
     ("CSAT", "ratings.csat"), ("First response (median)", "support.first_response.median"),
 )
 _SIDE_BY_SIDE = frozenset({"Requests by hour", "Top URLs by requests", "Top triggers", "Top links"})
-_CHART_ORDER = ("daily", "gmv", "conversion", "hourly", "funnel", "ratings", "agents")
+_CHART_ORDER = ("daily", "gmv", "conversion", "hourly", "funnel", "ratings", "agents", "wait")
 
 
 def cell(value: object) -> str:

@@ -237,7 +237,8 @@ def hbars(
 def report_charts(report: dict[str, Any], partial: Sequence[bool] = (),
                   currency: str | None = None) -> dict[str, str]:
     """The report's standard charts, by name: ``daily``, ``conversion``, ``gmv``,
-    ``hourly``, ``ratings``, ``funnel``, ``agents`` (missing when they have no data).
+    ``hourly``, ``ratings``, ``funnel``, ``agents``, and ``wait`` where the report has
+    ``support.wait`` (missing when they have no data).
 
     ``report`` is :meth:`Report.to_dict`; ``partial`` marks partly covered days.
     """
@@ -275,6 +276,13 @@ def report_charts(report: dict[str, Any], partial: Sequence[bool] = (),
         notes=[f"{value:,}" + (f" ({value / first:.1%})" if first else "") for _, value in steps],
         label_width=130,
     )
+    wait = r["support"].get("wait")
+    if wait and wait.get("requests"):
+        seconds = list(wait["answered_within"])
+        charts["wait"] = trend([f"{t} s" for t in seconds], [
+            ("answered", [wait["answered_within"][t] for t in seconds]),
+            ("abandoned", [wait["abandoned_within"].get(t) for t in seconds]),
+        ], title="How waiting for an agent ends (share of visitor requests)", fmt="rate")
     agents = r.get("agents", [])[:10]
     if agents:
         charts["agents"] = hbars(
