@@ -17,7 +17,7 @@ from starlette.routing import Mount
 
 from tests.present.synthetic import KEY_FIGURES, compared, numeric_leaves
 from whoson import Tracker
-from whoson.present.tables import report_table
+from whoson.present.tables import report_table, table_names
 from whoson.web.dashboard import routes
 
 with warnings.catch_warnings():
@@ -138,11 +138,10 @@ class TestPage:
 class TestCsv:
     """GET /dashboard/{table}.csv: the table of the same range, as a download."""
 
-    def test_links_for_every_table(self, client: TestClient) -> None:
+    def test_links_for_every_table(self, client: TestClient, sim_tracker: Tracker) -> None:
         html = client.get("/whoson/dashboard", params={"start": "2026-03-03", "end": "2026-03-04", "tz": "UTC"}).text
         links = re.findall(r"href='dashboard/(\w+)\.csv\?([^']*)'", html)
-        expected = ["summary", "daily", "hourly", "agents", "agents_daily", "top_urls", "top_triggers",
-                    "top_links", "feedback"]
+        expected = table_names(sim_tracker.report("2026-03-03", "2026-03-05", tz="UTC").to_dict())
         assert expected == [name for name, _ in links]
         assert links[0][1] == "start=2026-03-03&amp;end=2026-03-04&amp;tz=UTC"
 
