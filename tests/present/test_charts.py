@@ -35,7 +35,9 @@ class TestSvg:
 
     def test_every_chart_is_well_formed(self, tree: dict[str, Any]) -> None:
         charts = report_charts(tree, partial_days(tree), "EUR")
-        expected = {"daily", "gmv", "conversion", "hourly", "ratings", "funnel", "agents"}
+        wait = tree["support"].get("wait")
+        expected = {"daily", "gmv", "conversion", "hourly", "ratings", "funnel", "agents"} | (
+            {"wait"} if wait and wait["requests"] else set())
         assert expected == set(charts)
         for svg in charts.values():
             root = parse(svg)

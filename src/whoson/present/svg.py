@@ -74,8 +74,18 @@ def _legend(parts: list[str], names: Sequence[str], x: float, y: float) -> None:
 
 
 def _intervals(top: float) -> int:
-    """4 grid intervals, or 5 when that keeps whole-number ticks (10 -> 0, 2, 4...)."""
-    return 5 if (top / 4) % 1 and not (top / 5) % 1 else 4
+    """5 or 4 grid intervals, whichever makes a round step (1, 2 or 5 x 10^n):
+    500 -> 100s, 200 -> 50s, 10 -> 2s.
+
+    >>> _intervals(500), _intervals(200), _intervals(10), _intervals(2.5)
+    (5, 4, 5, 5)
+    """
+    for count in (5, 4):
+        step = top / count
+        mantissa = step / 10 ** math.floor(math.log10(step))
+        if any(math.isclose(mantissa, nice) for nice in (1, 2, 5)):
+            return count
+    return 4
 
 
 def _y_axis(parts: list[str], top: float, left: float, right: float, y0: float, y1: float,
