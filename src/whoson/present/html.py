@@ -73,7 +73,12 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson .links a { margin-right: 10px; color: var(--accent); }
 @media (max-width: 800px) { .whoson .kpis { grid-template-columns: 1fr 1fr; }
   .whoson .charts { grid-template-columns: 1fr; } }
-@media print { .whoson { padding: 0; max-width: none; } .whoson form.pickers, .whoson .links { display: none; }
+@media print { body { font-size: 11px; } .whoson { padding: 0; max-width: none; }
+  .whoson form.pickers, .whoson .links { display: none; }
+  .whoson .kpis { grid-template-columns: repeat(4, 1fr); gap: 6px; } .whoson .kpi .value { font-size: 17px; }
+  .whoson .charts { grid-template-columns: 1fr 1fr; gap: 8px 12px; }
+  .whoson .figures, .whoson .figures.compare { grid-template-columns: 1fr 1fr; }
+  .whoson h1 { font-size: 20px; } .whoson h2 { margin-top: 18px; }
   .whoson h2 { break-after: avoid; } .whoson .kpi, .whoson .chart, .whoson table { break-inside: avoid; }
   @page { size: A4; margin: 14mm; } }
 """
