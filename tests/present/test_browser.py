@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -78,6 +79,8 @@ class TestReportFile:
         page.emulate_media(media="print")
         pdf = page.pdf(format="A4")
         assert pdf.startswith(b"%PDF")
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert 1 <= pages <= 6  # a week's report prints as a short document, not a chart per page
 
     @pytest.mark.timeout(60)
     def test_with_comparison_and_new_sections(self, sim_tracker: Tracker, tmp_path: Path, page: Any) -> None:
