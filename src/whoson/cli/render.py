@@ -3,37 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from whoson.metrics.report import Report
+from whoson.present.values import show
 from whoson.textsafe import terminal
 
 __all__ = ["fmt", "render_report", "table"]
 
 
-def fmt(value: Any, kind: str = "") -> str:
-    """One cell: rates as percents, money with 2 decimals, durations rounded, None as '-';
-    text is escaped for the terminal (:func:`whoson.textsafe.terminal`): the one place
-    the text renderers escape event data.
+# fmt's short kind names, and the figure kinds of whoson.present.values they stand for.
+_KINDS = {"rate": "rate", "money": "money", "s": "seconds", "min": "minutes"}
 
+
+def fmt(value: Any, kind: str = "") -> str:
+    """One cell: rates as percents, money with 2 decimals, durations rounded, None as '-'
+    (the formats of :func:`whoson.present.values.show`); text is escaped for the
+    terminal (:func:`whoson.textsafe.terminal`): the one place the text renderers
+    escape event data.
+
+    >>> from decimal import Decimal
     >>> fmt(0.25, "rate"), fmt(Decimal("10"), "money"), fmt(None), fmt(61.5, "s")
     ('25.0%', '10.00', '-', '1m02s')
+    >>> fmt("\\x1b[2J")
+    '\\\\x1b[2J'
     """
-    if value is None:
-        return "-"
-    if kind == "rate":
-        return f"{value * 100:.1f}%"
-    if kind == "money":
-        return f"{Decimal(value):,.2f}"
-    if kind == "s":
-        seconds = round(float(value))
-        return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-    if kind == "min":
-        return f"{float(value):.1f} min"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return terminal(str(value))
+    if isinstance(value, str) and not kind:
+        return terminal(value)
+    return terminal(show(value, _KINDS.get(kind, kind or "count")))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]],
