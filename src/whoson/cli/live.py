@@ -31,6 +31,7 @@ from whoson.core.errors import ConfigError
 from whoson.core.events import Event, format_ts
 from whoson.live import SIGNALS, LiveConfig, LivePage, LiveView, VisitorSnapshot, format_duration
 from whoson.metrics.params import parse_duration, resolve_instant, zone
+from whoson.present import people
 from whoson.textsafe import markup
 
 __all__ = ["add_parser", "replay", "run"]
@@ -153,17 +154,15 @@ def _trail(row: VisitorSnapshot) -> str:
 
 
 def _cells(row: VisitorSnapshot) -> list[str]:
-    who = row.visitor if row.name is None else f"{row.visitor} ({row.name})"
-    chat = row.chat if row.agent is None else f"{row.chat} ({row.agent})"
     return [
-        who,
+        people.who(row),
         row.url or "-",
         "-" if row.on_page_seconds is None else format_duration(row.on_page_seconds),
         format_duration(row.on_site_seconds),
         str(row.visits),
         _trail(row),
-        chat,
-        "; ".join(f"{s.name}: {s.reason}" for s in row.signals) or "-",
+        people.chat(row),
+        people.signals(row),
     ]
 
 

@@ -19,6 +19,7 @@ from whoson.core.errors import ConfigError
 from whoson.core.events import format_ts
 from whoson.live import LiveConfig, LiveView, VisitorDetail, format_duration
 from whoson.metrics.params import parse_duration, resolve_instant, zone
+from whoson.present import people
 
 __all__ = ["add_parser", "render_visitor", "run"]
 
@@ -83,7 +84,6 @@ def render_visitor(detail: VisitorDetail, tz: str = "UTC") -> str:
         return moment.astimezone(local).strftime("%Y-%m-%d %H:%M:%S")
 
     state = "online now" if detail.online else f"last seen {when(detail.last_seen)}"
-    who = s.visitor if s.name is None else f"{s.visitor} ({s.name})"
     facts = [
         ("page", s.url or "-"),
         ("on page / on site", f"{'-' if s.on_page_seconds is None else format_duration(s.on_page_seconds)}"
@@ -94,11 +94,11 @@ def render_visitor(detail: VisitorDetail, tz: str = "UTC") -> str:
         ("referrer", s.referrer or "-"), ("customer", s.customer or "-"),
         ("cart", fmt(s.cart_value, "money")),
         ("orders / lifetime value", f"{s.orders} / {fmt(s.lifetime_value, 'money')}"),
-        ("chat", s.chat if s.agent is None else f"{s.chat} ({s.agent})"),
-        ("signals", "; ".join(f"{g.name}: {g.reason}" for g in s.signals) or "-"),
+        ("chat", people.chat(s)),
+        ("signals", people.signals(s)),
     ]
     width = max(len(k) for k, _ in facts)
-    out = [f"visitor {fmt(who)}: {state} ({tz})", *(f"  {k.ljust(width)}  {fmt(v)}" for k, v in facts)]
+    out = [f"visitor {fmt(people.who(s))}: {state} ({tz})", *(f"  {k.ljust(width)}  {fmt(v)}" for k, v in facts)]
     out.append("\nSessions\n" + table(
         ["#", "started", "on site", "pages", "landing", "referrer", "country", "device", "orders", "value"],
         [[str(x.number), when(x.started), format_duration(x.seconds), str(x.pages_viewed), fmt(x.landing),

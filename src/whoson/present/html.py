@@ -15,6 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from whoson import __version__
+from whoson.present import people
 from whoson.present.figures import Grid, Outline, Section, outline
 from whoson.present.svg import report_charts
 from whoson.present.values import kind_of, show, show_change
@@ -242,13 +243,13 @@ def live_page_html(page: LivePage) -> str:
     from whoson.live import format_duration
 
     rows = [[
-        row.visitor if row.name is None else f"{row.visitor} ({row.name})",
+        people.who(row),
         row.url or "-",
         "-" if row.on_page_seconds is None else format_duration(row.on_page_seconds),
         format_duration(row.on_site_seconds), str(row.pages_viewed), str(row.visits),
         row.country or "-", row.device or "-",
-        row.chat if row.agent is None else f"{row.chat} ({row.agent})",
-        "; ".join(f"{s.name}: {s.reason}" for s in row.signals) or "-",
+        people.chat(row),
+        people.signals(row),
     ] for row in page.rows]
     shown = f" (newest {len(page.rows)} shown)" if len(page.rows) < page.total else ""
     heading = f"<h3>{page.total} online at {cell(page.at.strftime('%Y-%m-%d %H:%M:%S'))} UTC{shown}</h3>"
@@ -267,8 +268,8 @@ def visitor_html(detail: VisitorDetail) -> str:
         ("country / device", f"{s.country or '-'} / {s.device or '-'}"), ("referrer", s.referrer or "-"),
         ("cart", show(s.cart_value, "money")), ("orders / lifetime value",
                                                 f"{s.orders} / {show(s.lifetime_value, 'money')}"),
-        ("chat", s.chat if s.agent is None else f"{s.chat} ({s.agent})"),
-        ("signals", "; ".join(f"{g.name}: {g.reason}" for g in s.signals) or "-"),
+        ("chat", people.chat(s)),
+        ("signals", people.signals(s)),
         ("trail", " > ".join(step.url for step in s.trail) or "-"),
     ]
     pairs = "".join(f"<tr><td>{cell(k)}</td><td>{cell(v)}</td></tr>" for k, v in facts)
@@ -284,7 +285,6 @@ def visitor_html(detail: VisitorDetail) -> str:
     orders = _rows_table(["order", "when", "value"], [[
         o.order, o.ts.strftime("%Y-%m-%d %H:%M"), show(o.value, "money", o.currency),
     ] for o in detail.orders], [False, False, True])
-    return (f"<div class=whoson><style>{CSS}</style><h3>visitor {cell(s.visitor)}"
-            f"{' (' + cell(s.name) + ')' if s.name else ''}: {cell(state)}</h3>"
+    return (f"<div class=whoson><style>{CSS}</style><h3>visitor {cell(people.who(s))}: {cell(state)}</h3>"
             f"<table class=pairs>{pairs}</table><h3>Sessions</h3>{sessions}"
             f"<h3>Requests and conversations</h3>{chats}<h3>Orders</h3>{orders}</div>")
