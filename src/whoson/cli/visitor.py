@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         for item in tracker.store.read(end=at + timedelta(microseconds=1), visitor=args.visitor,
                                        order="time"):
             view.apply(item.event)
+        currency = tracker.currency
     detail = view.visitor(args.visitor, at)
     if detail is None:
         print(f"whoson visitor: no visitor {fmt(args.visitor)!s} in {fmt(args.source)} up to {format_ts(at)}",
@@ -71,12 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps({"at": format_ts(at), **detail.to_dict()}) + "\n")
     else:
-        sys.stdout.write(render_visitor(detail, args.tz) + "\n")
+        sys.stdout.write(render_visitor(detail, args.tz, currency) + "\n")
     return EXIT_DATA if skipped else EXIT_OK
 
 
-def render_visitor(detail: VisitorDetail, tz: str = "UTC") -> str:
-    """The detail as text: facts, then sessions, requests and orders tables (times in ``tz``)."""
+def render_visitor(detail: VisitorDetail, tz: str = "UTC", currency: str | None = None) -> str:
+    """The detail as text: facts, then sessions, requests and orders tables (times in ``tz``,
+    money in ``currency``)."""
     local = zone(tz)
     s = detail.snapshot
 
@@ -84,19 +86,7 @@ def render_visitor(detail: VisitorDetail, tz: str = "UTC") -> str:
         return moment.astimezone(local).strftime("%Y-%m-%d %H:%M:%S")
 
     state = "online now" if detail.online else f"last seen {when(detail.last_seen)}"
-    facts = [
-        ("page", s.url or "-"),
-        ("on page / on site", f"{'-' if s.on_page_seconds is None else format_duration(s.on_page_seconds)}"
-                              f" / {format_duration(s.on_site_seconds)}"),
-        ("visits", str(s.visits)), ("pages this visit", str(s.pages_viewed)),
-        ("trail", " > ".join(step.url for step in s.trail) or "-"),
-        ("country / device", f"{s.country or '-'} / {s.device or '-'}"),
-        ("referrer", s.referrer or "-"), ("customer", s.customer or "-"),
-        ("cart", fmt(s.cart_value, "money")),
-        ("orders / lifetime value", f"{s.orders} / {fmt(s.lifetime_value, 'money')}"),
-        ("chat", people.chat(s)),
-        ("signals", people.signals(s)),
-    ]
+    facts = people.facts(s, currency)
     width = max(len(k) for k, _ in facts)
     out = [f"visitor {fmt(people.who(s))}: {state} ({tz})", *(f"  {k.ljust(width)}  {fmt(v)}" for k, v in facts)]
     out.append("\nSessions\n" + table(

@@ -263,15 +263,7 @@ def visitor_html(detail: VisitorDetail) -> str:
     """One visitor's snapshot and history as HTML (Jupyter display of :meth:`Tracker.visitor`)."""
     s = detail.snapshot
     state = "online" if detail.online else f"last seen {detail.last_seen.strftime('%Y-%m-%d %H:%M')} UTC"
-    facts = [
-        ("page", s.url or "-"), ("visits", str(s.visits)), ("pages this visit", str(s.pages_viewed)),
-        ("country / device", f"{s.country or '-'} / {s.device or '-'}"), ("referrer", s.referrer or "-"),
-        ("cart", show(s.cart_value, "money")), ("orders / lifetime value",
-                                                f"{s.orders} / {show(s.lifetime_value, 'money')}"),
-        ("chat", people.chat(s)),
-        ("signals", people.signals(s)),
-        ("trail", " > ".join(step.url for step in s.trail) or "-"),
-    ]
+    facts = people.facts(s, next((o.currency for o in detail.orders if o.currency), None))
     pairs = "".join(f"<tr><td>{cell(k)}</td><td>{cell(v)}</td></tr>" for k, v in facts)
     sessions = _rows_table(["#", "started", "minutes", "pages", "landing", "referrer", "orders", "value"], [[
         str(x.number), x.started.strftime("%Y-%m-%d %H:%M"), f"{x.seconds / 60:.1f}", str(x.pages_viewed),
