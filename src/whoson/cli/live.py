@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
     tracker, skipped = open_tracker(args, session_timeout=config.session_timeout)
     with tracker:
-        moment = at if at is not None else tracker.clock.now()
+        moment = at if at is not None else _now(tracker)
         stored = tracker.store.read(end=moment + timedelta(microseconds=1), order="time")
         position = tracker.store.position
         view = replay((item.event for item in stored), moment, config)
@@ -126,10 +126,16 @@ def run(args: argparse.Namespace) -> int:
                     for item in tracker.store.read(after=position):
                         view.apply(item.event)
                         position = max(position, item.position)
-                    _show(view, tracker.clock.now(), args, clear=True)
+                    _show(view, _now(tracker), args, clear=True)
             except KeyboardInterrupt:
                 return EXIT_OK
     return EXIT_DATA if skipped else EXIT_OK
+
+
+def _now(tracker: Any) -> datetime:
+    """The clock's now to the second: what a person asking "who is on now" means."""
+    now: datetime = tracker.clock.now()
+    return now.replace(microsecond=0)
 
 
 def _show(view: LiveView, at: datetime, args: argparse.Namespace, *, clear: bool) -> None:
