@@ -22,7 +22,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -666,7 +666,7 @@ class Tracker:
         )
         projection = self._projection_until(params.as_of)
         ledger = self._ledger if projection is self._projection else None
-        return build_report(projection, params, ledger)
+        return attrs.evolve(build_report(projection, params, ledger), currency=self.currency)
 
     def report_params(
         self,
@@ -717,6 +717,23 @@ class Tracker:
             rating_scale=self.rating_scale,
             cost=cost_value,
         )
+
+    @_locked
+    def events_frame(
+        self, start: Instant = None, end: Instant = None, types: Collection[str] | None = None
+    ) -> Any:
+        """The stored events in ``[start, end)`` (of ``types``) as a pandas DataFrame, in
+        event-time order: ``id``, ``type``, ``ts`` (UTC-aware), ``visitor``, then each field.
+
+        Dates mean midnight in the tracker's zone. Extra ``[pandas]``; cost O(events).
+        See :func:`whoson.present.frames.events_frame`.
+        """
+        from whoson.present.frames import events_frame
+
+        local = zone(self.tz)
+        rows = self.store.read(start=resolve_instant(start, local, "start"),
+                               end=resolve_instant(end, local, "end"), types=types, order="time")
+        return events_frame((row.event for row in rows), types)
 
     def _projection_until(self, as_of: datetime) -> Projection:
         projection = self._projection

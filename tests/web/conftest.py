@@ -7,14 +7,11 @@
   Options go to :class:`whoson.web.WebConfig` (``agents={"ann": "t0k"}``,
   ``visitor_rate=...``), plus ``tracker=`` to bring your own.
 - ``live_server``: ``make_server()`` with the defaults.
-- ``browser`` (one per session) and ``page`` (a fresh context per test):
-  Debian's ``/usr/bin/chromium`` through Playwright. Without it the browser
-  tests skip with the reason, except under ``CI=true``, where they fail.
+- ``page`` (a fresh context per test) in the ``browser`` of tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -25,9 +22,6 @@ from typing import Any
 import attrs
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
 
 pytest.importorskip("starlette", reason="the [web] extra (starlette, uvicorn) is not installed")
@@ -119,32 +113,6 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
 def live_server(make_server: Callable[..., LiveServer]) -> LiveServer:
     """A server with the defaults: whoson at /whoson, the demo shop at /, a temporary SQLite store."""
     return make_server()
-
-
-def _chromium_missing() -> str | None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright (Python) is not installed"
-    if not os.path.exists(CHROMIUM):
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (skips locally without it; fails under CI=true)."""
-    missing = _chromium_missing()
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests need Chromium under CI: {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from whoson.cli.common import (
     print_errors,
     tracker_options,
 )
-from whoson.cli.render import render_report
-from whoson.codec import dumps
+from whoson.cli.formats import add_format_options, busy, chosen_format, write_report
 from whoson.core.errors import ConfigError
 from whoson.stores.url import redact
 from whoson.tracker import Tracker
@@ -34,7 +33,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "ratings, support, auto messages, trends and the agent leaderboard.",
     )
     parser.add_argument("source", metavar="SOURCE", help="event log (.jsonl, - for stdin) or store URL")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON (= --format json)")
+    add_format_options(parser)
     parser.add_argument("--start", metavar="T", help="RFC 3339 instant or date (local midnight)")
     parser.add_argument("--end", metavar="T", help="exclusive end: instant or date")
     parser.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA zone for days and hours")
@@ -69,8 +69,10 @@ def open_tracker(args: argparse.Namespace, **options: Any) -> tuple[Tracker, int
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the report (tables, or the contract's JSON with ``--json``)."""
-    tracker, skipped = open_tracker(args, session_timeout=args.session_timeout)
+    """Print the report (tables, JSON, CSV, Markdown or HTML: see :mod:`whoson.cli.formats`)."""
+    fmt = chosen_format(args)
+    with busy(f"reading {args.source}"):
+        tracker, skipped = open_tracker(args, session_timeout=args.session_timeout)
     with tracker:
         as_of = args.as_of
         if as_of is None:
@@ -79,16 +81,14 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{redact(args.source)}: no events", file=sys.stderr)
             as_of = newest if newest is not None else tracker.clock.now()
         try:
-            report = tracker.report(
-                args.start, args.end, tz=args.tz, as_of=as_of,
-                attribution_window=args.attribution_window,
-                response_timeout=args.response_timeout, fcr_window=args.fcr_window,
-                cost=args.cost,
-            )
+            with busy("computing the report"):
+                report = tracker.report(
+                    args.start, args.end, tz=args.tz, as_of=as_of,
+                    attribution_window=args.attribution_window,
+                    response_timeout=args.response_timeout, fcr_window=args.fcr_window,
+                    cost=args.cost,
+                )
         except ConfigError as error:
             raise UsageError(str(error)) from None
-    if args.json:
-        sys.stdout.write(dumps(report.to_dict()) + "\n")
-    else:
-        sys.stdout.write(render_report(report))
+    write_report(report, fmt, args)
     return EXIT_DATA if skipped else EXIT_OK

@@ -143,13 +143,24 @@ class VisitorSnapshot:
         }
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class LivePage:
-    """One page of :meth:`LiveView.online`: the rows and how many match in all."""
+    """One page of :meth:`LiveView.online`: the rows and how many match in all.
+
+    Shows as an HTML table in Jupyter; ``repr`` stays one line.
+    """
 
     at: datetime
     rows: tuple[VisitorSnapshot, ...]
     total: int
+
+    def __repr__(self) -> str:
+        return f"<LivePage {self.total} online at {format_ts(self.at)}, {len(self.rows)} shown>"
+
+    def _repr_html_(self) -> str:
+        from whoson.present.html import live_page_html
+
+        return live_page_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"at": ..., "online": [rows...], "total": n}``."""
@@ -224,9 +235,9 @@ class OrderSummary:
                 "currency": self.currency}
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class VisitorDetail:
-    """A single visitor: the live row plus history.
+    """A single visitor: the live row plus history (HTML in Jupyter, a one-line ``repr``).
 
     ``last_seen`` is the visitor's last activity (their last event, if none of
     their events is their own activity). When the visitor is not ``online``,
@@ -240,6 +251,16 @@ class VisitorDetail:
     sessions: tuple[SessionSummary, ...]
     conversations: tuple[ConversationSummary, ...]
     orders: tuple[OrderSummary, ...]
+
+    def __repr__(self) -> str:
+        state = "online" if self.online else f"last seen {format_ts(self.last_seen)}"
+        return (f"<VisitorDetail {self.snapshot.visitor!r}: {state}, {len(self.sessions)} sessions, "
+                f"{len(self.conversations)} requests, {len(self.orders)} orders>")
+
+    def _repr_html_(self) -> str:
+        from whoson.present.html import visitor_html
+
+        return visitor_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """``snapshot`` (a row), ``online``, ``last_seen`` and the history lists."""

@@ -49,9 +49,13 @@ class RangeInfo:
     as_of: datetime
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Report:
     """Every figure of a report; attribute names are the contract's keys.
+
+    For analysts: :meth:`frame` (pandas), :meth:`to_arrow`, :meth:`plot`
+    (matplotlib), :meth:`table`; in Jupyter it displays as the HTML report.
+    ``currency`` (not a figure, not in :meth:`to_dict`) labels money.
 
     >>> from whoson import Tracker, FixedClock
     >>> from datetime import datetime, UTC
@@ -75,6 +79,49 @@ class Report:
     trends: Trends
     agents: tuple[AgentFigures, ...]
     experiments: tuple[ExperimentRow, ...]
+    currency: str | None = attrs.field(default=None, kw_only=True, metadata={"figure": False})
+
+    def __repr__(self) -> str:
+        from whoson.present.figures import heading
+
+        return f"<Report {heading(self.to_dict())}>"
+
+    def _repr_html_(self) -> str:
+        from whoson.present.html import CSS, report_body
+
+        return f"<style>{CSS}</style>{report_body(self.to_dict(), self.currency)}"
+
+    def table(self, name: str) -> Any:
+        """The table ``name`` as a :class:`whoson.present.Table` (see :meth:`frame` for names)."""
+        from whoson.present.tables import report_table
+
+        return report_table(self.to_dict(), name, self.currency)
+
+    def frame(self, name: str) -> Any:
+        """The table ``name`` as a pandas DataFrame (extra ``[pandas]``).
+
+        Names: ``daily``, ``hourly``, ``agents``, ``agents_daily``, ``top_urls``,
+        ``top_triggers``, ``top_links``, ``feedback``, ``pages``, ``breakdown``,
+        ``experiments``, ``change`` (when the report has them) and ``summary``
+        (one row, dotted column names). Dates are ``datetime64``, rates and money
+        ``float64``, nulls NaN/NA. Cost: O(rows x columns).
+        """
+        from whoson.present.frames import table_frame
+
+        return table_frame(self.table(name))
+
+    def to_arrow(self, name: str) -> Any:
+        """The table ``name`` as a pyarrow Table (extra ``[arrow]``)."""
+        from whoson.present.frames import table_arrow
+
+        return table_arrow(self.table(name))
+
+    def plot(self, name: str, ax: Any = None) -> Any:
+        """Draw ``daily``, ``hourly``, ``agents``, ``ratings`` or ``funnel`` with matplotlib
+        (extra ``[plot]``), into ``ax`` when given; returns the Axes."""
+        from whoson.present.plots import plot
+
+        return plot(self.to_dict(), name, ax, self.currency)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as the contract's JSON key tree.
@@ -90,7 +137,8 @@ class Report:
 def to_plain(value: Any) -> Any:
     """Turn report objects into dicts, lists, strings and numbers (Decimal kept)."""
     if attrs.has(type(value)):
-        return {f.name: to_plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
+        return {f.name: to_plain(getattr(value, f.name)) for f in attrs.fields(type(value))
+                if f.metadata.get("figure", True)}
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
