@@ -204,9 +204,9 @@ def asgi_app(
 
 
 def _console_routes() -> list[BaseRoute]:
-    from whoson.web import console
+    from whoson.web import console, dashboard
 
-    return list(console.routes())
+    return [*console.routes(), *dashboard.routes()]
 
 
 def close(app: Starlette) -> None:

@@ -108,16 +108,9 @@ async def authorize(request: Request, hook: Authorize | None = None) -> str | No
     """Who may see the dashboard: an agent id (or ``"anonymous"`` when no auth is set up),
     or ``None`` to refuse. The one hook point for the dashboard's access rule."""
     if hook is None:
-        try:  # the console developer's module, where present
-            auth: Any = importlib.import_module("whoson.web.auth")
-        except ImportError:
-            state = getattr(request.app.state, "whoson", None)
-            hook = getattr(state, "authorize", None)
-            if hook is None:
-                return "anonymous"
-        else:
-            agent: str | None = await auth.authorize(request)
-            return agent
+        from whoson.web.auth import authorize as agent_of
+
+        return await agent_of(request)
     result = hook(request)
     if inspect.isawaitable(result):
         result = await result
