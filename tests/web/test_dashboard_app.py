@@ -26,7 +26,8 @@ class TestDashboardInTheApp:
                                "visitor": "v-dash", "url": "/pricing"})
         page = httpx.get(server.base + "/dashboard", headers=ANN, timeout=30)
         assert 200 == page.status_code
-        assert "<svg" in page.text and "<script" not in page.text
+        assert "<svg" in page.text
+        assert "<script" not in page.text
         csv = httpx.get(server.base + "/dashboard/daily.csv", headers=ANN, timeout=30)
         assert 200 == csv.status_code
         rows = [line.split(",") for line in csv.text.splitlines()]
