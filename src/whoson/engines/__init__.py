@@ -117,8 +117,13 @@ def report(source: str, engine: str = "python", *, spark_master: str | None = No
         if engine == "python":
             from whoson.engines.parquet import read_events
 
+            batch: list[Event] = []
             for event in read_events(source):
-                probe.record(event)
+                batch.append(event)
+                if len(batch) >= 10_000:
+                    probe.record_many(batch)
+                    batch.clear()
+            probe.record_many(batch)
             return probe.report(**options)
         from whoson.engines.run import engine_report
 

@@ -48,6 +48,7 @@ __all__ = [
 
 SETTINGS_FILE = "_whoson.json"
 _MONEY_QUANTUM = Decimal("0.000001")
+_CENT = Decimal("0.01")
 _MONEY_LIMIT = Decimal(10) ** 32
 
 
@@ -92,6 +93,17 @@ def schema() -> pa.Schema:
 
 class ExportError(WhosonError):
     """An event cannot be written in the Parquet layout (money outside decimal(38,6))."""
+
+
+def cents(amount: Decimal) -> Decimal:
+    """A decimal(38,6) amount written as people write money: trailing zeros dropped, cents kept.
+
+    >>> cents(Decimal("9.900000")), cents(Decimal("0.125000")), cents(Decimal("3"))
+    (Decimal('9.90'), Decimal('0.125'), Decimal('3.00'))
+    """
+    amount = amount.normalize()
+    exponent = amount.as_tuple().exponent
+    return amount.quantize(_CENT) if isinstance(exponent, int) and exponent > -2 else amount
 
 
 def _money(event: Event, name: str, value: Decimal) -> Decimal:
@@ -286,7 +298,10 @@ def read_events(directory: str) -> Iterator[Event]:
     for batch in table.to_batches():
         for row in batch.to_pylist():
             extra = row.pop("extra")
-            data = {key: value for key, value in row.items() if value is not None}
+            data = {
+                key: cents(value) if isinstance(value, Decimal) else value
+                for key, value in row.items() if value is not None
+            }
             if extra:
                 data.update(loads(extra))
             yield parse_event(data, ctx)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from whoson.engines.definition import EPOCH, SLOT_US, Bounds, Definition
+from whoson.engines.parquet import cents
 from whoson.metrics.ledger import View, report_dates
 from whoson.metrics.params import ReportParams, rank_positions
 from whoson.metrics.report import Report, assemble
@@ -26,7 +27,6 @@ __all__ = ["EngineTally", "bounds_of", "engine_report", "engine_view"]
 
 TOP = 10
 _QUANTILES = (0.5, 0.9)
-_CENT = Decimal("0.01")
 
 
 def _micros(delta: timedelta) -> int:
@@ -80,12 +80,6 @@ class EngineTally(Tally):
     def ranked(self, name: str) -> Ranked:
         """The engine's order statistics (only the ranks the figures need)."""
         return self.ranks.get(name, Ranked(0, 0, _no_rank))
-
-
-def _money(value: Any) -> Decimal:
-    """An engine's decimal(38,6) sum, written like the python engine's cent amounts."""
-    amount = Decimal(value).normalize()
-    return amount.quantize(_CENT) if amount.as_tuple().exponent > -2 else amount  # type: ignore[operator]
 
 
 def _rows(con: Any, expr: Any) -> list[dict[str, Any]]:
@@ -277,7 +271,7 @@ class _Collector:
     @staticmethod
     def add_money(tally: Tally, key: tuple[Hashable, ...], value: Any) -> None:
         if value is not None:
-            tally.count(key, _money(value))
+            tally.count(key, cents(Decimal(value)))
 
     def view(self) -> View:
         total = self.total
