@@ -56,14 +56,19 @@ def connect(engine: str, spark_master: str | None = None) -> Any:
             from pyspark.sql import SparkSession
         except ImportError:  # pragma: no cover - depends on the installed extras
             raise ConfigError("the spark engine needs pyspark: pip install 'whoson[spark]'") from None
-        builder = SparkSession.builder.appName("whoson")
-        builder = builder.master(spark_master or DEFAULT_SPARK_MASTER)
-        session = (
-            builder.config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.ansi.enabled", "false")
+        master = spark_master or DEFAULT_SPARK_MASTER
+        builder = (
+            SparkSession.builder.appName("whoson").master(master)
+            .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
-            .getOrCreate()
+            .config("spark.ui.showConsoleProgress", "false")
         )
+        if master.startswith("local"):
+            # One machine: a few shuffle partitions, not the cluster default of 200.
+            builder = builder.config("spark.sql.shuffle.partitions", "4")
+        session = builder.getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise ConfigError("the python engine needs no connection")
 
