@@ -104,6 +104,7 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
     handles only per-day, per-agent and top-10 rows.
     """
     import ibis
+    import pyarrow as pa
 
     bounds = bounds_of(params)
     probe = Definition(events, bounds, ibis.memtable({"slot": [0], "day": [0], "hour": [0]}))
@@ -118,10 +119,9 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
     if not extent["n"] or low is None or high is None or low > high:
         return View(EngineTally(), {}, {}, dates)
     slot_rows = _slots(params, low, high)
-    slots = ibis.memtable(
-        {key: [row[key] for row in slot_rows] for key in ("slot", "day", "hour")},
-        schema={"slot": "int64", "day": "int64", "hour": "int64"},
-    )
+    slots = ibis.memtable(pa.table(
+        {key: pa.array([row[key] for row in slot_rows], pa.int64()) for key in ("slot", "day", "hour")}
+    ))
     d = Definition(events, bounds, slots)
     collector = _Collector(dates)
     kept: list[tuple[str, Any]] = []
