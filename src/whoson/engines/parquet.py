@@ -253,9 +253,10 @@ def export(
             already += 1
             continue
         try:
-            for name, kind in COLUMNS.items():
-                if kind is Kind.MONEY and (value := getattr(event, name, None)) is not None:
-                    _money(event, name, value)
+            for field in attrs.fields(type(event)):
+                value = getattr(event, field.name)
+                if field.metadata.get("kind") is Kind.MONEY and value is not None:
+                    _money(event, field.name, value)
         except ExportError as error:
             errors.append(str(error))
             continue
