@@ -9,7 +9,7 @@ zones, sub-ranges, as_of moments and windows. Exact for counts and money,
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -86,7 +86,7 @@ class TestSimulatedShop:
 class TestHandComputed:
     """A tiny log whose figures are worked out by hand, on the duckdb engine."""
 
-    EVENTS = [
+    EVENTS: ClassVar[list[dict[str, Any]]] = [
         {"id": "1", "type": "page_view", "ts": "2026-03-28T22:50:00Z", "visitor": "v1", "url": "/shoes"},
         {"id": "2", "type": "request", "ts": "2026-03-28T22:55:00Z", "visitor": "v1", "request": "r1",
          "channel": "text", "initiator": "visitor"},

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import os
+import sys
 from datetime import UTC, datetime
 
 from whoson.cli.common import UsageError

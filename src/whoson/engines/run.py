@@ -156,7 +156,7 @@ def _release(con: Any, name: str, table: Any) -> None:
             con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
         else:
             table.release()
-    except Exception:  # noqa: BLE001 - a cache that is already gone is fine
+    except Exception:
         return
 
 
@@ -234,8 +234,8 @@ def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any
             c.add(day, ("a_rating_n", agent), n)
     for row in _rows(con, d.feedback(surveys)):
         ts = EPOCH + timedelta(microseconds=row["us"])
-        rating = int(row["rating"]) if row["rating"] is not None else None
-        entry = (ts, row["id"], row["visitor"], row["agent"], rating, row["feedback"])
+        score = int(row["rating"]) if row["rating"] is not None else None
+        entry = (ts, row["id"], row["visitor"], row["agent"], score, row["feedback"])
         c.total.put("feedback", entry)
     for row in _rows(con, d.agents(requests, attributed, surveys)):
         c.total.put("agents", row["agent"])
