@@ -67,6 +67,14 @@ def _columns() -> dict[str, Kind]:
 
 
 COLUMNS: dict[str, Kind] = _columns()
+# Per event type: its own fields after the envelope, and whether each is money.
+_FIELDS_OF: dict[type[Event], tuple[tuple[str, bool], ...]] = {
+    cls: tuple(
+        (f.name, f.metadata["kind"] is Kind.MONEY)
+        for f in attrs.fields(cls) if f.name not in ("id", "ts", "visitor", "extra")
+    )
+    for cls in EVENT_TYPES.values()
+}
 
 
 def _arrow_type(name: str, kind: Kind) -> pa.DataType:
@@ -122,24 +130,22 @@ def events_table(events: Iterable[Event]) -> pa.Table:
     """
     import pyarrow as pa
 
-    data: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-    data["extra"] = []
-    money = {name for name, kind in COLUMNS.items() if kind is Kind.MONEY}
-    fields_of = {cls: [f.name for f in attrs.fields(cls)[3:] if f.name != "extra"] for cls in EVENT_TYPES.values()}
-    for event in events:
-        present = fields_of[type(event)]
-        data["id"].append(event.id)
-        data["type"].append(event.TYPE)
-        data["ts"].append(event.ts)
-        data["visitor"].append(event.visitor)
-        for name in COLUMNS:
-            if name in ("id", "type", "ts", "visitor"):
-                continue
-            value = getattr(event, name) if name in present else None
-            if value is not None and name in money:
-                value = _money(event, name, value)
-            data[name].append(value)
-        data["extra"].append(dumps(dict(event.extra)) if event.extra else None)
+    rows = list(events)
+    count = len(rows)
+    data: dict[str, list[Any]] = {name: [None] * count for name in COLUMNS}
+    data["extra"] = [None] * count
+    ids, types, stamps, visitors, extras = data["id"], data["type"], data["ts"], data["visitor"], data["extra"]
+    for index, event in enumerate(rows):
+        ids[index] = event.id
+        types[index] = event.TYPE
+        stamps[index] = event.ts
+        visitors[index] = event.visitor
+        for name, is_money in _FIELDS_OF[type(event)]:
+            value = getattr(event, name)
+            if value is not None:
+                data[name][index] = _money(event, name, value) if is_money else value
+        if event.extra:
+            extras[index] = dumps(dict(event.extra))
     return pa.table(data, schema=schema())
 
 
@@ -253,10 +259,10 @@ def export(
             already += 1
             continue
         try:
-            for field in attrs.fields(type(event)):
-                value = getattr(event, field.name)
-                if field.metadata.get("kind") is Kind.MONEY and value is not None:
-                    _money(event, field.name, value)
+            for name, is_money in _FIELDS_OF[type(event)]:
+                value = getattr(event, name)
+                if is_money and value is not None:
+                    _money(event, name, value)
         except ExportError as error:
             errors.append(str(error))
             continue
