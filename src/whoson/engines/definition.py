@@ -44,6 +44,11 @@ class Bounds:
     session_timeout: int
 
 
+def epoch_micros(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Microseconds since the epoch, portably (an engine may supply a faster equivalent)."""
+    return ts.delta(ibis.literal(EPOCH), unit="microsecond")
+
+
 def _left(left: ir.Table, right: ir.Table, key: str) -> ir.Table:
     """Left join on one shared key column, keeping the left copy of the key."""
     return left.left_join(right, key).drop(f"{key}_right")
@@ -63,6 +68,9 @@ def _flag(condition: ir.BooleanValue) -> ir.IntegerValue:
 class Definition:
     """The report's aggregations over ``events`` (the exported columns) for ``bounds``.
 
+    ``events`` may carry ``us`` (microseconds since the epoch of ``ts``)
+    already, computed by an engine's own function; else it is derived here.
+
     ``slots`` maps each 15-minute UTC slot of the range (``slot``) to its
     local date (``day``, a proleptic ordinal) and hour (``hour``). Each
     public method returns one Ibis table expression; nothing runs until an
@@ -72,7 +80,7 @@ class Definition:
     def __init__(self, events: ir.Table, bounds: Bounds, slots: ir.Table) -> None:
         self.bounds = bounds
         self.slots = slots
-        with_us = events.mutate(us=events.ts.delta(ibis.literal(EPOCH), unit="microsecond"))
+        with_us = events if "us" in events.columns else events.mutate(us=epoch_micros(events.ts))
         self.events = with_us.filter(with_us.us <= bounds.as_of)
 
     # -- helpers ---------------------------------------------------------------

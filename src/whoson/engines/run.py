@@ -107,6 +107,7 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
     import pyarrow as pa
 
     bounds = bounds_of(params)
+    events = _with_micros(con, events)
     probe = Definition(events, bounds, ibis.memtable({"slot": [0], "day": [0], "hour": [0]}))
     extent = _rows(con, probe.extent())[0]
     earliest = EPOCH + timedelta(microseconds=extent["lo"]) if extent["n"] else None
@@ -136,6 +137,26 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
         for name, table in reversed(kept):
             _release(con, name, table)
     return collector.view()
+
+
+def _with_micros(con: Any, events: Any) -> Any:
+    """``events`` with ``us``, from the engine's own epoch function where it has one.
+
+    The portable ``date_diff`` on a UTC timestamp goes through DuckDB's time
+    zone machinery, 25 times slower than ``epoch_us``; Spark has
+    ``unix_micros``. Both give the same integers.
+    """
+    import ibis
+
+    name = {"duckdb": "epoch_us", "pyspark": "unix_micros"}.get(con.name)
+    if name is None:
+        return events
+
+    @ibis.udf.scalar.builtin(name=name)
+    def micros(ts: datetime) -> int:  # type: ignore[empty-body]
+        """The engine's own epoch-microseconds function."""
+
+    return events.mutate(us=micros(events.ts))
 
 
 def _keep(con: Any, expr: Any, kept: list[tuple[str, Any]]) -> Any:
