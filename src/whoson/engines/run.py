@@ -152,7 +152,7 @@ def _with_micros(con: Any, events: Any) -> Any:
     if name is None:
         return events
 
-    @ibis.udf.scalar.builtin(name=name)
+    @ibis.udf.scalar.builtin(name=name)  # type: ignore[untyped-decorator]
     def micros(ts: datetime) -> int:  # type: ignore[empty-body]
         """The engine's own epoch-microseconds function."""
 
