@@ -132,7 +132,8 @@ class TestSources:
         log = tmp_path / "shop.jsonl"
         write_log(log, simulate(visitors=40, days=2, seed=5, start=date(2026, 10, 24)))
         store = f"sqlite:///{tmp_path / 'shop.db'}"
-        Tracker.open(store).load(log)
+        with Tracker.open(store) as filling:
+            filling.load(log)
         export(str(log), str(tmp_path / "pq"))
         kwargs = {"tz": "Europe/Berlin", "as_of": "2026-10-26T00:00:00Z"}
         expected = report(str(log), "python", **kwargs).to_dict()
