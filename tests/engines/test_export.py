@@ -110,3 +110,18 @@ class TestCommand:
         """A missing log is a usage error naming it."""
         assert 2 == main(["export", str(tmp_path / "nope.jsonl"), "--parquet", str(tmp_path / "out")])
         assert "nope.jsonl: no such file" in capsys.readouterr().err
+
+
+class TestStoreSource:
+    """A store URL exports its stored events as they are, with its settings."""
+
+    def test_sqlite_store(self, tmp_path: Path) -> None:
+        """The 4 stored events are written once; the store's currency is kept beside them."""
+        from whoson import Tracker
+
+        url = f"sqlite:///{tmp_path / 'shop.db'}"
+        with Tracker.open(url) as tracker:
+            tracker.load(_write(tmp_path / "a.jsonl", BASE))
+        out = tmp_path / "out"
+        assert (4, 0) == (export(url, str(out)).written, export(url, str(out)).written)
+        assert {"rating_scale": "1..5", "currency": "EUR"} == json.loads((out / "_whoson.json").read_text())
