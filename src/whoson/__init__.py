@@ -3,6 +3,7 @@
 from whoson.clock import Clock, FixedClock, SystemClock
 from whoson.core.errors import ConfigError, ConflictError, InvalidEvent, StoreError, WhosonError
 from whoson.core.events import Event, RatingScale, parse_event
+from whoson.engines import report
 from whoson.live import LiveConfig, LiveView
 from whoson.logfile import LogError, LogFormatError, iter_log, read_events, write_log
 from whoson.metrics.report import Report
@@ -43,6 +44,7 @@ __all__ = [
     "open_store",
     "parse_event",
     "read_events",
+    "report",
     "simulate",
     "write_log",
 ]

@@ -650,13 +650,16 @@ class Tracker:
         session_timeout: timedelta | str | None = None,
         rating_scale: RatingScale | str | None = None,
         cost: Decimal | int | str | None = None,
+        engine: str = "python",
+        spark_master: str | None = None,
     ) -> Report:
         """The report of the metrics contract over ``[start, end)``.
 
         Dates mean local midnight in ``tz`` (default: the tracker's zone);
         ``as_of`` defaults to the clock's now, and events after it are ignored.
         Durations accept ``timedelta`` or text such as ``"7d"``. Asking for a
-        rating scale other than the tracker's is an error.
+        rating scale other than the tracker's is an error. ``engine`` runs the
+        same report on ``"duckdb"`` or ``"spark"`` (see :mod:`whoson.engines`).
         """
         self._sync()
         params = self.report_params(
@@ -664,6 +667,11 @@ class Tracker:
             response_timeout=response_timeout, fcr_window=fcr_window,
             session_timeout=session_timeout, rating_scale=rating_scale, cost=cost,
         )
+        if engine != "python":
+            from whoson.engines import report_events
+
+            stored = self.store.read(end=params.as_of + _MICROSECOND)
+            return report_events((s.event for s in stored), params, engine, spark_master)
         projection = self._projection_until(params.as_of)
         ledger = self._ledger if projection is self._projection else None
         return attrs.evolve(build_report(projection, params, ledger), currency=self.currency)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from whoson import __version__
-from whoson.cli import ingest, live, report, serve, simulate, visitor
+from whoson.cli import export, ingest, live, report, serve, simulate, visitor
 from whoson.cli.common import EXIT_DATA, EXIT_USAGE, UsageError, error_line
 from whoson.core.errors import ConfigError, WhosonError
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"whoson {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (ingest, report, live, visitor, simulate, serve):
+    for command in (ingest, report, live, visitor, simulate, serve, export):
         command.add_parser(subparsers)
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -32,7 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="The whoson report: visitors, requests, acceptance, conversations, sales, "
         "ratings, support, auto messages, trends and the agent leaderboard.",
     )
-    parser.add_argument("source", metavar="SOURCE", help="event log (.jsonl, - for stdin) or store URL")
+    parser.add_argument(
+        "source", metavar="SOURCE",
+        help="event log (.jsonl, - for stdin), store URL or Parquet export directory",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON (= --format json)")
     add_format_options(parser)
     parser.add_argument("--start", metavar="T", help="RFC 3339 instant or date (local midnight)")
@@ -44,6 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--fcr-window", default="24h", metavar="DURATION")
     parser.add_argument("--session-timeout", default="30m", metavar="DURATION")
     parser.add_argument("--cost", metavar="AMOUNT", help="channel cost for the range")
+    parser.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
+                        help="where the report runs (same figures; see docs/scale.md)")
+    parser.add_argument("--spark-master", metavar="URL", help="Spark master (default local[2])")
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -71,6 +78,13 @@ def open_tracker(args: argparse.Namespace, **options: Any) -> tuple[Tracker, int
 def run(args: argparse.Namespace) -> int:
     """Print the report (tables, JSON, CSV, Markdown or HTML: see :mod:`whoson.cli.formats`)."""
     fmt = chosen_format(args)
+    if os.path.isdir(args.source):
+        from whoson.engines.command import parquet_report
+
+        with busy(f"computing the report on {args.engine}"):
+            report = parquet_report(args)
+        write_report(report, fmt, args)
+        return EXIT_OK
     with busy(f"reading {args.source}"):
         tracker, skipped = open_tracker(args, session_timeout=args.session_timeout)
     with tracker:
@@ -86,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                     args.start, args.end, tz=args.tz, as_of=as_of,
                     attribution_window=args.attribution_window,
                     response_timeout=args.response_timeout, fcr_window=args.fcr_window,
-                    cost=args.cost,
+                    cost=args.cost, engine=args.engine, spark_master=args.spark_master,
                 )
         except ConfigError as error:
             raise UsageError(str(error)) from None

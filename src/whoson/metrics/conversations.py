@@ -11,8 +11,6 @@ import attrs
 from whoson.metrics.derive import (
     CHANNELS,
     INITIATORS,
-    expand,
-    integers,
     minutes,
     quantiles,
     seconds,
@@ -88,13 +86,11 @@ class SupportFigures:
 def support_figures(tally: Tally, cost: Decimal | None, wait: WaitFigures) -> SupportFigures:
     """The ``support`` section from the range's tally (``wait``: see :mod:`whoson.metrics.experiments`)."""
     conversations = conversation_count(tally)
-    waits = integers(tally.multiset("first_response"))
-    count = sum(waits.values())
-    total_micros = sum(wait * times for wait, times in waits.items())
-    median, p90 = quantiles((w / 1_000_000 for w in expand(waits)), 0.5, 0.9)
+    waits = tally.ranked("first_response")
+    median, p90 = quantiles(waits, 0.5, 0.9, scale=1_000_000)
     escalations = int(tally.number(("escalated",)))
     return SupportFigures(
-        first_response=FirstResponse(avg=seconds(total_micros, count), median=median, p90=p90),
+        first_response=FirstResponse(avg=seconds(waits.total, waits.count), median=median, p90=p90),
         avg_handle_minutes=minutes(int(tally.number(("conv_handle",))), conversations),
         transfers=int(tally.number(("transferred",))),
         escalations=escalations,

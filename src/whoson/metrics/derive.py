@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
-
-from whoson.metrics.params import percentile, ratio
-from whoson.metrics.tally import Tally
+from whoson.metrics.params import rank_quantile, ratio
+from whoson.metrics.tally import Ranked, Tally
 
 __all__ = [
     "CHANNELS",
@@ -13,8 +11,6 @@ __all__ = [
     "accepted",
     "acceptance",
     "decided",
-    "expand",
-    "integers",
     "mean_of",
     "minutes",
     "quantiles",
@@ -63,20 +59,6 @@ def acceptance(tally: Tally, initiator: str) -> float | None:
     return ratio(accepted(tally, initiator), decided(tally, initiator))
 
 
-def integers(bag: Mapping[Hashable, int]) -> dict[int, int]:
-    """A bag whose members are integers (microsecond durations), typed as such."""
-    return {member: times for member, times in bag.items() if isinstance(member, int)}
-
-
-def expand(bag: Mapping[int, int]) -> list[int]:
-    """A bag of numbers as a list, each member repeated by its multiplicity."""
-    values: list[int] = []
-    for member, times in bag.items():
-        values.extend([member] * times)
-    return values
-
-
-def quantiles(values: Iterable[float], *qs: float) -> list[float | None]:
-    """Several quantiles of ``values`` with linear interpolation."""
-    ordered = sorted(values)
-    return [percentile(ordered, q) for q in qs]
+def quantiles(ranked: Ranked, *qs: float, scale: int = 1) -> list[float | None]:
+    """Several quantiles of an integer multiset, each member divided by ``scale`` first."""
+    return [rank_quantile(ranked.count, q, lambda rank: ranked.at(rank) / scale) for q in qs]

@@ -34,7 +34,7 @@ from whoson.metrics.contributions import (
 from whoson.metrics.params import ReportParams
 from whoson.metrics.tally import Tally
 
-__all__ = ["Ledger", "View", "from_scratch", "view"]
+__all__ = ["Ledger", "View", "from_scratch", "report_dates", "view"]
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -261,7 +261,7 @@ def view(
         by_date[day] = Tally.merged([by_date.get(day, Tally()), *extra], DISTINCT)
     by_hour = {hour: Tally.merged(tallies) for hour, tallies in hourly.items()}
     total = Tally.merged(by_date.values(), DISTINCT)
-    return View(total, by_date, by_hour, _dates(projection, params, tz))
+    return View(total, by_date, by_hour, report_dates(projection.first_ts, projection.last_ts, params))
 
 
 def _pending(projection: Projection, params: ReportParams) -> Iterable[tuple[datetime, Tally]]:
@@ -289,10 +289,15 @@ def _pending(projection: Projection, params: ReportParams) -> Iterable[tuple[dat
         yield created, adjustment
 
 
-def _dates(projection: Projection, params: ReportParams, tz: ZoneInfo) -> list[date]:
-    """The daily rows' dates: every local date of the range, empty days included."""
-    first_ts = params.start if params.start is not None else projection.first_ts
-    last_ts = params.end - _ONE_MICROSECOND if params.end is not None else projection.last_ts
+def report_dates(earliest: datetime | None, newest: datetime | None, params: ReportParams) -> list[date]:
+    """The daily rows' dates, given the earliest and newest event at or before as_of.
+
+    Without a ``start`` the rows begin on the earliest event's local date;
+    without an ``end`` they stop on the newest event's.
+    """
+    tz = params.tz
+    first_ts = params.start if params.start is not None else earliest
+    last_ts = params.end - _ONE_MICROSECOND if params.end is not None else newest
     if first_ts is None or last_ts is None:
         return []
     first, last = first_ts.astimezone(tz).date(), last_ts.astimezone(tz).date()

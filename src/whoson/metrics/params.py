@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, DefaultContext
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +19,8 @@ __all__ = [
     "money_ratio",
     "parse_duration",
     "percentile",
+    "rank_positions",
+    "rank_quantile",
     "ratio",
     "resolve_instant",
     "zone",
@@ -158,10 +160,29 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     >>> percentile([1, 2, 3, 4, 5], 0.9)
     4.6
     """
-    if not values:
-        return None
     ordered = sorted(values)
-    position = (len(ordered) - 1) * q
+    return rank_quantile(len(ordered), q, ordered.__getitem__)
+
+
+def rank_positions(count: int, q: float) -> tuple[int, int, float]:
+    """The two 0-based ranks the ``q`` quantile of ``count`` values lies between, and how far.
+
+    >>> rank_positions(5, 0.9)
+    (3, 4, 0.6000000000000001)
+    """
+    position = (count - 1) * q
     low = math.floor(position)
-    high = math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return low, math.ceil(position), position - low
+
+
+def rank_quantile(count: int, q: float, at: Callable[[int], float]) -> float | None:
+    """The ``q`` quantile of ``count`` sorted values, ``at(rank)`` giving each; None when empty.
+
+    >>> rank_quantile(3, 0.5, [10.0, 20.0, 40.0].__getitem__)
+    20.0
+    """
+    if not count:
+        return None
+    low, high, fraction = rank_positions(count, q)
+    low_value = at(low)
+    return low_value + (at(high) - low_value) * fraction

@@ -23,7 +23,7 @@ from whoson.metrics.conversations import (
     support_figures,
 )
 from whoson.metrics.experiments import ExperimentRow, experiment_rows, wait_figures
-from whoson.metrics.ledger import Ledger, from_scratch, view
+from whoson.metrics.ledger import Ledger, View, from_scratch, view
 from whoson.metrics.params import ReportParams
 from whoson.metrics.ratings import RatingFigures, rating_figures
 from whoson.metrics.requests import (
@@ -36,7 +36,7 @@ from whoson.metrics.sales import SalesFigures, sales_figures
 from whoson.metrics.traffic import VisitorFigures, visitor_figures
 from whoson.metrics.trends import Trends, trends
 
-__all__ = ["RangeInfo", "Report", "build_report", "to_plain"]
+__all__ = ["RangeInfo", "Report", "assemble", "build_report", "to_plain"]
 
 
 @attrs.frozen
@@ -161,6 +161,15 @@ def build_report(projection: Projection, params: ReportParams, ledger: Ledger | 
         range_view = ledger.view(params)
     else:
         range_view = view(projection, from_scratch(projection, params), params)
+    return assemble(range_view, params)
+
+
+def assemble(range_view: View, params: ReportParams) -> Report:
+    """The report from a range view's tallies: every division, rate and ordering.
+
+    Shared by every engine: the python engine's ledger and the SQL engines
+    (:mod:`whoson.engines`) both hand their tallies over here.
+    """
     total = range_view.total
     scale = params.rating_scale
     return Report(

@@ -36,8 +36,6 @@ def sales_figures(tally: Tally) -> SalesFigures:
     gmv = tally.money(("att_gmv",))
     all_orders = int(tally.number(("orders",)))
     all_gmv = tally.money(("gmv",))
-    talked = tally.multiset("talked").keys()
-    bought = tally.multiset("bought").keys()
     return SalesFigures(
         attributed_orders=orders,
         attributed_gmv=gmv,
@@ -45,7 +43,7 @@ def sales_figures(tally: Tally) -> SalesFigures:
             {channel: tally.money(("att_gmv", channel)) for channel in ("text", "video")}
         ),
         aov=money_ratio(gmv, orders),
-        conversion_rate=ratio(len(talked & bought), len(talked)),
+        conversion_rate=ratio(tally.common("talked", "bought"), tally.distinct("talked")),
         all_orders=all_orders,
         all_gmv=all_gmv,
         all_aov=money_ratio(all_gmv, all_orders),

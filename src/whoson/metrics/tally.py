@@ -20,13 +20,32 @@ a slot of time can take in a visitor's contribution and later give it back.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
 
-__all__ = ["Key", "Tally"]
+import attrs
+
+__all__ = ["Key", "Ranked", "Tally"]
 
 Key = tuple[Hashable, ...]
 Number = int | Decimal
+
+
+@attrs.frozen
+class Ranked:
+    """A multiset of integers seen through its order statistics.
+
+    ``count`` members summing to ``total``; ``at(rank)`` is the member at
+    0-based ``rank`` of the sorted members (only the ranks a figure needs are
+    ever asked for, so an engine may compute just those).
+
+    >>> Tally.ranked_of({5: 2, 1: 1}).at(1), Tally.ranked_of({5: 2, 1: 1}).total
+    (5, 11)
+    """
+
+    count: int
+    total: int
+    at: Callable[[int], int]
 
 
 class Tally:
@@ -71,6 +90,26 @@ class Tally:
     def multiset(self, name: str) -> dict[Hashable, int]:
         """Bag ``name`` as a read-only view's worth of (member, multiplicity)."""
         return self.bags.get(name, {})
+
+    def distinct(self, name: str) -> int:
+        """How many distinct members bag ``name`` holds."""
+        return len(self.bags.get(name, {}))
+
+    def common(self, name: str, other: str) -> int:
+        """How many distinct members bags ``name`` and ``other`` share."""
+        return len(self.multiset(name).keys() & self.multiset(other).keys())
+
+    def ranked(self, name: str) -> Ranked:
+        """Bag ``name`` (integer members) as order statistics."""
+        return self.ranked_of(self.multiset(name))
+
+    @staticmethod
+    def ranked_of(bag: dict[Hashable, int]) -> Ranked:
+        """Order statistics of an integer bag (member -> multiplicity)."""
+        values: list[int] = []
+        for member, times in sorted((m, t) for m, t in bag.items() if isinstance(m, int)):
+            values.extend([member] * times)
+        return Ranked(len(values), sum(values), values.__getitem__)
 
     def add(self, other: Tally, sign: int = 1) -> None:
         """Add ``other`` into this tally (``sign=-1`` takes it back out).

@@ -24,12 +24,12 @@ class VisitorFigures:
 
 def visitor_figures(tally: Tally) -> VisitorFigures:
     """The ``visitors`` section from the range's tally."""
-    seen = len(tally.multiset("seen"))
-    clicked = len(tally.multiset("clicked"))
+    seen = tally.distinct("seen")
+    clicked = tally.distinct("clicked")
     return VisitorFigures(
-        total=len(tally.multiset("visitors")),
+        total=tally.distinct("visitors"),
         sessions=int(tally.number(("sessions",))),
-        returning=len(tally.multiset("returning")),
+        returning=tally.distinct("returning"),
         with_impression=seen,
         with_click=clicked,
         widget_ctr=ratio(clicked, seen),

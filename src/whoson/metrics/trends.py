@@ -62,8 +62,8 @@ def _daily_row(day: date, tally: Tally, scale: RatingScale) -> DailyRow:
     video = channel_requests(tally, "video")
     return DailyRow(
         date=day,
-        visitors=len(tally.multiset("visitors")),
-        widget_ctr=ratio(len(tally.multiset("clicked")), len(tally.multiset("seen"))),
+        visitors=tally.distinct("visitors"),
+        widget_ctr=ratio(tally.distinct("clicked"), tally.distinct("seen")),
         requests=text + video,
         text_requests=text,
         video_requests=video,

@@ -1,0 +1,192 @@
+"""The duckdb engine against a hand-written DuckDB query, cold, side by side.
+
+    PYTHONPATH=src:. python -m bench.engines [--size 1M] [--big 10M]
+
+Every measurement runs in a fresh Python process (cold: new DuckDB, nothing
+cached but the OS page cache) and reports wall time and peak resident memory:
+
+- ``peer, jsonl``: bench/peer_duckdb.py, DuckDB's own ``read_ndjson`` plus
+  the report's core figures in hand-written SQL;
+- ``duckdb engine, jsonl``: ``whoson.engines.report(log, "duckdb")``, which
+  first replays the log with the ingest rules (validation, de-duplication)
+  in Python, then runs the Ibis definition on DuckDB;
+- ``export``: ``whoson export`` of the log to Parquet (once);
+- ``duckdb engine, parquet`` and ``peer, parquet``: the same two on the export.
+
+The figures both sides compute (bench/figures.py: counts, rates, money,
+daily rows) are compared, and any mismatch fails the run. ``--big`` adds the
+engine alone on a larger Parquet export, generated straight from the
+simulator in chunks (the peer's JSON log would be too big to be worth it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.figures import compare, from_plain, to_plain, whoson_figures
+from bench.logs import OUT, make_log
+
+__all__ = ["main", "make_parquet", "measure"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _newest(path: str) -> str:
+    if os.path.isdir(path):
+        from whoson.engines.command import newest_ts
+
+        newest = newest_ts(path)
+        assert newest is not None
+        return newest.isoformat()
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    quoted = path.replace("'", "''")
+    row = con.execute(
+        f"SELECT max(ts) FROM read_ndjson('{quoted}', columns = {{'ts': 'TIMESTAMPTZ'}})"
+    ).fetchone()
+    assert row is not None
+    moment: datetime = row[0]
+    return moment.astimezone(UTC).isoformat()
+
+
+def _child(mode: str, path: str, extra: str) -> dict[str, Any]:
+    """Run one measurement in this (fresh) process; print its result as JSON."""
+    import resource
+
+    started = time.perf_counter()
+    out: dict[str, Any] = {"mode": mode}
+    if mode == "peer":
+        from bench import peer_duckdb
+
+        con = peer_duckdb.connect()
+        if os.path.isdir(path):
+            columns = ", ".join(f'"{name}"::{kind} AS "{name}"' for name, kind in peer_duckdb.COLUMNS.items())
+            pattern = os.path.join(path, "**", "*.parquet").replace("'", "''")
+            con.execute(f"CREATE OR REPLACE TABLE ev AS SELECT {columns} FROM read_parquet('{pattern}')")
+        else:
+            peer_duckdb.load(con, path)
+        out["figures"] = to_plain(peer_duckdb.figures(con))
+    elif mode == "engine":
+        from whoson.engines import report
+
+        out["figures"] = to_plain(whoson_figures(report(path, "duckdb", as_of=extra)))
+    elif mode == "export":
+        from whoson.engines.parquet import export
+
+        out["written"] = export(path, extra).written
+    out["seconds"] = time.perf_counter() - started
+    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def measure(mode: str, path: str, extra: str = "") -> dict[str, Any]:
+    """One cold measurement in a child process."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.engines", "--child", mode, path, extra],
+        capture_output=True, text=True, env=env, cwd=ROOT, check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} {path}: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def make_parquet(size: int, directory: Path, seed: int = 1, chunk: int = 500_000) -> int:
+    """Simulated events straight into a Parquet export, ``chunk`` events at a time.
+
+    The simulator's events are valid and their ids unique, so this skips the
+    export's de-duplication (which would hold every event in memory).
+    """
+    from itertools import islice
+
+    from whoson.core.events import RatingScale, parse_event
+    from whoson.engines.parquet import _write, _write_settings
+    from whoson.sim import simulate, visitors_for_events
+
+    stream = islice(simulate(visitors=visitors_for_events(size, 30), days=30, seed=seed), size)
+    written = 0
+    while True:
+        batch = [parse_event(raw) for raw in islice(stream, chunk)]
+        if not batch:
+            break
+        _write(batch, str(directory))
+        written += len(batch)
+        print(f"  {written} events", file=sys.stderr, flush=True)
+    _write_settings(str(directory), RatingScale(), None)
+    return written
+
+
+def _parse_size(text: str) -> int:
+    text = text.strip().upper()
+    factor = {"K": 1_000, "M": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("KM")) * factor)
+
+
+def _row(label: str, result: dict[str, Any]) -> str:
+    return f"| {label} | {result['seconds']:.2f} s | {result['peak_mib']:.0f} MiB |"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the comparison and print a Markdown table of the results."""
+    parser = argparse.ArgumentParser(prog="bench.engines")
+    parser.add_argument("--size", default="1M")
+    parser.add_argument("--big", default=None, help="also the engine on a Parquet export this big")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(*args.child)))
+        return 0
+    size = _parse_size(args.size)
+    log = str(make_log(size))
+    parquet = OUT / f"parquet-{size}"
+    if not parquet.exists():
+        export_run = measure("export", log, str(parquet))
+        print(_row(f"export {size:,} events to Parquet", export_run))
+    as_of = _newest(log)
+    rows = []
+    results = {}
+    for label, mode, source in (
+        ("peer (hand-written DuckDB SQL), jsonl", "peer", log),
+        ("duckdb engine, jsonl", "engine", log),
+        ("peer (hand-written DuckDB SQL), parquet", "peer", str(parquet)),
+        ("duckdb engine, parquet", "engine", str(parquet)),
+    ):
+        result = measure(mode, source, as_of)
+        results[label] = result
+        rows.append(_row(f"{label}, {size:,} events", result))
+    print("| run | wall time (cold) | peak memory |\n|---|---|---|")
+    print("\n".join(rows))
+    peer = from_plain(results["peer (hand-written DuckDB SQL), jsonl"]["figures"])
+    failures = 0
+    for label, result in results.items():
+        mismatches = compare(peer, from_plain(result["figures"]))
+        print(f"{label}: {len(peer)} figures, {len(mismatches)} mismatches")
+        for mismatch in mismatches[:10]:
+            print(f"  {mismatch}")
+        failures += len(mismatches)
+    if args.big:
+        big = _parse_size(args.big)
+        directory = OUT / f"parquet-{big}"
+        if not directory.exists():
+            started = time.perf_counter()
+            make_parquet(big, directory)
+            print(f"generated {big:,} events as Parquet in {time.perf_counter() - started:.0f} s")
+        result = measure("engine", str(directory), _newest(str(directory)))
+        print(_row(f"duckdb engine, parquet, {big:,} events", result))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The report on other engines: DuckDB and Apache Spark, from one Ibis definition.
+
+``engine="python"`` is the in-process engine (a :class:`~whoson.Tracker`);
+``"duckdb"`` (extra ``[sql]``) and ``"spark"`` (extra ``[spark]``, Java 17)
+run :mod:`whoson.engines.definition` where the data is, and the python side
+only assembles the final :class:`~whoson.metrics.report.Report` (shared with
+the python engine). Sources: a JSON Lines log, a store URL, or a Parquet
+directory written by ``whoson export`` (see docs/scale.md).
+
+>>> import tempfile, os, whoson
+>>> log = os.path.join(tempfile.mkdtemp(), "a.jsonl")
+>>> with open(log, "w") as f:
+...     _ = f.write('{"id":"1","type":"widget_click","ts":"2026-03-01T12:00:00Z","visitor":"v"}\\n')
+>>> whoson.engines.report(log, engine="duckdb", as_of="2026-03-02T00:00:00Z").visitors.with_click
+1
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from typing import Any
+
+from whoson.core.errors import ConfigError
+from whoson.core.events import Event
+from whoson.metrics.params import ReportParams
+from whoson.metrics.report import Report
+
+__all__ = ["ENGINES", "connect", "report", "report_events"]
+
+ENGINES = ("python", "duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[2]"
+
+
+def _check(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ConfigError(f"engine {engine!r} must be one of {', '.join(ENGINES)}")
+
+
+def connect(engine: str, spark_master: str | None = None) -> Any:
+    """An Ibis connection for ``engine`` (``duckdb`` in memory, or a Spark session).
+
+    A Spark session already running in this process is reused; otherwise one
+    starts on ``spark_master`` (default ``local[2]``) with UTC as its zone.
+    """
+    _check(engine)
+    try:
+        import ibis
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        raise ConfigError("the duckdb and spark engines need ibis: pip install 'whoson[sql]'") from None
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    if engine == "spark":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:  # pragma: no cover - depends on the installed extras
+            raise ConfigError("the spark engine needs pyspark: pip install 'whoson[spark]'") from None
+        master = spark_master or DEFAULT_SPARK_MASTER
+        builder = (
+            SparkSession.builder.appName("whoson").master(master)
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+        if master.startswith("local"):
+            # One machine: a few shuffle partitions, not the cluster default of 200.
+            builder = builder.config("spark.sql.shuffle.partitions", "4")
+        session = builder.getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        session.sparkContext.setLogLevel("ERROR")
+        return ibis.pyspark.connect(session)
+    raise ConfigError("the python engine needs no connection")
+
+
+def _parquet_table(con: Any, engine: str, directory: str) -> Any:
+    if engine == "duckdb":
+        pattern = os.path.join(directory, "**", "*.parquet")
+        return con.read_parquet(pattern, hive_partitioning=True)
+    return con.read_parquet(directory)
+
+
+def report_events(
+    events: Iterable[Event], params: ReportParams, engine: str, spark_master: str | None = None
+) -> Report:
+    """The report of ``params`` over typed events, computed by ``engine`` (duckdb or spark)."""
+    import ibis
+
+    from whoson.engines.parquet import events_table
+    from whoson.engines.run import engine_report
+
+    table = events_table(events)
+    con = connect(engine, spark_master)
+    if engine == "duckdb":
+        return engine_report(con, ibis.memtable(table), params)
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="whoson-events-") as directory:
+        pq.write_table(table, os.path.join(directory, "events.parquet"))
+        return engine_report(con, _parquet_table(con, engine, directory), params)
+
+
+def report(source: str, engine: str = "python", *, spark_master: str | None = None, **options: Any) -> Report:
+    """The report of SOURCE (a log, a store URL or an exported Parquet directory).
+
+    ``options`` are :meth:`whoson.Tracker.report`'s (``start``, ``end``,
+    ``tz``, ``as_of``, windows, ``cost``...) plus the tracker settings
+    ``rating_scale`` and ``currency`` for reading a log. Every engine gives
+    the same figures; see docs/scale.md for when to use which.
+    """
+    from whoson.cli.common import is_store_url
+    from whoson.engines.parquet import is_parquet_dir, read_settings
+    from whoson.tracker import Tracker
+
+    _check(engine)
+    settings = {k: options.pop(k) for k in ("currency",) if k in options}
+    scale = options.get("rating_scale")
+    if is_parquet_dir(source):
+        saved_scale, _ = read_settings(source)
+        probe = Tracker(rating_scale=saved_scale or scale or "1..5")
+        params = probe.report_params(**options)
+        if engine == "python":
+            from whoson.engines.parquet import read_events
+
+            batch: list[Event] = []
+            for event in read_events(source):
+                batch.append(event)
+                if len(batch) >= 10_000:
+                    probe.record_many(batch)
+                    batch.clear()
+            probe.record_many(batch)
+            return probe.report(**options)
+        from whoson.engines.run import engine_report
+
+        con = connect(engine, spark_master)
+        return engine_report(con, _parquet_table(con, engine, source), params)
+    if scale is not None:
+        settings["rating_scale"] = scale
+    if is_store_url(source):
+        tracker = Tracker.open(source, **settings)
+    else:
+        tracker = Tracker(**settings)
+        if not os.path.exists(source):
+            raise ConfigError(f"{source}: no such file")
+        tracker.load(source)
+    with tracker:
+        return tracker.report(engine=engine, spark_master=spark_master, **options)

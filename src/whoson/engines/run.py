@@ -1,0 +1,310 @@
+"""Run the report definition on an engine and hand its results to the shared assembly.
+
+:func:`engine_view` executes :class:`~whoson.engines.definition.Definition`
+on an Ibis connection and turns the small result tables into the range view
+(tallies per local date, per local hour, and for the whole range) that
+:func:`whoson.metrics.report.assemble` reads, exactly as it reads the
+python engine's ledger. Divisions, rates, null rules, zero-filled days and
+top-10 orderings therefore live in one place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from whoson.engines.definition import EPOCH, SLOT_US, Bounds, Definition
+from whoson.engines.parquet import cents
+from whoson.metrics.ledger import View, report_dates
+from whoson.metrics.params import ReportParams, rank_positions
+from whoson.metrics.report import Report, assemble
+from whoson.metrics.tally import Ranked, Tally
+
+__all__ = ["EngineTally", "bounds_of", "engine_report", "engine_view"]
+
+TOP = 10
+_QUANTILES = (0.5, 0.9)
+
+
+def _micros(delta: timedelta) -> int:
+    return delta // timedelta(microseconds=1)
+
+
+def _instant(moment: datetime) -> int:
+    return _micros(moment - EPOCH)
+
+
+def bounds_of(params: ReportParams) -> Bounds:
+    """The parameters as integer microseconds."""
+    return Bounds(
+        as_of=_instant(params.as_of),
+        start=_instant(params.start) if params.start is not None else None,
+        end=_instant(params.end) if params.end is not None else None,
+        response_timeout=_micros(params.response_timeout),
+        attribution_window=_micros(params.attribution_window),
+        fcr_window=_micros(params.fcr_window),
+        session_timeout=_micros(params.session_timeout),
+    )
+
+
+def _no_rank(rank: int) -> int:
+    raise IndexError(rank)
+
+
+class EngineTally(Tally):
+    """A tally whose distinct counts, overlaps and order statistics an engine computed.
+
+    The engine sends sizes, not members, for the distinct bags (visitors,
+    widget viewers, ...), so these are answered from ``sizes``.
+    """
+
+    __slots__ = ("overlaps", "ranks", "sizes")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: dict[str, int] = {}
+        self.overlaps: dict[tuple[str, str], int] = {}
+        self.ranks: dict[str, Ranked] = {}
+
+    def distinct(self, name: str) -> int:
+        """The engine's distinct count for bag ``name``."""
+        return self.sizes.get(name, 0)
+
+    def common(self, name: str, other: str) -> int:
+        """The engine's count of members in both bags."""
+        return self.overlaps.get((name, other), 0)
+
+    def ranked(self, name: str) -> Ranked:
+        """The engine's order statistics (only the ranks the figures need)."""
+        return self.ranks.get(name, Ranked(0, 0, _no_rank))
+
+
+def _rows(con: Any, expr: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = con.to_pyarrow(expr).to_pylist()
+    return rows
+
+
+def _slots(params: ReportParams, low: int, high: int) -> list[dict[str, int]]:
+    """Every 15-minute slot from ``low`` to ``high`` (microseconds), with local day and hour."""
+    tz = params.tz
+    rows = []
+    for slot in range(low // SLOT_US, high // SLOT_US + 1):
+        local = (EPOCH + timedelta(microseconds=slot * SLOT_US)).astimezone(tz)
+        rows.append({"slot": slot, "day": local.date().toordinal(), "hour": local.hour})
+    return rows
+
+
+def engine_view(con: Any, events: Any, params: ReportParams) -> View:
+    """Execute the definition over ``events`` (an Ibis table on ``con``) into a range view.
+
+    Cost: about fifteen engine queries over the events; the python side
+    handles only per-day, per-agent and top-10 rows.
+    """
+    import ibis
+    import pyarrow as pa
+
+    bounds = bounds_of(params)
+    events = _with_micros(con, events)
+    probe = Definition(events, bounds, ibis.memtable({"slot": [0], "day": [0], "hour": [0]}))
+    extent = _rows(con, probe.extent())[0]
+    earliest = EPOCH + timedelta(microseconds=extent["lo"]) if extent["n"] else None
+    newest = EPOCH + timedelta(microseconds=extent["hi"]) if extent["n"] else None
+    dates = report_dates(earliest, newest, params)
+    low = max(extent["lo"], bounds.start) if bounds.start is not None and extent["n"] else extent["lo"]
+    high = extent["hi"]
+    if bounds.end is not None and high is not None:
+        high = min(high, bounds.end - 1)
+    if not extent["n"] or low is None or high is None or low > high:
+        return View(EngineTally(), {}, {}, dates)
+    slot_rows = _slots(params, low, high)
+    slots = ibis.memtable(pa.table(
+        {key: pa.array([row[key] for row in slot_rows], pa.int64()) for key in ("slot", "day", "hour")}
+    ))
+    d = Definition(events, bounds, slots)
+    collector = _Collector(dates)
+    kept: list[tuple[str, Any]] = []
+    requests = _keep(con, d.requests(), kept)
+    winners = _keep(con, d.winners(), kept)
+    attributed = _keep(con, d.attributed(winners, requests), kept)
+    surveys = _keep(con, d.surveys(), kept)
+    sessions = _keep(con, d.sessions(winners), kept)
+    try:
+        _fill(con, d, collector, requests, attributed, surveys, sessions)
+    finally:
+        for name, table in reversed(kept):
+            _release(con, name, table)
+    return collector.view()
+
+
+def _with_micros(con: Any, events: Any) -> Any:
+    """``events`` with ``us``, from the engine's own epoch function where it has one.
+
+    The portable ``date_diff`` on a UTC timestamp goes through DuckDB's time
+    zone machinery, 25 times slower than ``epoch_us``; Spark has
+    ``unix_micros``. Both give the same integers.
+    """
+    import ibis
+
+    name = {"duckdb": "epoch_us", "pyspark": "unix_micros"}.get(con.name)
+    if name is None:
+        return events
+
+    @ibis.udf.scalar.builtin(name=name)  # type: ignore[untyped-decorator]
+    def micros(ts: datetime) -> int:  # type: ignore[empty-body]
+        """The engine's own epoch-microseconds function."""
+
+    return events.mutate(us=micros(events.ts))
+
+
+def _keep(con: Any, expr: Any, kept: list[tuple[str, Any]]) -> Any:
+    """Materialise an intermediate table the later queries share (a temp table, or a Spark cache)."""
+    if con.name == "pyspark":
+        table = expr.cache()
+        kept.append(("", table))
+        return table
+    name = f"whoson_{uuid.uuid4().hex[:16]}"
+    table = con.create_table(name, expr, temp=True)
+    kept.append((name, table))
+    return table
+
+
+def _release(con: Any, name: str, table: Any) -> None:
+    try:
+        if name:
+            con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+        else:
+            table.release()
+    except Exception:
+        return
+
+
+def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any,
+          surveys: Any, sessions: Any) -> None:
+    for row in _rows(con, d.request_counts(requests)):
+        day = c.day(row["day"])
+        channel, initiator = row["channel"], row["initiator"]
+        day.count(("req", channel, initiator), row["req"])
+        c.hour(row["hour"]).count(("req", channel, initiator), row["req"])
+        for name in ("offline", "conv_duration", "conv_handle", "transferred", "escalated",
+                     "fcr_den", "fcr_num"):
+            c.add(day, (name,), row[name])
+        for name in ("other", "not_conv", "pend", "pend_other"):
+            c.add(day, (name, initiator), row[name])
+        c.add(day, ("conv", channel, initiator), row["conv"])
+    for row in _rows(con, d.agent_request_counts(requests)):
+        day = c.day(row["day"])
+        for name in ("a_init", "a_init_other", "a_pend", "a_pend_other"):
+            c.add(day, (name, row["agent"]), row[name])
+    for row in _rows(con, d.first_response_agents(requests)):
+        day = c.day(row["day"])
+        c.add(day, ("a_fr_sum", row["agent"]), row["a_fr_sum"])
+        c.add(day, ("a_fr_n", row["agent"]), row["a_fr_n"])
+    for row in _rows(con, d.agent_conversations(requests)):
+        day = c.day(row["day"])
+        c.add(day, ("a_conv", row["agent"]), row["a_conv"])
+        c.add(day, ("a_handle", row["agent"]), row["a_handle"])
+    summary = _rows(con, d.wait_summary(requests))[0]
+    count = int(summary["n"])
+    ranks = sorted({r for q in _QUANTILES for r in rank_positions(count, q)[:2]}) if count else []
+    at = {row["rank"]: int(row["wait"]) for row in _rows(con, d.wait_ranks(requests, ranks))} if ranks else {}
+    c.total.ranks["first_response"] = Ranked(count, int(summary["total"] or 0), at.__getitem__)
+    for row in _rows(con, d.top_urls(requests, TOP)):
+        c.total.put("urls", row["url"], row["requests"])
+    for row in _rows(con, d.event_days()):
+        day = c.day(row["day"])
+        for name in ("visitors", "seen", "clicked"):
+            day.sizes[name] = row[name]
+        c.add(day, ("auto_shown",), row["auto_shown"])
+        c.add(day, ("auto_clicks",), row["auto_clicks"])
+    totals = _rows(con, d.event_totals())[0]
+    for name in ("visitors", "seen", "clicked"):
+        c.total.sizes[name] = totals[name]
+    for row in _rows(con, d.top_triggers(TOP)):
+        c.total.put("trigger_clicks", row["trigger"], row["clicks"])
+    for row in _rows(con, d.top_links(TOP)):
+        c.total.put("link_clicks", (row["trigger"], row["link"]), row["clicks"])
+    for row in _rows(con, d.session_counts(sessions)):
+        day = c.day(row["day"])
+        for name in ("sessions", "cart_sessions", "cart_abandoned"):
+            c.add(day, (name,), row[name])
+    c.total.sizes["returning"] = _rows(con, d.returning(sessions))[0]["returning"]
+    for row in _rows(con, d.order_counts(attributed)):
+        day = c.day(row["day"])
+        c.add(day, ("orders",), row["orders"])
+        c.add_money(day, ("gmv",), row["gmv"])
+        if row["att_orders"]:
+            c.add(day, ("att_orders",), row["att_orders"])
+            c.add_money(day, ("att_gmv",), row["att_gmv"])
+            c.add_money(day, ("att_gmv", row["c_channel"]), row["att_gmv"])
+            if row["c_agent"] is not None:
+                c.add(day, ("a_att_orders", row["c_agent"]), row["att_orders"])
+                c.add_money(day, ("a_att_sales", row["c_agent"]), row["att_gmv"])
+    buyers = _rows(con, d.buyers(attributed, requests))[0]
+    c.total.sizes["talked"] = buyers["talked"]
+    c.total.sizes["bought"] = buyers["bought"]
+    c.total.overlaps[("talked", "bought")] = buyers["both"]
+    for row in _rows(con, d.rating_counts(surveys)):
+        day = c.day(row["day"])
+        rating, agent, n = int(row["rating"]), row["agent"], row["n"]
+        c.add(day, ("rating", rating), n)
+        if agent is not None:
+            c.add(day, ("a_rating_sum", agent), rating * n)
+            c.add(day, ("a_rating_n", agent), n)
+    for row in _rows(con, d.feedback(surveys)):
+        ts = EPOCH + timedelta(microseconds=row["us"])
+        score = int(row["rating"]) if row["rating"] is not None else None
+        entry = (ts, row["id"], row["visitor"], row["agent"], score, row["feedback"])
+        c.total.put("feedback", entry)
+    for row in _rows(con, d.agents(requests, attributed, surveys)):
+        c.total.put("agents", row["agent"])
+
+
+class _Collector:
+    """Tallies per local date and hour filled from engine rows; the total sums the days."""
+
+    def __init__(self, dates: list[date]) -> None:
+        self.dates = dates
+        self.by_date: dict[date, EngineTally] = {}
+        self.by_hour: dict[int, EngineTally] = {}
+        self.total = EngineTally()
+
+    def day(self, ordinal: int) -> EngineTally:
+        day = date.fromordinal(int(ordinal))
+        tally = self.by_date.get(day)
+        if tally is None:
+            tally = self.by_date[day] = EngineTally()
+        return tally
+
+    def hour(self, hour: int) -> EngineTally:
+        tally = self.by_hour.get(int(hour))
+        if tally is None:
+            tally = self.by_hour[int(hour)] = EngineTally()
+        return tally
+
+    @staticmethod
+    def add(tally: Tally, key: tuple[Hashable, ...], value: Any) -> None:
+        if value:
+            tally.count(key, int(value))
+
+    @staticmethod
+    def add_money(tally: Tally, key: tuple[Hashable, ...], value: Any) -> None:
+        if value is not None:
+            tally.count(key, cents(Decimal(value)))
+
+    def view(self) -> View:
+        total = self.total
+        for tally in self.by_date.values():
+            for key, value in tally.numbers.items():
+                total.count(key, value)
+        by_date: dict[date, Tally] = dict(self.by_date)
+        by_hour: dict[int, Tally] = dict(self.by_hour)
+        return View(total, by_date, by_hour, self.dates)
+
+
+def engine_report(con: Any, events: Any, params: ReportParams) -> Report:
+    """The report of ``params`` computed by the engine behind ``con`` over ``events``."""
+    return assemble(engine_view(con, events, params), params)
+

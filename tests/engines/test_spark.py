@@ -1,0 +1,81 @@
+"""The spark engine (local[2]) gives the python engine's report, from the same definition.
+
+Needs Java 17 and pyspark: skipped locally when missing, a failure under CI=true
+(.ci/run installs Java). One Spark session for the module; one report, since
+starting the JVM and planning each query costs seconds on two cores.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.report_checks import assert_reports_equal
+from whoson import simulate
+from whoson.engines import connect, report
+from whoson.engines.parquet import export
+from whoson.logfile import write_log
+
+_MISSING = [
+    what for what, ok in (
+        ("java", shutil.which("java") is not None),
+        ("pyspark", importlib.util.find_spec("pyspark") is not None),
+        ("ibis", importlib.util.find_spec("ibis") is not None),
+    ) if not ok
+]
+if _MISSING and os.environ.get("CI"):
+    pytest.fail(f"CI must run the spark engine tests, but {', '.join(_MISSING)} is missing",
+                pytrace=False)
+pytestmark = [
+    pytest.mark.skipif(bool(_MISSING), reason=f"spark engine needs {', '.join(_MISSING)}"),
+    pytest.mark.timeout(600),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """One local[2] session for the module, tuned for tiny data, stopped at the end.
+
+    Whole-stage code generation and adaptive planning cost more than they
+    save on a few thousand rows (the test takes half the time without them);
+    ``connect`` then reuses this session.
+    """
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.driver.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1")
+        .getOrCreate()
+    )
+    yield connect("spark", "local[2]")
+    session.stop()
+
+
+class TestSparkEngine:
+    """Spark on a Parquet export: the same JSON tree as python on the log."""
+
+    def test_same_report_on_a_dst_weekend(self, spark: Any, tmp_path: Path) -> None:
+        """Berlin falls back on 2026-10-25: a 25-hour day, a sub-range, an earlier as_of, a cost."""
+        log = tmp_path / "shop.jsonl"
+        write_log(log, simulate(visitors=40, days=3, seed=11, start=date(2026, 10, 24)))
+        export(str(log), str(tmp_path / "pq"))
+        kwargs: dict[str, Any] = {
+            "tz": "Europe/Berlin", "start": "2026-10-25", "as_of": "2026-10-26T18:00:00Z",
+            "attribution_window": "2d", "cost": "300.00",
+        }
+        expected = report(str(log), "python", **kwargs).to_dict()
+        actual = report(str(tmp_path / "pq"), "spark", spark_master="local[2]", **kwargs).to_dict()
+        assert expected["requests"]["total"] > 0
+        assert_reports_equal(actual, expected)
