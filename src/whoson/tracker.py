@@ -45,6 +45,8 @@ from whoson.core.events import (
 from whoson.core.projection import Projection
 from whoson.live import LiveConfig, LivePage, LiveView, VisitorDetail, WaitingRequest
 from whoson.logfile import LogError, LogFormatError, iter_log
+from whoson.metrics.breakdowns import check_dimension
+from whoson.metrics.compare import previous_bounds
 from whoson.metrics.contributions import Settings
 from whoson.metrics.ledger import Ledger
 from whoson.metrics.params import MAX_DAYS, ReportParams, parse_duration, resolve_instant, zone
@@ -443,22 +445,35 @@ class Tracker:
         session_timeout: timedelta | str | None = None,
         rating_scale: RatingScale | str | None = None,
         cost: Decimal | int | str | None = None,
+        by: str | None = None,
+        compare: str | tuple[Instant, Instant] | None = None,
     ) -> Report:
         """The report of the metrics contract over ``[start, end)``.
 
         Dates mean local midnight in ``tz`` (default: the tracker's zone);
         ``as_of`` defaults to the clock's now, and events after it are ignored.
         Durations accept ``timedelta`` or text such as ``"7d"``. Asking for a
-        rating scale other than the tracker's is an error.
+        rating scale other than the tracker's is an error. ``by`` adds a
+        breakdown by that dimension; ``compare`` (``"previous"`` or a
+        ``(start, end)`` pair) adds ``previous`` and ``change`` (docs/breakdowns.md).
         """
-        params = self.report_params(
-            start, end, tz=tz, as_of=as_of, attribution_window=attribution_window,
+        options: dict[str, Any] = dict(
+            tz=tz, as_of=as_of, attribution_window=attribution_window,
             response_timeout=response_timeout, fcr_window=fcr_window,
             session_timeout=session_timeout, rating_scale=rating_scale, cost=cost,
         )
+        params = self.report_params(start, end, **options)
+        if by is not None:
+            check_dimension(by)
         projection = self._projection_until(params.as_of)
         ledger = self._ledger if projection is self._projection else None
-        return build_report(projection, params, ledger)
+        report = build_report(projection, params, ledger, by=by)
+        if compare is not None:
+            before = previous_bounds(compare, params.start, params.end, start, end)
+            options["as_of"] = params.as_of
+            previous = self.report_params(*before, **options)
+            report = report.compared_with(build_report(projection, previous, ledger, by=by))
+        return report
 
     def report_params(
         self,

@@ -46,7 +46,7 @@ from whoson.core.events import (
 )
 from whoson.core.models import Agent, Order, PageView, Request, Session, Survey, Visitor
 
-__all__ = ["Projection", "sessionise"]
+__all__ = ["Projection", "session_groups", "sessionise"]
 
 # (ts, event id) pairs order events exactly as the contract's tie rules ask.
 Mark = tuple[datetime, str]
@@ -188,10 +188,19 @@ def sessionise(
 ) -> list[Session]:
     """Split one visitor's events, sorted by ``(ts, id)``, into sessions.
 
+    The split is :func:`session_groups`'s. ``counts`` tells which ``order``
+    events count as orders (a re-used order id does not).
+    """
+    groups = session_groups(events, timeout)
+    return [_session(visitor, number, group, counts) for number, group in enumerate(groups, start=1)]
+
+
+def session_groups(events: list[Event], timeout: timedelta) -> list[list[Event]]:
+    """One visitor's events, sorted by ``(ts, id)``, grouped by session, oldest first.
+
     A session starts at the first event, at a page view whose explicit
     ``session`` differs from the last explicit one, or, for an event without
-    an explicit id, after a gap of at least ``timeout``. ``counts`` tells which
-    ``order`` events count as orders (a re-used order id does not).
+    an explicit id, after a gap of at least ``timeout``.
     """
     groups: list[list[Event]] = []
     last_explicit: str | None = None
@@ -210,7 +219,7 @@ def sessionise(
         if explicit is not None:
             last_explicit = explicit
         previous = event
-    return [_session(visitor, number, group, counts) for number, group in enumerate(groups, start=1)]
+    return groups
 
 
 def _session(

@@ -14,14 +14,15 @@ the upkeep is right, and the test suite checks that it is.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sortedcontainers import SortedDict
 
 from whoson.core.events import AgentStatusEvent, Event, OrderEvent
-from whoson.core.models import Outcome
+from whoson.core.models import Outcome, Request
 from whoson.core.projection import Projection
 from whoson.metrics.contributions import (
     Settings,
@@ -34,9 +35,12 @@ from whoson.metrics.contributions import (
 from whoson.metrics.params import ReportParams
 from whoson.metrics.tally import Tally
 
-__all__ = ["Ledger", "View", "from_scratch", "view"]
+__all__ = ["DISTINCT", "Ledger", "View", "from_scratch", "pending_adjustments", "view"]
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+# A per-visitor contribution under (slot, key) keys: projection, visitor, settings[, keep].
+Contribute = Callable[..., dict[tuple[int, str], Tally]]
 
 
 class Ledger:
@@ -54,6 +58,8 @@ class Ledger:
         self._dirty: set[str] = set()
         # Per reporting zone: summaries of whole local days, dropped when a slot of the day changes.
         self._days: dict[str, tuple[ZoneInfo, dict[date, DaySummary]]] = {}
+        # Other per-visitor contributions kept up to date alongside (breakdowns), by name.
+        self._followers: dict[str, tuple[Contribute, SortedDict]] = {}
 
     def before_apply(self, event: Event) -> None:
         """Call before the projection applies ``event``: retract what it will change."""
@@ -74,6 +80,8 @@ class Ledger:
             return
         if visitor in self._contributed:
             self._add(visitor_contribution(self.projection, visitor, self.settings), sign=-1)
+            for contribute, slots in self._followers.values():
+                _merge_into(slots, contribute(self.projection, visitor, self.settings), -1)
             self._contributed.discard(visitor)
         self._dirty.add(visitor)
 
@@ -81,8 +89,39 @@ class Ledger:
         """Add the fresh contribution of every visitor touched since the last call."""
         for visitor in self._dirty:
             self._add(visitor_contribution(self.projection, visitor, self.settings))
+            for contribute, slots in self._followers.values():
+                _merge_into(slots, contribute(self.projection, visitor, self.settings))
             self._contributed.add(visitor)
         self._dirty.clear()
+
+    def followed(self, name: str, contribute: Contribute, params: ReportParams) -> SortedDict:
+        """The ``(slot, key)`` tallies of another per-visitor contribution over ``params``' range.
+
+        The first call for ``name`` computes every visitor's ``contribute``
+        (O(events)); from then on it is kept up to date like the report's own
+        slots, so later calls cost O(dirty visitors' events). Slots a bound
+        cuts are recomputed for the visitors present in them, as for the report.
+        """
+        self.catch_up()
+        follower = self._followers.get(name)
+        if follower is None:
+            slots = SortedDict()
+            for visitor in self._contributed:
+                _merge_into(slots, contribute(self.projection, visitor, self.settings))
+            follower = self._followers[name] = (contribute, slots)
+        slots = follower[1]
+        edges = {slot_of(b) for b in (params.start, params.end) if b is not None and not _aligned(b)}
+        if not edges:
+            return slots
+        slots = SortedDict(slots)
+        for slot in edges:
+            for key in list(slots.irange((slot,), (slot + 1,), inclusive=(True, False))):
+                del slots[key]
+            present = self.slots.get(slot)
+            for visitor in list(present.multiset("visitors")) if present is not None else ():
+                part = contribute(self.projection, str(visitor), self.settings, params.in_range)
+                _merge_into(slots, {key: tally for key, tally in part.items() if key[0] == slot})
+        return slots
 
     def _add(self, tallies: SlotTallies, sign: int = 1) -> None:
         _merge_into(self.slots, tallies, sign)
@@ -146,7 +185,7 @@ def from_scratch(projection: Projection, params: ReportParams) -> SortedDict:
     return slots
 
 
-def _merge_into(slots: SortedDict, tallies: SlotTallies, sign: int = 1) -> None:
+def _merge_into(slots: SortedDict, tallies: Mapping[Any, Tally], sign: int = 1) -> None:
     """Add (or with ``sign=-1`` take back) per-slot tallies into ``slots``."""
     for slot, tally in tallies.items():
         target = slots.get(slot)
@@ -177,7 +216,9 @@ class View:
 
 
 # Bags figures only count by distinct member: merged as set unions when read.
-DISTINCT = frozenset({"visitors", "seen", "clicked", "returning", "talked", "bought"})
+DISTINCT = frozenset(
+    {"visitors", "seen", "clicked", "returning", "talked", "bought", "viewers", "requesters"}
+)
 
 
 class DaySummary:
@@ -254,8 +295,8 @@ def view(
                 hourly[hour].append(tally)
             day += timedelta(days=1)
     adjustments: dict[date, list[Tally]] = defaultdict(list)
-    for ts, adjustment in _pending(projection, params):
-        adjustments[ts.astimezone(tz).date()].append(adjustment)
+    for request, adjustment in pending_adjustments(projection, params):
+        adjustments[request.created.astimezone(tz).date()].append(adjustment)
     for day, extra in adjustments.items():
         # Cached summaries are shared: adjust a merged copy, never the cache.
         by_date[day] = Tally.merged([by_date.get(day, Tally()), *extra], DISTINCT)
@@ -264,8 +305,13 @@ def view(
     return View(total, by_date, by_hour, _dates(projection, params, tz))
 
 
-def _pending(projection: Projection, params: ReportParams) -> Iterable[tuple[datetime, Tally]]:
-    """Requests still pending at ``as_of``: only those created within the timeout qualify."""
+def pending_adjustments(
+    projection: Projection, params: ReportParams
+) -> Iterable[tuple[Request, Tally]]:
+    """In-range requests still pending at ``as_of``, each with what pending takes off.
+
+    Only requests created within the response timeout before ``as_of`` qualify.
+    """
     low = params.as_of - params.response_timeout
     if params.start is not None and params.start > low:
         low = params.start
@@ -286,7 +332,7 @@ def _pending(projection: Projection, params: ReportParams) -> Iterable[tuple[dat
             adjustment.count(("a_pend", request.creator_agent))
             if responded:
                 adjustment.count(("a_pend_other", request.creator_agent))
-        yield created, adjustment
+        yield request, adjustment
 
 
 def _dates(projection: Projection, params: ReportParams, tz: ZoneInfo) -> list[date]:

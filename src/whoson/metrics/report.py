@@ -22,7 +22,10 @@ from whoson.metrics.conversations import (
     conversation_figures,
     support_figures,
 )
+from whoson.metrics.breakdowns import BreakdownRow, breakdown
+from whoson.metrics.compare import Change, changes
 from whoson.metrics.ledger import Ledger, from_scratch, view
+from whoson.metrics.pages import PageRow, page_rows
 from whoson.metrics.params import ReportParams
 from whoson.metrics.ratings import RatingFigures, rating_figures
 from whoson.metrics.requests import (
@@ -73,6 +76,11 @@ class Report:
     auto_messages: AutoMessageFigures
     trends: Trends
     agents: tuple[AgentFigures, ...]
+    pages: tuple[PageRow, ...] = ()
+    # Only with ``by=`` / ``compare=`` (analysis.md); absent from to_dict() otherwise.
+    breakdown: tuple[BreakdownRow, ...] | None = None
+    previous: Report | None = None
+    change: Mapping[str, Change] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The report as the contract's JSON key tree.
@@ -82,7 +90,16 @@ class Report:
         """
         plain = to_plain(self)
         assert isinstance(plain, dict)
+        for optional in ("breakdown", "previous", "change"):
+            if plain[optional] is None:
+                del plain[optional]
         return plain
+
+    def compared_with(self, previous: Report) -> Report:
+        """This report with ``previous`` and the ``change`` of every figure since it."""
+        return attrs.evolve(
+            self, previous=previous, change=changes(previous.to_dict(), self.to_dict())
+        )
 
 
 def to_plain(value: Any) -> Any:
@@ -100,12 +117,15 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def build_report(projection: Projection, params: ReportParams, ledger: Ledger | None = None) -> Report:
+def build_report(
+    projection: Projection, params: ReportParams, ledger: Ledger | None = None,
+    by: str | None = None,
+) -> Report:
     """Compute the report of ``params`` from a projection of the events up to ``as_of``.
 
     With a ``ledger`` that serves these parameters, the report reads its slot
     tallies (catching up on recent events first); otherwise every visitor's
-    contribution is computed afresh.
+    contribution is computed afresh. ``by`` adds the breakdown by that dimension.
     """
     if ledger is not None and ledger.serves(params):
         range_view = ledger.view(params)
@@ -125,4 +145,8 @@ def build_report(projection: Projection, params: ReportParams, ledger: Ledger | 
         auto_messages=auto_message_figures(total),
         trends=trends(range_view, scale),
         agents=agent_figures(range_view),
+        pages=page_rows(total),
+        breakdown=(
+            None if by is None else breakdown(by, projection, params, range_view, ledger)
+        ),
     )
