@@ -457,11 +457,11 @@ class Tracker:
         breakdown by that dimension; ``compare`` (``"previous"`` or a
         ``(start, end)`` pair) adds ``previous`` and ``change`` (docs/breakdowns.md).
         """
-        options: dict[str, Any] = dict(
-            tz=tz, as_of=as_of, attribution_window=attribution_window,
-            response_timeout=response_timeout, fcr_window=fcr_window,
-            session_timeout=session_timeout, rating_scale=rating_scale, cost=cost,
-        )
+        options: dict[str, Any] = {
+            "tz": tz, "as_of": as_of, "attribution_window": attribution_window,
+            "response_timeout": response_timeout, "fcr_window": fcr_window,
+            "session_timeout": session_timeout, "rating_scale": rating_scale, "cost": cost,
+        }
         params = self.report_params(start, end, **options)
         if by is not None:
             check_dimension(by)

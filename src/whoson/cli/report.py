@@ -18,8 +18,11 @@ from whoson.cli.common import (
     tracker_options,
 )
 from whoson.cli.render import render_report
+from whoson.cli.render_analysis import render_analysis
 from whoson.codec import dumps
 from whoson.core.errors import ConfigError
+from whoson.metrics.breakdowns import DIMENSIONS
+from whoson.metrics.compare import parse_compare
 from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "open_tracker", "run"]
@@ -43,6 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--fcr-window", default="24h", metavar="DURATION")
     parser.add_argument("--session-timeout", default="30m", metavar="DURATION")
     parser.add_argument("--cost", metavar="AMOUNT", help="channel cost for the range")
+    parser.add_argument("--by", choices=DIMENSIONS, metavar="DIM",
+                        help=f"add a breakdown by one of: {', '.join(DIMENSIONS)}")
+    parser.add_argument("--compare", metavar="previous|START..END",
+                        help="also report the previous range (or START..END) and the change")
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -82,12 +89,13 @@ def run(args: argparse.Namespace) -> int:
                 args.start, args.end, tz=args.tz, as_of=as_of,
                 attribution_window=args.attribution_window,
                 response_timeout=args.response_timeout, fcr_window=args.fcr_window,
-                cost=args.cost,
+                cost=args.cost, by=args.by,
+                compare=parse_compare(args.compare) if args.compare is not None else None,
             )
         except ConfigError as error:
             raise UsageError(str(error)) from None
     if args.json:
         sys.stdout.write(dumps(report.to_dict()) + "\n")
     else:
-        sys.stdout.write(render_report(report))
+        sys.stdout.write(render_report(report) + "\n" + render_analysis(report, args.by))
     return EXIT_DATA if skipped else EXIT_OK

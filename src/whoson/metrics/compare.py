@@ -93,7 +93,8 @@ def previous_bounds(
     last = _as_date(end if end is not None else end_at)
     if first is not None and last is not None:
         return first - (last - first), first
-    assert isinstance(start_at, datetime) and isinstance(end_at, datetime)
+    assert isinstance(start_at, datetime)
+    assert isinstance(end_at, datetime)
     return start_at - (end_at - start_at), start_at
 
 

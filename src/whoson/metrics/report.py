@@ -16,14 +16,14 @@ from whoson.core.events import format_ts
 from whoson.core.projection import Projection
 from whoson.metrics.agents import AgentFigures, agent_figures
 from whoson.metrics.auto_messages import AutoMessageFigures, auto_message_figures
+from whoson.metrics.breakdowns import BreakdownRow, breakdown
+from whoson.metrics.compare import Change, changes
 from whoson.metrics.conversations import (
     ConversationFigures,
     SupportFigures,
     conversation_figures,
     support_figures,
 )
-from whoson.metrics.breakdowns import BreakdownRow, breakdown
-from whoson.metrics.compare import Change, changes
 from whoson.metrics.ledger import Ledger, from_scratch, view
 from whoson.metrics.pages import PageRow, page_rows
 from whoson.metrics.params import ReportParams
@@ -93,6 +93,8 @@ class Report:
         for optional in ("breakdown", "previous", "change"):
             if plain[optional] is None:
                 del plain[optional]
+        if self.previous is not None:
+            plain["previous"] = self.previous.to_dict()
         return plain
 
     def compared_with(self, previous: Report) -> Report:
