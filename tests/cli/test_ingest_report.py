@@ -33,6 +33,7 @@ SPEC_KEYS: dict[str, Any] = {
     "auto_messages": {"shown", "clicks", "top_triggers", "top_links"},
     "trends": {"daily", "hourly"},
     "agents": None,
+    "pages": None,  # analysis.md: always in the report
 }
 DAILY_KEYS = {"date", "visitors", "widget_ctr", "requests", "text_requests", "video_requests",
               "visitor_request_acceptance_rate", "conversations", "video_conversations",

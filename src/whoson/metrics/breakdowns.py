@@ -49,10 +49,10 @@ from whoson.core.projection import Projection, session_groups
 from whoson.metrics.contributions import (
     Settings,
     VisitorContext,
-    event_into,
     order_into,
     request_into,
     slot_of,
+    widget_into,
 )
 from whoson.metrics.conversations import conversation_count
 from whoson.metrics.derive import INITIATORS, acceptance, requests_by
@@ -213,7 +213,7 @@ def dimension_contribution(
             if slot not in present:
                 present.add(slot)
                 tally.put("visitors", visitor)
-            event_into(tally, event, visitor)
+            widget_into(tally, event, visitor)
     for request in context.requests:
         tally = cells.at(request.created, by_request[request.id])
         if tally is not None:

@@ -41,6 +41,7 @@ __all__ = [
     "event_into",
     "order_into",
     "request_into",
+    "widget_into",
     "slot_of",
     "slot_start",
     "visitor_contribution",
@@ -211,12 +212,8 @@ def event_into(tally: Tally, event: Event, visitor: str) -> None:
         assert isinstance(event, PageViewEvent)
         tally.put("page_views", event.url)
         tally.put("viewers", (event.url, visitor))
-    elif kind is WidgetImpressionEvent:
-        tally.put("seen", visitor)
-    elif kind is WidgetClickEvent:
-        # A click implies an impression.
-        tally.put("seen", visitor)
-        tally.put("clicked", visitor)
+    elif kind is WidgetImpressionEvent or kind is WidgetClickEvent:
+        widget_into(tally, event, visitor)
     elif kind is AutoMessageEvent:
         tally.count(("auto_shown",))
     elif isinstance(event, AutoMessageClickEvent):
@@ -224,6 +221,17 @@ def event_into(tally: Tally, event: Event, visitor: str) -> None:
         tally.put("trigger_clicks", event.trigger)
         if event.link:
             tally.put("link_clicks", (event.trigger, event.link))
+
+
+def widget_into(tally: Tally, event: Event, visitor: str) -> None:
+    """A widget impression or click: the visitor saw (and clicked) the widget."""
+    kind = type(event)
+    if kind is WidgetImpressionEvent:
+        tally.put("seen", visitor)
+    elif kind is WidgetClickEvent:
+        # A click implies an impression.
+        tally.put("seen", visitor)
+        tally.put("clicked", visitor)
 
 
 def _sessions(projection: Projection, visitor: str, settings: Settings, slots: _Slots) -> None:

@@ -20,8 +20,8 @@ the visitor's latest page view at or before it).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Hashable
+from collections import Counter
+from operator import itemgetter
 
 import attrs
 
@@ -43,37 +43,29 @@ class PageRow:
     chat_rate: float | None
 
 
-def _by_url(pairs: dict[Hashable, int]) -> dict[str, set[Hashable]]:
-    grouped: dict[str, set[Hashable]] = defaultdict(set)
-    for pair in pairs:
-        assert isinstance(pair, tuple)
-        url, visitor = pair
-        grouped[url].add(visitor)
-    return grouped
-
-
 def page_rows(tally: Tally) -> tuple[PageRow, ...]:
     """Every url with a page view in range, most page views first, ties by url.
 
     ``chat_rate`` = viewers of the url with an in-range request on it / viewers.
     """
-    viewers = _by_url(tally.multiset("viewers"))
-    requesters = _by_url(tally.multiset("requesters"))
-    requests = Counter(tally.multiset("urls"))
-    conversations = Counter(tally.multiset("conv_urls"))
-    rows = []
-    for url, views in tally.multiset("page_views").items():
-        if not views:
-            continue
-        seen_by = viewers.get(str(url), set())
-        chatted = seen_by & requesters.get(str(url), set())
-        rows.append(PageRow(
+    viewers = tally.multiset("viewers")
+    # Distinct (url, visitor) pairs: counting urls counts each url's viewers.
+    visitors = Counter(map(itemgetter(0), viewers))  # type: ignore[arg-type]
+    # Requesters are few next to viewers: look each one up among the viewers.
+    chatted = Counter(pair[0] for pair in tally.multiset("requesters") if pair in viewers)  # type: ignore[index]
+    requests = tally.multiset("urls")
+    conversations = tally.multiset("conv_urls")
+    rows = [
+        PageRow(
             url=str(url),
             page_views=views,
-            visitors=len(seen_by),
-            requests=requests[url],
-            conversations=conversations[url],
-            chat_rate=ratio(len(chatted), len(seen_by)),
-        ))
+            visitors=visitors[url],
+            requests=requests.get(url, 0),
+            conversations=conversations.get(url, 0),
+            chat_rate=ratio(chatted[url], visitors[url]),
+        )
+        for url, views in tally.multiset("page_views").items()
+        if views
+    ]
     rows.sort(key=lambda row: (-row.page_views, row.url))
     return tuple(rows)
