@@ -37,9 +37,10 @@ def render_analysis(report: Report, by: str | None = None) -> str:
     /a            1         1         0      0       0.0%
     <BLANKLINE>
     Breakdown by country
-    country  visitors  saw widget  clicked  CTR  requests  conv.  visitor acc.  orders  GMV  conversion
-    -------  --------  ----------  -------  ---  --------  -----  ------------  ------  ---  ----------
+    country  visitors  saw widget  clicked  CTR  requests  conv.  visitor acc.  orders   GMV  conversion
+    -------  --------  ----------  -------  ---  --------  -----  ------------  ------  ----  ----------
     DE              1           0        0    -         0      0             -       0  0.00           -
+    <BLANKLINE>
     <BLANKLINE>
     """
     sections: list[str] = []

@@ -32,11 +32,9 @@ breakdown by it has been asked for (see :meth:`whoson.metrics.ledger.Ledger.foll
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
@@ -56,7 +54,7 @@ from whoson.metrics.contributions import (
 )
 from whoson.metrics.conversations import conversation_count
 from whoson.metrics.derive import INITIATORS, acceptance, requests_by
-from whoson.metrics.ledger import DISTINCT, Ledger, View, pending_adjustments
+from whoson.metrics.ledger import DISTINCT, Ledger, View, keyed_parts, pending_adjustments
 from whoson.metrics.params import ReportParams, ratio
 from whoson.metrics.sales import sales_figures
 from whoson.metrics.tally import Tally
@@ -278,20 +276,6 @@ def _row(value: str, tally: Tally, dimension: str, total: Tally) -> BreakdownRow
     )
 
 
-def _by_value(cells: SortedDict, params: ReportParams) -> dict[str, list[Tally]]:
-    """The tallies of each value over the range's slots."""
-    if params.start is None and params.end is None:
-        keys: Iterable[Any] = cells.keys()
-    else:
-        low = (slot_of(params.start),) if params.start is not None else None
-        high = (slot_of(params.end - _MICROSECOND) + 1,) if params.end is not None else None
-        keys = cells.irange(low, high, inclusive=(True, False))
-    parts: dict[str, list[Tally]] = defaultdict(list)
-    for key in keys:
-        parts[key[1]].append(cells[key])
-    return parts
-
-
 def breakdown(
     dimension: str,
     projection: Projection,
@@ -309,7 +293,7 @@ def breakdown(
     settings = Settings(params.session_timeout, params.attribution_window, params.fcr_window)
     contribute = _contribute(dimension)
     if ledger is not None and ledger.serves(params):
-        cells = ledger.followed(f"by:{dimension}", contribute, params)
+        parts = ledger.followed(f"by:{dimension}", contribute, params)
     else:
         cells = SortedDict()
         for visitor in projection.timelines:
@@ -318,7 +302,7 @@ def breakdown(
                 if target is None:
                     target = cells[key] = Tally()
                 target.add(tally)
-    parts = _by_value(cells, params)
+        parts = keyed_parts(cells, params)
     for request, adjustment in pending_adjustments(projection, params):
         parts[_pending_value(dimension, projection, request, settings)].append(adjustment)
     rows = []
