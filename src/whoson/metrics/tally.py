@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from decimal import Decimal
+from itertools import chain
 
 __all__ = ["Key", "Tally"]
 
@@ -119,7 +120,7 @@ class Tally:
         for name in names:
             bags = [part.bags[name] for part in parts if name in part.bags]
             if name in distinct:
-                total.bags[name] = dict.fromkeys(set().union(*bags), 1)
+                total.bags[name] = dict.fromkeys(chain.from_iterable(bags), 1)
                 continue
             bag: dict[Hashable, int] = {}
             for other in bags:
