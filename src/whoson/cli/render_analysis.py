@@ -31,6 +31,7 @@ def render_analysis(report: Report, by: str | None = None) -> str:
     >>> _ = tracker.record({"id": "1", "type": "page_view", "ts": "2026-03-02T09:00:00Z",
     ...                     "visitor": "v1", "url": "/a", "country": "DE"})
     >>> print(render_analysis(tracker.report(by="country"), by="country"))
+    <BLANKLINE>
     Pages
     url  page views  visitors  requests  conv.  chat rate
     ---  ----------  --------  --------  -----  ---------
@@ -40,7 +41,6 @@ def render_analysis(report: Report, by: str | None = None) -> str:
     country  visitors  saw widget  clicked  CTR  requests  conv.  visitor acc.  orders   GMV  conversion
     -------  --------  ----------  -------  ---  --------  -----  ------------  ------  ----  ----------
     DE              1           0        0    -         0      0             -       0  0.00           -
-    <BLANKLINE>
     <BLANKLINE>
     """
     sections: list[str] = []
@@ -76,4 +76,4 @@ def render_analysis(report: Report, by: str | None = None) -> str:
             [[key, fmt(c.previous), fmt(c.current), _change_cell(c.delta, c.ratio)]
              for key, c in report.change.items()],
         ))
-    return "".join(section + "\n\n" for section in sections)
+    return "".join(f"\n{section}\n" for section in sections)

@@ -97,5 +97,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps(report.to_dict()) + "\n")
     else:
-        sys.stdout.write(render_report(report) + "\n" + render_analysis(report, args.by))
+        sys.stdout.write(render_report(report) + render_analysis(report, args.by))
     return EXIT_DATA if skipped else EXIT_OK

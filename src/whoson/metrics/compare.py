@@ -83,7 +83,7 @@ def previous_bounds(
     dates); ``start``/``end`` the bounds as the caller gave them (to tell
     dates). ``compare`` is ``"previous"`` or an explicit ``(start, end)`` pair.
     """
-    if isinstance(compare, tuple) and len(compare) == 2:
+    if isinstance(compare, (tuple, list)) and len(compare) == 2:
         return compare[0], compare[1]
     if compare != "previous":
         raise ConfigError(f"compare {compare!r} must be 'previous' or a (start, end) pair")
