@@ -27,7 +27,9 @@ import attrs
 from whoson.core.errors import ConfigError
 from whoson.metrics.params import money_ratio
 
-__all__ = ["Change", "Instant", "changes", "parse_compare", "previous_bounds"]
+__all__ = [
+    "Change", "Instant", "changes", "numeric_leaves", "parse_compare", "previous_bounds",
+]
 
 Instant = datetime | date | str | None
 Number = int | float | Decimal
@@ -98,11 +100,16 @@ def previous_bounds(
     return start_at - (end_at - start_at), start_at
 
 
-def _leaves(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def numeric_leaves(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every number (or null) of a report tree outside lists, with its dotted path.
+
+    >>> list(numeric_leaves({"a": {"b": 1, "c": None, "d": [2]}, "e": "text"}))
+    [('a.b', 1), ('a.c', None)]
+    """
     for key, value in tree.items():
         path = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            yield from _leaves(value, path + ".")
+            yield from numeric_leaves(value, path + ".")
         elif value is None or (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)):
             yield path, value
 
@@ -112,8 +119,8 @@ _LEFT_OUT = ("range", "previous", "change")
 
 def changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Change]:
     """Every numeric leaf outside lists of two report trees (``to_dict()`` form), dotted."""
-    before = dict(_leaves({k: v for k, v in previous.items() if k not in _LEFT_OUT}))
-    now = dict(_leaves({k: v for k, v in current.items() if k not in _LEFT_OUT}))
+    before = dict(numeric_leaves({k: v for k, v in previous.items() if k not in _LEFT_OUT}))
+    now = dict(numeric_leaves({k: v for k, v in current.items() if k not in _LEFT_OUT}))
     table: dict[str, Change] = {}
     for key in [*now, *(k for k in before if k not in now)]:
         x, y = before.get(key), now.get(key)
