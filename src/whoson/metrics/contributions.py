@@ -346,12 +346,13 @@ def _surveys(projection: Projection, visitor: str, slots: _Slots) -> None:
         tally = slots.at(survey.ts)
         if tally is None:
             continue
+        # An agent the survey names is listed through its event (see _events); one
+        # found through the survey's request only when the rating credits them.
         agent = survey.agent
-        if agent is not None:
-            tally.put("agents", agent)
         if survey.rating is not None:
             tally.count(("rating", survey.rating))
             if agent is not None:
+                tally.put("agents", agent)
                 tally.count(("a_rating_sum", agent), survey.rating)
                 tally.count(("a_rating_n", agent))
         if survey.rating is not None or survey.feedback:
