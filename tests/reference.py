@@ -105,6 +105,29 @@ Readings (where metrics.md can be read more than one way; the choices made here)
 26. ``support.wait``: the visitor's "last event" is the newest kept event
     carrying the visitor id (any type); the presence timeout is 120 s. A
     response or end before the creation gives a negative time, taken as it is.
+
+Readings of analysis.md (pages, breakdowns, comparison):
+
+27. ``pages``: one row per url of an in-range page_view; ``requests`` and
+    ``conversations`` count in-range requests whose ``top_urls`` url (reading
+    20) is the row's url; ``chat_rate`` = viewers who also have such a request /
+    viewers.
+28. A breakdown value comes from the session holding the entity's own event
+    (the request event for a request and its conversation, the order event for
+    an order, each in-range event for ``visitors``/``with_impression``/
+    ``with_click``). A session's values come from its first page_view (none:
+    ``(none)``; field missing: ``(none)``; no referrer: ``(direct)``; a
+    referrer without a host name is kept as sent); ``returning`` is ``new``
+    for the visitor's first session.
+29. Request-level dimensions take the request's field (``(none)`` when
+    missing); an order takes its attributing conversation's request's value;
+    ``visitors`` are the visitors of that value's in-range requests, and the
+    widget counts are those of them with an in-range impression/click anywhere.
+30. ``compare="previous"``: both bounds dates -> the same number of dates
+    just before; otherwise the same duration just before. ``change`` walks
+    every int/float/Decimal/None leaf of dicts outside lists (``range`` left
+    out), dotted; delta/ratio None when either side is None, ratio also when
+    previous is 0; Decimal ratios in a fresh 28-digit context.
 """
 
 from __future__ import annotations
@@ -116,6 +139,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Context, Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from whoson.core.events import (
@@ -1054,6 +1078,162 @@ def wait_section(world: World) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- pages and breakdowns
+
+
+def pages_section(world: World) -> list[dict[str, Any]]:
+    views = events_in_range(world, PageViewEvent)
+    reqs = requests_in_range(world)
+    rows = []
+    for url in {v.url for v in views}:
+        viewers = {v.visitor for v in views if v.url == url}
+        on_url = [r for r in reqs if request_url(world, r) == url]
+        requesters = {r.visitor for r in on_url}
+        rows.append({
+            "url": url,
+            "page_views": sum(1 for v in views if v.url == url),
+            "visitors": len(viewers),
+            "requests": len(on_url),
+            "conversations": sum(1 for r in on_url if r.conversation),
+            "chat_rate": rate(len(viewers & requesters), len(viewers)),
+        })
+    return sorted(rows, key=lambda row: (-row["page_views"], row["url"]))
+
+
+REQUEST_LEVEL = ("channel", "initiator", "department")
+
+
+def session_value(world: World, dim: str, event: Event) -> str:
+    # "the value of the session its own event belongs to".
+    assert event.visitor is not None
+    index, session = next(
+        (n, session) for n, session in enumerate(world.sessions[event.visitor])
+        if any(e.id == event.id for e in session)
+    )
+    if dim == "returning":
+        return "new" if index == 0 else "returning"
+    first = next((e for e in session if isinstance(e, PageViewEvent)), None)
+    if first is None:
+        return "(none)"
+    if dim == "referrer":
+        if first.referrer is None:
+            return "(direct)"
+        return urlsplit(first.referrer).hostname or first.referrer
+    if dim == "landing_page":
+        return first.url
+    if dim in ("utm_source", "utm_campaign"):
+        found = parse_qs(urlsplit(first.url).query).get(dim)
+        return found[0] if found else "(none)"
+    value = getattr(first, dim)
+    return "(none)" if value is None else str(value)
+
+
+def request_value(world: World, dim: str, req: Req) -> str:
+    if dim in REQUEST_LEVEL:
+        value = getattr(req.event, dim)
+        return "(none)" if value is None else str(value)
+    return session_value(world, dim, req.event)
+
+
+def order_value(world: World, dim: str, order: OrderEvent, conv: Req) -> str:
+    if dim in REQUEST_LEVEL:
+        return request_value(world, dim, conv)
+    return session_value(world, dim, order)
+
+
+def breakdown_section(world: World, dim: str) -> list[dict[str, Any]]:
+    reqs = requests_in_range(world)
+    attributed = attributed_orders(world)
+    widget_events = [
+        e for e in events_in_range(world) if isinstance(e, (WidgetImpressionEvent, WidgetClickEvent))
+    ]
+    request_values = {r.id: request_value(world, dim, r) for r in reqs}
+    order_values = {o.order: order_value(world, dim, o, c) for o, c in attributed}
+    values = set(request_values.values()) | set(order_values.values())
+    if dim not in REQUEST_LEVEL:
+        event_values = {
+            e.id: session_value(world, dim, e) for e in events_in_range(world) if e.visitor is not None
+        }
+        values |= set(event_values.values())
+    rows = []
+    for value in values:
+        mine = [r for r in reqs if request_values[r.id] == value]
+        orders = [(o, c) for o, c in attributed if order_values[o.order] == value]
+        if dim in REQUEST_LEVEL:
+            visitors = {r.visitor for r in mine}
+            impressed = visitors & {e.visitor for e in widget_events}
+            clicked = visitors & {e.visitor for e in widget_events if isinstance(e, WidgetClickEvent)}
+        else:
+            in_value = [e for e in events_in_range(world)
+                        if e.visitor is not None and event_values[e.id] == value]
+            visitors = {e.visitor for e in in_value}
+            impressed = {e.visitor for e in widget_events if event_values[e.id] == value}
+            clicked = {e.visitor for e in widget_events
+                       if isinstance(e, WidgetClickEvent) and event_values[e.id] == value}
+        conversing = {r.visitor for r in mine if r.conversation}
+        buyers = {o.visitor for o, _ in orders}
+        rows.append({
+            "value": value,
+            "visitors": len(visitors),
+            "with_impression": len(impressed),
+            "with_click": len(clicked),
+            "widget_ctr": rate(len(clicked), len(impressed)),
+            "requests": len(mine),
+            "conversations": sum(1 for r in mine if r.conversation),
+            "visitor_request_rate": acceptance_rate(mine, "visitor"),
+            "attributed_orders": len(orders),
+            "attributed_gmv": sum((o.value for o, _ in orders), Decimal(0)),
+            "conversion_rate": rate(len(conversing & buyers), len(conversing)),
+        })
+    return sorted(rows, key=lambda row: (-row["visitors"], row["value"]))
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def previous_range(
+    start: datetime | date | None, end: datetime | date | None, zone: ZoneInfo
+) -> tuple[datetime | date, datetime | date]:
+    # "when both bounds are dates, the previous range is the same number of local
+    # days just before; otherwise the same duration just before".
+    if start is None or end is None:
+        raise ValueError("compare needs a start and an end")
+    if not isinstance(start, datetime) and not isinstance(end, datetime):
+        return start - (end - start), start
+    lo, hi = to_instant(start, zone), to_instant(end, zone)
+    assert lo is not None
+    assert hi is not None
+    return lo - (hi - lo), lo
+
+
+def numeric_leaves(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    leaves = []
+    for key, value in tree.items():
+        if prefix == "" and key in ("range", "previous", "change"):
+            continue
+        if isinstance(value, dict):
+            leaves.extend(numeric_leaves(value, f"{prefix}{key}."))
+        elif value is None or (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)):
+            leaves.append((f"{prefix}{key}", value))
+    return leaves
+
+
+def change_table(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    before, now = dict(numeric_leaves(previous)), dict(numeric_leaves(current))
+    table = {}
+    for key in now:
+        x, y = before[key], now[key]
+        both = x is not None and y is not None
+        table[key] = {
+            "previous": x,
+            "current": y,
+            "delta": y - x if both else None,
+            "ratio": None if not both or x == 0
+            else (money_div(y, x) if isinstance(x, Decimal) else y / x),
+        }
+    return table
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -1070,8 +1250,11 @@ def reference_report(
     session_timeout: timedelta = timedelta(minutes=30),
     rating_scale: RatingScale = DEFAULT_SCALE,
     cost: Decimal | None = None,
+    by: str | None = None,
+    compare: str | tuple[datetime | date, datetime | date] | None = None,
 ) -> dict[str, Any]:
-    """The whoson report of ``events`` as a plain dict with metrics.md's key tree."""
+    """The whoson report of ``events`` as a plain dict with metrics.md's key tree
+    (and analysis.md's ``pages``, ``breakdown``, ``previous``, ``change``)."""
     unique = dedupe(events)
     if as_of is None:
         if not unique:
@@ -1089,7 +1272,7 @@ def reference_report(
         fcr_window=fcr_window, session_timeout=session_timeout, scale=rating_scale, cost=cost,
     )
     days = report_dates(world)
-    return {
+    report: dict[str, Any] = {
         "range": {
             "start": None if lo is None else format_ts(lo),
             "end": None if hi is None else format_ts(hi),
@@ -1110,4 +1293,18 @@ def reference_report(
         },
         "agents": agents_section(world, days),
         "experiments": experiments_section(world),
+        "pages": pages_section(world),
     }
+    if by is not None:
+        report["breakdown"] = breakdown_section(world, by)
+    if compare is not None:
+        before = previous_range(start, end, zone) if compare == "previous" else compare
+        previous = reference_report(
+            events, start=before[0], end=before[1], tz=tz, as_of=as_of,
+            attribution_window=attribution_window, response_timeout=response_timeout,
+            fcr_window=fcr_window, session_timeout=session_timeout, rating_scale=rating_scale,
+            cost=cost, by=by,
+        )
+        report["previous"] = previous
+        report["change"] = change_table(previous, report)
+    return report

@@ -44,6 +44,12 @@ URLS = ("/", "/shoes", "/cart", "/help")
 TRIGGERS = ("t0", "t1", "t2")
 LINKS = ("/sale", "/faq")
 SESSIONS = ("s0", "s1")
+# Page view fields the breakdowns read (analysis.md): a few values each, absent too.
+LANDINGS = ("/?utm_source=mail&utm_campaign=spring", "/shoes?utm_source=ads&utm_source=x")
+COUNTRIES = ("DE", "FR")
+DEVICES = ("mobile", "desktop")
+REFERRERS = ("https://www.google.com/search?q=shoes", "https://News.example/a", "/internal")
+DEPARTMENTS = ("sales", "support")
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
 SCALES = (RatingScale(1, 5), RatingScale(0, 10))
 # Just before Berlin springs forward / falls back, and an ordinary summer day.
@@ -110,12 +116,26 @@ def _response(draw: st.DrawFn, stream: _Stream, t: datetime, rid: str, side: str
     stream.add(kind, t, owner_of(rid), request=rid, agent=agent, **{role: side})
 
 
+def _page_view(draw: st.DrawFn, stream: _Stream, t: datetime, visitor: str, url: str) -> None:
+    """A page view with the fields breakdowns read, each sometimes absent."""
+    stream.add(
+        "page_view", t, visitor, url=draw(st.sampled_from((url, *LANDINGS))),
+        session=draw(maybe(st.sampled_from(SESSIONS))),
+        country=draw(maybe(st.sampled_from(COUNTRIES))),
+        device=draw(maybe(st.sampled_from(DEVICES))),
+        referrer=draw(maybe(st.sampled_from(REFERRERS))),
+    )
+
+
 def _request_story(draw: st.DrawFn, stream: _Stream, anchor: datetime, rid: str) -> None:
     """A request's life: creation (usually), responses, transfers, ends, survey, order."""
     visitor = owner_of(rid)
     t = _moment(draw, anchor)
     created = draw(st.integers(0, 9)) > 0
     if created:
+        if draw(st.booleans()):  # a page view leads to it (same session or, at 31 min, not)
+            lead = timedelta(minutes=draw(st.sampled_from((0, 2, 31))))
+            _page_view(draw, stream, t - lead, visitor, draw(st.sampled_from(URLS)))
         initiator = draw(st.sampled_from(("visitor", "agent", "auto")))
         stream.add(
             "request", t, visitor, request=rid, channel=draw(st.sampled_from(("text", "video"))),
@@ -123,6 +143,7 @@ def _request_story(draw: st.DrawFn, stream: _Stream, anchor: datetime, rid: str)
             agent=draw(st.sampled_from(AGENTS)) if initiator == "agent" else None,
             trigger=draw(st.sampled_from(TRIGGERS)) if initiator == "auto" else None,
             url=draw(maybe(st.sampled_from(URLS))), offline=draw(maybe(st.booleans())),
+            department=draw(maybe(st.sampled_from(DEPARTMENTS))),
         )
         if draw(st.integers(0, 2)) > 0:  # usually answered: a conversation
             for side in ("visitor", "agent"):
@@ -188,9 +209,7 @@ def _visit(draw: st.DrawFn, stream: _Stream, anchor: datetime, visitor: str) -> 
     for kind in draw(st.lists(st.integers(0, 14), min_size=1, max_size=8)):
         url = draw(st.sampled_from(URLS))
         if kind <= 2:
-            stream.add(
-                "page_view", t, visitor, url=url, session=draw(maybe(st.sampled_from(SESSIONS))),
-            )
+            _page_view(draw, stream, t, visitor, url)
         elif kind == 3:
             stream.add(draw(st.sampled_from(("heartbeat", "page_leave"))), t, visitor, url=url)
         elif kind == 4:

@@ -48,6 +48,8 @@ from whoson.core.projection import Projection
 from whoson.live import LiveConfig, LivePage, LiveView, VisitorDetail, WaitingRequest
 from whoson.live.scoring import InviteModel, fit_on_history
 from whoson.logfile import LogError, LogFormatError, iter_log
+from whoson.metrics.breakdowns import check_dimension
+from whoson.metrics.compare import previous_bounds
 from whoson.metrics.contributions import Settings
 from whoson.metrics.ledger import Ledger
 from whoson.metrics.params import MAX_DAYS, ReportParams, parse_duration, resolve_instant, zone
@@ -652,29 +654,46 @@ class Tracker:
         cost: Decimal | int | str | None = None,
         engine: str = "python",
         spark_master: str | None = None,
+        by: str | None = None,
+        compare: str | tuple[Instant, Instant] | None = None,
     ) -> Report:
         """The report of the metrics contract over ``[start, end)``.
 
         Dates mean local midnight in ``tz`` (default: the tracker's zone);
         ``as_of`` defaults to the clock's now, and events after it are ignored.
         Durations accept ``timedelta`` or text such as ``"7d"``. Asking for a
-        rating scale other than the tracker's is an error. ``engine`` runs the
-        same report on ``"duckdb"`` or ``"spark"`` (see :mod:`whoson.engines`).
+        rating scale other than the tracker's is an error. ``by`` adds a
+        breakdown by that dimension; ``compare`` (``"previous"`` or a
+        ``(start, end)`` pair) adds ``previous`` and ``change`` (docs/breakdowns.md).
+        ``engine`` runs the same report on ``"duckdb"`` or ``"spark"`` (see
+        :mod:`whoson.engines`).
         """
         self._sync()
-        params = self.report_params(
-            start, end, tz=tz, as_of=as_of, attribution_window=attribution_window,
-            response_timeout=response_timeout, fcr_window=fcr_window,
-            session_timeout=session_timeout, rating_scale=rating_scale, cost=cost,
-        )
+        options: dict[str, Any] = {
+            "tz": tz, "as_of": as_of, "attribution_window": attribution_window,
+            "response_timeout": response_timeout, "fcr_window": fcr_window,
+            "session_timeout": session_timeout, "rating_scale": rating_scale, "cost": cost,
+        }
+        params = self.report_params(start, end, **options)
+        if by is not None:
+            check_dimension(by)
         if engine != "python":
             from whoson.engines import report_events
 
+            if by is not None or compare is not None:
+                raise ConfigError(f"engine {engine!r} does not compute breakdowns or comparisons yet; "
+                                  "use engine='python' for by= and compare=")
             stored = self.store.read(end=params.as_of + _MICROSECOND)
             return report_events((s.event for s in stored), params, engine, spark_master)
         projection = self._projection_until(params.as_of)
         ledger = self._ledger if projection is self._projection else None
-        return attrs.evolve(build_report(projection, params, ledger), currency=self.currency)
+        report = build_report(projection, params, ledger, by=by)
+        if compare is not None:
+            before = previous_bounds(compare, params.start, params.end, start, end)
+            options["as_of"] = params.as_of
+            previous = self.report_params(*before, **options)
+            report = report.compared_with(build_report(projection, previous, ledger, by=by))
+        return attrs.evolve(report, currency=self.currency)
 
     def report_params(
         self,

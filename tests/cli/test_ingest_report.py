@@ -41,6 +41,7 @@ SPEC_KEYS: dict[str, Any] = {
     "trends": {"daily", "hourly"},
     "agents": None,
     "experiments": None,
+    "pages": None,  # analysis.md: always in the report
 }
 DAILY_KEYS = {"date", "visitors", "widget_ctr", "requests", "text_requests", "video_requests",
               "visitor_request_acceptance_rate", "conversations", "video_conversations",

@@ -185,3 +185,26 @@ class TestInvitations:
             [(r["date"], r["initiated_requests"], r["initiated_acceptance_rate"],
               r["conversations"]) for r in row["daily"]],
         )
+
+
+class TestUnratedSurveyAgent:
+    """An unrated survey credits nobody: the agent of its request is not listed for it alone."""
+
+    def test_not_listed(self) -> None:
+        """a0 created r2 the day before the range; the in-range survey has no rating."""
+        ev = Events()
+        events = [
+            ev.request("v2", "2026-03-03T16:00:00Z", "r2", initiator="agent", agent="a0"),
+            ev.survey("v2", "2026-03-04T16:00:00Z", request="r2"),
+        ]
+        assert [] == report(events, as_of=AS_OF, start="2026-03-04")["agents"]
+
+    def test_rated_listed(self) -> None:
+        """Rated, the same survey credits a0 (through the request) with its rating."""
+        ev = Events()
+        events = [
+            ev.request("v2", "2026-03-03T16:00:00Z", "r2", initiator="agent", agent="a0"),
+            ev.survey("v2", "2026-03-04T16:00:00Z", request="r2", rating=4),
+        ]
+        agents = report(events, as_of=AS_OF, start="2026-03-04")["agents"]
+        assert [("a0", 4.0)] == [(a["agent"], a["avg_rating"]) for a in agents]

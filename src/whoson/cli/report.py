@@ -20,6 +20,8 @@ from whoson.cli.common import (
 )
 from whoson.cli.formats import add_format_options, busy, chosen_format, write_report
 from whoson.core.errors import ConfigError
+from whoson.metrics.breakdowns import DIMENSIONS
+from whoson.metrics.compare import parse_compare
 from whoson.stores.url import redact
 from whoson.tracker import Tracker
 
@@ -51,6 +53,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
                         help="where the report runs (same figures; see docs/scale.md)")
     parser.add_argument("--spark-master", metavar="URL", help="Spark master (default local[2])")
+    parser.add_argument("--by", choices=DIMENSIONS, metavar="DIM",
+                        help=f"add a breakdown by one of: {', '.join(DIMENSIONS)}")
+    parser.add_argument("--compare", metavar="previous|START..END",
+                        help="also report the previous range (or START..END) and the change")
     add_common(parser)
     parser.set_defaults(run=run)
 
@@ -100,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
                     args.start, args.end, tz=args.tz, as_of=as_of,
                     attribution_window=args.attribution_window,
                     response_timeout=args.response_timeout, fcr_window=args.fcr_window,
-                    cost=args.cost, engine=args.engine, spark_master=args.spark_master,
+                    cost=args.cost, engine=args.engine, spark_master=args.spark_master, by=args.by,
+                    compare=parse_compare(args.compare) if args.compare is not None else None,
                 )
         except ConfigError as error:
             raise UsageError(str(error)) from None

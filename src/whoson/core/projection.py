@@ -47,7 +47,7 @@ from whoson.core.events import (
 from whoson.core.folds import RequestFold, SessionCut
 from whoson.core.models import Agent, Order, PageView, Request, Session, Survey, Visitor
 
-__all__ = ["Projection", "sessionise"]
+__all__ = ["Projection", "session_groups", "sessionise"]
 
 from whoson.core.folds import Mark
 
@@ -82,9 +82,18 @@ def sessionise(
 ) -> list[Session]:
     """Split one visitor's events, sorted by ``(ts, id)``, into sessions.
 
+    The split is :func:`session_groups`'s. ``counts`` tells which ``order``
+    events count as orders (a re-used order id does not).
+    """
+    groups = session_groups(events, timeout)
+    return [_session(visitor, number, group, counts) for number, group in enumerate(groups, start=1)]
+
+
+def session_groups(events: list[Event], timeout: timedelta) -> list[list[Event]]:
+    """One visitor's events, sorted by ``(ts, id)``, grouped by session, oldest first.
+
     Sessions start where :class:`~whoson.core.folds.SessionCut` says (the
-    live view asks it too). ``counts`` tells which
-    ``order`` events count as orders (a re-used order id does not).
+    live view asks it too).
     """
     groups: list[list[Event]] = []
     cut = SessionCut(timeout)
@@ -92,7 +101,7 @@ def sessionise(
         if cut.starts(event):
             groups.append([])
         groups[-1].append(event)
-    return [_session(visitor, number, group, counts) for number, group in enumerate(groups, start=1)]
+    return groups
 
 
 def _session(

@@ -24,10 +24,11 @@ from whoson.core.events import (
     AutoMessageClickEvent,
     AutoMessageEvent,
     Event,
+    PageViewEvent,
     WidgetClickEvent,
     WidgetImpressionEvent,
 )
-from whoson.core.models import Conversation, Request
+from whoson.core.models import Conversation, Order, Request
 from whoson.core.projection import Projection
 from whoson.metrics.experiments import experiment_contribution
 from whoson.metrics.tally import Tally
@@ -36,7 +37,12 @@ __all__ = [
     "SLOT",
     "Settings",
     "SlotTallies",
+    "VisitorContext",
     "agent_status_contribution",
+    "event_into",
+    "order_into",
+    "request_into",
+    "widget_into",
     "slot_of",
     "slot_start",
     "visitor_contribution",
@@ -126,18 +132,51 @@ def visitor_contribution(
     slots = _Slots(keep)
     _events(projection, visitor, slots)
     _sessions(projection, visitor, settings, slots)
-    requests = list(projection.requests_of(visitor))
-    conversations = sorted(
-        ((c.engaged_at, r.id, c) for r in requests if (c := r.conversation()) is not None),
-        key=lambda item: (item[0], item[1]),
-    )
-    visitor_requests = sorted(r.created for r in requests if r.initiator == "visitor")
-    for request in requests:
-        _request(projection, request, slots, settings, visitor_requests)
-    _orders(projection, visitor, conversations, settings, slots)
+    context = VisitorContext.of(projection, visitor)
+    for request in context.requests:
+        tally = slots.at(request.created)
+        if tally is not None:
+            request_into(tally, projection, request, settings, context.visitor_requests)
+    for order in projection.orders_of(visitor):
+        tally = slots.at(order.ts)
+        if tally is not None:
+            order_into(tally, order, context.last_touch(order.ts, settings.attribution_window))
     _surveys(projection, visitor, slots)
     experiment_contribution(projection, visitor, settings.attribution_window, slots.at)
     return slots.tallies
+
+
+@attrs.frozen
+class VisitorContext:
+    """A visitor's requests and what attribution and FCR look up among them."""
+
+    requests: list[Request]
+    # (engaged at, request id, conversation), in last-touch order.
+    conversations: list[tuple[datetime, str, Conversation]]
+    # Creation times of the visitor's ``visitor`` requests, sorted.
+    visitor_requests: list[datetime]
+
+    @classmethod
+    def of(cls, projection: Projection, visitor: str) -> VisitorContext:
+        """The context of ``visitor`` as the projection holds it now."""
+        requests = list(projection.requests_of(visitor))
+        conversations = sorted(
+            ((c.engaged_at, r.id, c) for r in requests if (c := r.conversation()) is not None),
+            key=lambda item: (item[0], item[1]),
+        )
+        visitor_requests = sorted(r.created for r in requests if r.initiator == "visitor")
+        return cls(requests, conversations, visitor_requests)
+
+    def last_touch(self, ts: datetime, window: timedelta) -> Conversation | None:
+        """The conversation an order at ``ts`` is attributed to, if any.
+
+        Last touch: the latest engagement in ``[ts - window, ts]`` (ties: greater id).
+        """
+        conversations = self.conversations
+        index = bisect.bisect_right(conversations, ts, key=lambda item: item[0])
+        if not index or conversations[index - 1][0] < ts - window:
+            return None
+        return conversations[index - 1][2]
 
 
 # Per event type, the fields that may name an agent (most types have none).
@@ -161,24 +200,40 @@ def _events(projection: Projection, visitor: str, slots: _Slots) -> None:
             tally = slots.tally(slot)
             # Presence is one mark per slot: enough for distinct counts.
             tally.put("visitors", visitor)
-        kind = type(event)
-        for name in _AGENT_FIELDS[kind]:
-            agent = getattr(event, name)
-            if agent is not None:
-                tally.put("agents", agent)
-        if kind is WidgetImpressionEvent:
-            tally.put("seen", visitor)
-        elif kind is WidgetClickEvent:
-            # A click implies an impression.
-            tally.put("seen", visitor)
-            tally.put("clicked", visitor)
-        elif kind is AutoMessageEvent:
-            tally.count(("auto_shown",))
-        elif isinstance(event, AutoMessageClickEvent):
-            tally.count(("auto_clicks",))
-            tally.put("trigger_clicks", event.trigger)
-            if event.link:
-                tally.put("link_clicks", (event.trigger, event.link))
+        event_into(tally, event, visitor)
+
+
+def event_into(tally: Tally, event: Event, visitor: str) -> None:
+    """What one in-range event of ``visitor`` adds, besides the visitor's presence."""
+    kind = type(event)
+    for name in _AGENT_FIELDS[kind]:
+        agent = getattr(event, name)
+        if agent is not None:
+            tally.put("agents", agent)
+    if kind is PageViewEvent:
+        assert isinstance(event, PageViewEvent)
+        tally.put("page_views", event.url)
+        tally.put("viewers", (event.url, visitor))
+    elif kind is WidgetImpressionEvent or kind is WidgetClickEvent:
+        widget_into(tally, event, visitor)
+    elif kind is AutoMessageEvent:
+        tally.count(("auto_shown",))
+    elif isinstance(event, AutoMessageClickEvent):
+        tally.count(("auto_clicks",))
+        tally.put("trigger_clicks", event.trigger)
+        if event.link:
+            tally.put("link_clicks", (event.trigger, event.link))
+
+
+def widget_into(tally: Tally, event: Event, visitor: str) -> None:
+    """A widget impression or click: the visitor saw (and clicked) the widget."""
+    kind = type(event)
+    if kind is WidgetImpressionEvent:
+        tally.put("seen", visitor)
+    elif kind is WidgetClickEvent:
+        # A click implies an impression.
+        tally.put("seen", visitor)
+        tally.put("clicked", visitor)
 
 
 def _sessions(projection: Projection, visitor: str, settings: Settings, slots: _Slots) -> None:
@@ -208,16 +263,14 @@ def _resolved_first_time(
     )
 
 
-def _request(
+def request_into(
+    tally: Tally,
     projection: Projection,
     request: Request,
-    slots: _Slots,
     settings: Settings,
     visitor_requests: list[datetime],
 ) -> None:
-    tally = slots.at(request.created)
-    if tally is None:
-        return
+    """What one request (and its conversation) adds, into the tally of its anchor."""
     channel, initiator = request.channel, request.initiator
     tally.count(("req", channel, initiator))
     if request.offline:
@@ -225,6 +278,7 @@ def _request(
     url = request.url or projection.latest_page_url(request.visitor, request.created)
     if url is not None:
         tally.put("urls", url)
+        tally.put("requesters", (url, request.visitor))
     responded = request.other_side_responded
     if responded:
         tally.count(("other", initiator))
@@ -245,6 +299,8 @@ def _request(
             tally.count(("a_fr_sum", request.first_agent), wait)
             tally.count(("a_fr_n", request.first_agent))
     if conversation is not None:
+        if url is not None:
+            tally.put("conv_urls", url)
         _conversation(conversation, tally, settings, visitor_requests)
 
 
@@ -270,34 +326,21 @@ def _conversation(
         tally.count(("a_handle", agent), handle)
 
 
-def _orders(
-    projection: Projection,
-    visitor: str,
-    conversations: list[tuple[datetime, str, Conversation]],
-    settings: Settings,
-    slots: _Slots,
-) -> None:
-    window = settings.attribution_window
-    for order in projection.orders_of(visitor):
-        tally = slots.at(order.ts)
-        if tally is None:
-            continue
-        tally.count(("orders",))
-        tally.count(("gmv",), order.value)
-        # Last touch: the latest engagement at or before the order (ties: greater id).
-        index = bisect.bisect_right(conversations, order.ts, key=lambda item: item[0])
-        if not index or conversations[index - 1][0] < order.ts - window:
-            continue
-        conversation = conversations[index - 1][2]
-        tally.count(("att_orders",))
-        tally.count(("att_gmv",), order.value)
-        tally.count(("att_gmv", conversation.channel), order.value)
-        tally.put("bought", visitor)
-        agent = conversation.last_agent
-        if agent is not None:
-            tally.put("agents", agent)
-            tally.count(("a_att_orders", agent))
-            tally.count(("a_att_sales", agent), order.value)
+def order_into(tally: Tally, order: Order, conversation: Conversation | None) -> None:
+    """What one order adds, attributed to ``conversation`` (None: not attributed)."""
+    tally.count(("orders",))
+    tally.count(("gmv",), order.value)
+    if conversation is None:
+        return
+    tally.count(("att_orders",))
+    tally.count(("att_gmv",), order.value)
+    tally.count(("att_gmv", conversation.channel), order.value)
+    tally.put("bought", order.visitor)
+    agent = conversation.last_agent
+    if agent is not None:
+        tally.put("agents", agent)
+        tally.count(("a_att_orders", agent))
+        tally.count(("a_att_sales", agent), order.value)
 
 
 def _surveys(projection: Projection, visitor: str, slots: _Slots) -> None:
@@ -305,12 +348,13 @@ def _surveys(projection: Projection, visitor: str, slots: _Slots) -> None:
         tally = slots.at(survey.ts)
         if tally is None:
             continue
+        # An agent the survey names is listed through its event (see _events); one
+        # found through the survey's request only when the rating credits them.
         agent = survey.agent
-        if agent is not None:
-            tally.put("agents", agent)
         if survey.rating is not None:
             tally.count(("rating", survey.rating))
             if agent is not None:
+                tally.put("agents", agent)
                 tally.count(("a_rating_sum", agent), survey.rating)
                 tally.count(("a_rating_n", agent))
         if survey.rating is not None or survey.feedback:

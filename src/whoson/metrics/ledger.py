@@ -14,14 +14,15 @@ the upkeep is right, and the test suite checks that it is.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sortedcontainers import SortedDict
 
 from whoson.core.events import AgentStatusEvent, Event, OrderEvent
-from whoson.core.models import Outcome
+from whoson.core.models import Outcome, Request
 from whoson.core.projection import Projection
 from whoson.metrics.contributions import (
     Settings,
@@ -34,9 +35,14 @@ from whoson.metrics.contributions import (
 from whoson.metrics.params import ReportParams
 from whoson.metrics.tally import Tally
 
-__all__ = ["Ledger", "View", "from_scratch", "report_dates", "view"]
+__all__ = [
+    "DISTINCT", "Ledger", "View", "from_scratch", "keyed_parts", "pending_adjustments", "report_dates", "view",
+]
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+# A per-visitor contribution under (slot, key) keys: projection, visitor, settings[, keep].
+Contribute = Callable[..., dict[tuple[int, str], Tally]]
 
 
 class Ledger:
@@ -54,6 +60,8 @@ class Ledger:
         self._dirty: set[str] = set()
         # Per reporting zone: summaries of whole local days, dropped when a slot of the day changes.
         self._days: dict[str, tuple[ZoneInfo, dict[date, DaySummary]]] = {}
+        # Other per-visitor contributions kept up to date alongside (breakdowns), by name.
+        self._followers: dict[str, _Follower] = {}
 
     def before_apply(self, event: Event) -> None:
         """Call before the projection applies ``event``: retract what it will change."""
@@ -74,6 +82,8 @@ class Ledger:
             return
         if visitor in self._contributed:
             self._add(visitor_contribution(self.projection, visitor, self.settings), sign=-1)
+            for follower in self._followers.values():
+                follower.add(follower.contribute(self.projection, visitor, self.settings), -1)
             self._contributed.discard(visitor)
         self._dirty.add(visitor)
 
@@ -81,8 +91,40 @@ class Ledger:
         """Add the fresh contribution of every visitor touched since the last call."""
         for visitor in self._dirty:
             self._add(visitor_contribution(self.projection, visitor, self.settings))
+            for follower in self._followers.values():
+                follower.add(follower.contribute(self.projection, visitor, self.settings))
             self._contributed.add(visitor)
         self._dirty.clear()
+
+    def followed(
+        self, name: str, contribute: Contribute, params: ReportParams
+    ) -> dict[str, list[Tally]]:
+        """Another per-visitor contribution under ``(slot, key)`` keys, read over the range.
+
+        The first call for ``name`` computes every visitor's ``contribute``
+        (O(events)); from then on it is kept up to date like the report's own
+        slots, so later calls cost O(dirty visitors' events + days in range):
+        whole local days are summarised once per zone, as for the report, and
+        slots a bound cuts are recomputed for the visitors present in them.
+        """
+        self.catch_up()
+        follower = self._followers.get(name)
+        if follower is None:
+            follower = self._followers[name] = _Follower(contribute)
+            for visitor in self._contributed:
+                follower.add(contribute(self.projection, visitor, self.settings))
+        slots = follower.slots
+        edges = {slot_of(b) for b in (params.start, params.end) if b is not None and not _aligned(b)}
+        if edges:
+            slots = SortedDict(slots)
+            for slot in edges:
+                for key in list(slots.irange((slot,), (slot + 1,), inclusive=(True, False))):
+                    del slots[key]
+                present = self.slots.get(slot)
+                for visitor in list(present.multiset("visitors")) if present is not None else ():
+                    part = contribute(self.projection, str(visitor), self.settings, params.in_range)
+                    _merge_into(slots, {key: tally for key, tally in part.items() if key[0] == slot})
+        return keyed_parts(slots, params, follower.days(params))
 
     def _add(self, tallies: SlotTallies, sign: int = 1) -> None:
         _merge_into(self.slots, tallies, sign)
@@ -146,13 +188,87 @@ def from_scratch(projection: Projection, params: ReportParams) -> SortedDict:
     return slots
 
 
-def _merge_into(slots: SortedDict, tallies: SlotTallies, sign: int = 1) -> None:
+def _merge_into(slots: SortedDict, tallies: Mapping[Any, Tally], sign: int = 1) -> None:
     """Add (or with ``sign=-1`` take back) per-slot tallies into ``slots``."""
     for slot, tally in tallies.items():
         target = slots.get(slot)
         if target is None:
             target = slots[slot] = Tally()
         target.add(tally, sign)
+
+
+class _Follower:
+    """A followed contribution's ``(slot, key)`` tallies and its day summaries per zone."""
+
+    def __init__(self, contribute: Contribute) -> None:
+        self.contribute = contribute
+        self.slots: SortedDict = SortedDict()
+        self._days: dict[str, tuple[ZoneInfo, dict[date, dict[str, Tally]]]] = {}
+
+    def add(self, tallies: Mapping[tuple[int, str], Tally], sign: int = 1) -> None:
+        """Add (or take back) tallies; the day summaries they touch are stale now."""
+        _merge_into(self.slots, tallies, sign)
+        for tz, days in self._days.values():
+            for slot, _ in tallies:
+                days.pop(slot_start(slot).astimezone(tz).date(), None)
+
+    def days(self, params: ReportParams) -> dict[date, dict[str, Tally]]:
+        """The day summaries of the report's zone."""
+        cache = self._days.get(params.tz_name)
+        if cache is None:
+            cache = self._days[params.tz_name] = (params.tz, {})
+        return cache[1]
+
+
+def keyed_parts(
+    slots: SortedDict,
+    params: ReportParams,
+    day_cache: dict[date, dict[str, Tally]] | None = None,
+) -> dict[str, list[Tally]]:
+    """The tallies of each key of ``(slot, key)`` slots over the range, a few per local day.
+
+    Whole local days are merged once per key and kept in ``day_cache`` when given.
+    """
+    first = slots.keys()[0][0] if slots else 0
+    last = slots.keys()[-1][0] if slots else 0
+    parts: dict[str, list[Tally]] = defaultdict(list)
+    for day, low, high, whole in _local_days(params, first, last):
+        summary = day_cache.get(day) if whole and day_cache is not None else None
+        if summary is None:
+            grouped: dict[str, list[Tally]] = defaultdict(list)
+            for key in slots.irange((low,), (high,), inclusive=(True, False)):
+                grouped[key[1]].append(slots[key])
+            summary = {key: Tally.merged(tallies, DISTINCT) for key, tallies in grouped.items()}
+            if whole and day_cache is not None:
+                day_cache[day] = summary
+        for key, tally in summary.items():
+            parts[key].append(tally)
+    return parts
+
+
+def _local_days(
+    params: ReportParams, first: int, last: int
+) -> Iterator[tuple[date, int, int, bool]]:
+    """Each local date of the range's slots: (date, first slot, end slot, covered whole).
+
+    Unbounded sides run from slot ``first`` to slot ``last`` (the data's).
+    """
+    tz = params.tz
+    low = slot_of(params.start) if params.start is not None else first
+    # The slot holding an unaligned end still holds in-range entities (scratch path).
+    high = slot_of(params.end - _ONE_MICROSECOND) + 1 if params.end is not None else last + 1
+    if low >= high:
+        return
+    day = slot_start(low).astimezone(tz).date()
+    last_day = slot_start(high - 1).astimezone(tz).date()
+    while day <= last_day:
+        day_start, day_end = _local_midnight(day, tz), _local_midnight(day + timedelta(days=1), tz)
+        # Only a day the range covers entirely may be cached: bounds cut the others.
+        whole = (params.start is None or params.start <= day_start) and (
+            params.end is None or day_end <= params.end
+        )
+        yield day, max(low, slot_of(day_start)), min(high, slot_of(day_end)), whole
+        day += timedelta(days=1)
 
 
 class View:
@@ -177,7 +293,9 @@ class View:
 
 
 # Bags figures only count by distinct member: merged as set unions when read.
-DISTINCT = frozenset({"visitors", "seen", "clicked", "returning", "talked", "bought"})
+DISTINCT = frozenset(
+    {"visitors", "seen", "clicked", "returning", "talked", "bought", "viewers", "requesters"}
+)
 
 
 class DaySummary:
@@ -224,38 +342,24 @@ def view(
     O(days) summaries, not O(slots) slots.
     """
     tz = params.tz
-    low = slot_of(params.start) if params.start is not None else (slots.keys()[0] if slots else 0)
-    # The slot holding an unaligned end still holds in-range entities (scratch path).
-    high = (
-        slot_of(params.end - _ONE_MICROSECOND) + 1 if params.end is not None
-        else (slots.keys()[-1] + 1 if slots else 0)
-    )
     by_date: dict[date, Tally] = {}
     hourly: dict[int, list[Tally]] = defaultdict(list)
-    if low < high:
-        day = slot_start(low).astimezone(tz).date()
-        last_day = slot_start(high - 1).astimezone(tz).date()
-        while day <= last_day:
-            day_start, day_end = _local_midnight(day, tz), _local_midnight(day + timedelta(days=1), tz)
-            day_low, day_high = slot_of(day_start), slot_of(day_end)
-            # Only a day the range covers entirely may be cached: bounds cut the others.
-            whole = (params.start is None or params.start <= day_start) and (
-                params.end is None or day_end <= params.end
-            )
-            summary = day_cache.get(day) if whole and day_cache is not None else None
-            if summary is None:
-                inside = slots.irange(max(low, day_low), min(high, day_high), inclusive=(True, False))
-                summary = DaySummary.of(((slot, slots[slot]) for slot in inside), tz)
-                if whole and day_cache is not None:
-                    day_cache[day] = summary
-            if summary.tally.numbers or summary.tally.bags:
-                by_date[day] = summary.tally
-            for hour, tally in summary.hours.items():
-                hourly[hour].append(tally)
-            day += timedelta(days=1)
+    first = slots.keys()[0] if slots else 0
+    last = slots.keys()[-1] if slots else 0
+    for day, low, high, whole in _local_days(params, first, last):
+        summary = day_cache.get(day) if whole and day_cache is not None else None
+        if summary is None:
+            inside = slots.irange(low, high, inclusive=(True, False))
+            summary = DaySummary.of(((slot, slots[slot]) for slot in inside), tz)
+            if whole and day_cache is not None:
+                day_cache[day] = summary
+        if summary.tally.numbers or summary.tally.bags:
+            by_date[day] = summary.tally
+        for hour, tally in summary.hours.items():
+            hourly[hour].append(tally)
     adjustments: dict[date, list[Tally]] = defaultdict(list)
-    for ts, adjustment in _pending(projection, params):
-        adjustments[ts.astimezone(tz).date()].append(adjustment)
+    for request, adjustment in pending_adjustments(projection, params):
+        adjustments[request.created.astimezone(tz).date()].append(adjustment)
     for day, extra in adjustments.items():
         # Cached summaries are shared: adjust a merged copy, never the cache.
         by_date[day] = Tally.merged([by_date.get(day, Tally()), *extra], DISTINCT)
@@ -264,8 +368,13 @@ def view(
     return View(total, by_date, by_hour, report_dates(projection.first_ts, projection.last_ts, params))
 
 
-def _pending(projection: Projection, params: ReportParams) -> Iterable[tuple[datetime, Tally]]:
-    """Requests still pending at ``as_of``: only those created within the timeout qualify."""
+def pending_adjustments(
+    projection: Projection, params: ReportParams
+) -> Iterable[tuple[Request, Tally]]:
+    """In-range requests still pending at ``as_of``, each with what pending takes off.
+
+    Only requests created within the response timeout before ``as_of`` qualify.
+    """
     low = params.as_of - params.response_timeout
     if params.start is not None and params.start > low:
         low = params.start
@@ -286,7 +395,7 @@ def _pending(projection: Projection, params: ReportParams) -> Iterable[tuple[dat
             adjustment.count(("a_pend", request.creator_agent))
             if responded:
                 adjustment.count(("a_pend_other", request.creator_agent))
-        yield created, adjustment
+        yield request, adjustment
 
 
 def report_dates(earliest: datetime | None, newest: datetime | None, params: ReportParams) -> list[date]:

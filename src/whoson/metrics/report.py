@@ -16,6 +16,8 @@ from whoson.core.events import format_ts
 from whoson.core.projection import Projection
 from whoson.metrics.agents import AgentFigures, agent_figures
 from whoson.metrics.auto_messages import AutoMessageFigures, auto_message_figures
+from whoson.metrics.breakdowns import BreakdownRow, breakdown
+from whoson.metrics.compare import Change, changes
 from whoson.metrics.conversations import (
     ConversationFigures,
     SupportFigures,
@@ -24,6 +26,7 @@ from whoson.metrics.conversations import (
 )
 from whoson.metrics.experiments import ExperimentRow, experiment_rows, wait_figures
 from whoson.metrics.ledger import Ledger, View, from_scratch, view
+from whoson.metrics.pages import PageRow, page_rows
 from whoson.metrics.params import ReportParams
 from whoson.metrics.ratings import RatingFigures, rating_figures
 from whoson.metrics.requests import (
@@ -79,6 +82,11 @@ class Report:
     trends: Trends
     agents: tuple[AgentFigures, ...]
     experiments: tuple[ExperimentRow, ...]
+    pages: tuple[PageRow, ...] = ()
+    # Only with ``by=`` / ``compare=`` (analysis.md); absent from to_dict() otherwise.
+    breakdown: tuple[BreakdownRow, ...] | None = None
+    previous: Report | None = None
+    change: Mapping[str, Change] | None = None
     currency: str | None = attrs.field(default=None, kw_only=True, metadata={"figure": False})
 
     def __repr__(self) -> str:
@@ -131,7 +139,18 @@ class Report:
         """
         plain = to_plain(self)
         assert isinstance(plain, dict)
+        for optional in ("breakdown", "previous", "change"):
+            if plain[optional] is None:
+                del plain[optional]
+        if self.previous is not None:
+            plain["previous"] = self.previous.to_dict()
         return plain
+
+    def compared_with(self, previous: Report) -> Report:
+        """This report with ``previous`` and the ``change`` of every figure since it."""
+        return attrs.evolve(
+            self, previous=previous, change=changes(previous.to_dict(), self.to_dict())
+        )
 
 
 def to_plain(value: Any) -> Any:
@@ -150,18 +169,24 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def build_report(projection: Projection, params: ReportParams, ledger: Ledger | None = None) -> Report:
+def build_report(
+    projection: Projection, params: ReportParams, ledger: Ledger | None = None,
+    by: str | None = None,
+) -> Report:
     """Compute the report of ``params`` from a projection of the events up to ``as_of``.
 
     With a ``ledger`` that serves these parameters, the report reads its slot
     tallies (catching up on recent events first); otherwise every visitor's
-    contribution is computed afresh.
+    contribution is computed afresh. ``by`` adds the breakdown by that dimension.
     """
     if ledger is not None and ledger.serves(params):
         range_view = ledger.view(params)
     else:
         range_view = view(projection, from_scratch(projection, params), params)
-    return assemble(range_view, params)
+    report = assemble(range_view, params)
+    if by is not None:
+        report = attrs.evolve(report, breakdown=breakdown(by, projection, params, range_view, ledger))
+    return report
 
 
 def assemble(range_view: View, params: ReportParams) -> Report:
@@ -185,4 +210,5 @@ def assemble(range_view: View, params: ReportParams) -> Report:
         trends=trends(range_view, scale),
         agents=agent_figures(range_view),
         experiments=experiment_rows(total),
+        pages=page_rows(total),
     )

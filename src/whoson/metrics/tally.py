@@ -140,13 +140,14 @@ class Tally:
         """A new tally holding the sum of ``tallies``.
 
         Bags named in ``distinct`` are only ever counted by their distinct
-        members, so they are merged as set unions (multiplicity 1), which is
-        much faster; such a merged tally is for reading, not for retracting.
+        members, so they are merged as set unions (their multiplicities then
+        mean nothing), which is much faster; such a merged tally is for
+        reading, not for retracting.
 
         >>> a, b = Tally(), Tally()
         >>> a.put("visitors", "v1"); b.put("visitors", "v1"); b.put("visitors", "v2")
-        >>> sorted(Tally.merged([a, b], distinct=frozenset({"visitors"})).multiset("visitors").items())
-        [('v1', 1), ('v2', 1)]
+        >>> sorted(Tally.merged([a, b], distinct=frozenset({"visitors"})).members("visitors"))
+        ['v1', 'v2']
         """
         parts = list(tallies)
         total = cls()
@@ -158,7 +159,14 @@ class Tally:
         for name in names:
             bags = [part.bags[name] for part in parts if name in part.bags]
             if name in distinct:
-                total.bags[name] = dict.fromkeys(set().union(*bags), 1)
+                # The largest bag copied, the others added in: dict-to-dict copies and
+                # updates reuse the stored hashes, nothing is hashed again.
+                largest = max(bags, key=len)
+                union = largest.copy()
+                for other in bags:
+                    if other is not largest:
+                        union.update(other)
+                total.bags[name] = union
                 continue
             bag: dict[Hashable, int] = {}
             for other in bags:
