@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 import pytest
 
-from whoson.core.errors import ConfigError, StoreError
+from whoson.core.errors import ConfigError, StoreError, StoreLockedError
 from whoson.core.events import RatingScale
 from whoson.stores.base import Store, StoreSettings
 from whoson.stores.sqlite import SCHEMA_VERSION, SQLiteStore
@@ -255,3 +256,43 @@ class TestSQLiteConcurrency:
             assert [f"h{i}" for i in range(5000)] == ids
             expected = 5010
             assert expected == len(reader)
+
+
+class TestSQLiteFreshFileRace:
+    """Opening a fresh file another process is preparing waits its turn instead of failing."""
+
+    @staticmethod
+    def _writer_on_fresh_file(path: Path) -> sqlite3.Connection:
+        """A plain connection holding the write lock of a new file, as another opener does
+        while it switches the file to WAL (SQLite then refuses WAL at once, no busy wait)."""
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        return other
+
+    def test_open_waits_for_the_other_opener(self, tmp_path: Path) -> None:
+        """The lock is released after 0.3 s: the store opens, in WAL mode, with its schema."""
+        path = tmp_path / "fresh.db"
+        other = self._writer_on_fresh_file(path)
+        release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+        release.start()
+        try:
+            with SQLiteStore(path, busy_timeout=10) as store:
+                assert store._db is not None
+                assert ("wal",) == store._db.execute("PRAGMA journal_mode").fetchone()
+                assert 1 == store.append([make_event("heartbeat", id="h1")]).accepted
+        finally:
+            release.join()
+            other.close()
+
+    def test_open_gives_up_after_the_busy_timeout(self, tmp_path: Path) -> None:
+        """A lock held past busy_timeout gives StoreLockedError, not a hang."""
+        path = tmp_path / "fresh.db"
+        other = self._writer_on_fresh_file(path)
+        started = time.monotonic()
+        try:
+            with pytest.raises(StoreLockedError, match="locked"):
+                SQLiteStore(path, busy_timeout=0.2)
+            waited = time.monotonic() - started
+        finally:
+            other.close()
+        assert 0.2 <= waited < 5.0, f"waited {waited:.2f} s"

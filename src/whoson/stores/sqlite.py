@@ -22,6 +22,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -60,6 +61,9 @@ _SCHEMA = (
     "CREATE INDEX events_request ON events (request) WHERE request IS NOT NULL",
 )
 _IN_CHUNK = 500
+# Pauses between attempts to open a store another connection is preparing (seconds).
+_FIRST_PAUSE = 0.002
+_MAX_PAUSE = 0.05
 _OWNER = ("SELECT visitor FROM events WHERE request = ? AND visitor IS NOT NULL"
           " ORDER BY position LIMIT 1")
 _INSERT = "INSERT INTO events (id, type, ts, visitor, request, body) VALUES (?, ?, ?, ?, ?, ?)"
@@ -147,13 +151,7 @@ class SQLiteStore(Store):
         except sqlite3.Error as err:
             raise StoreError(f"cannot open SQLite store {self.path!r}: {err}") from err
         try:
-            with self._errors():
-                if not create and not self._has_meta(self._db):
-                    raise StoreError(f"{self.path!r} is not a whoson store (it has no whoson "
-                                     "tables, and reading never creates them)")
-                self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-                self._prepare_schema(settings or StoreSettings())
+            self._prepare(settings or StoreSettings(), create=create)
             if settings is not None:
                 self.save_settings(settings)
         except BaseException:
@@ -199,6 +197,35 @@ class SQLiteStore(Store):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+
+    def _prepare(self, settings: StoreSettings, *, create: bool) -> None:
+        """WAL mode and the schema, waiting (up to the busy timeout) for another opener.
+
+        Switching a fresh file to WAL needs its write lock, and while another
+        connection holds it (another process opening the same fresh store)
+        SQLite answers "database is locked" at once instead of calling the
+        busy handler. Every step here is idempotent, so the whole preparation
+        is tried again, with short pauses, until the busy timeout has passed.
+        """
+        db = self._conn()
+        deadline = time.monotonic() + self._busy_timeout
+        pause = _FIRST_PAUSE
+        while True:
+            try:
+                with self._errors():
+                    if not create and not self._has_meta(db):
+                        raise StoreError(f"{self.path!r} is not a whoson store (it has no whoson "
+                                         "tables, and reading never creates them)")
+                    db.execute("PRAGMA journal_mode = WAL")
+                    db.execute(f"PRAGMA synchronous = {'FULL' if self.durable else 'NORMAL'}")
+                    self._prepare_schema(settings)
+                return
+            except StoreLockedError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise
+                time.sleep(min(pause, remaining))
+                pause = min(pause * 2, _MAX_PAUSE)
 
     def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
