@@ -80,11 +80,11 @@ class TestIncremental:
         assert "subtotal" in result.errors[0]
 
     def test_money_beyond_six_decimals(self, tmp_path: Path) -> None:
-        """An amount decimal(38,6) cannot hold is refused with its event, field and value."""
+        """An amount decimal(38,6) cannot hold is refused by the event contract: line, field, value, rule."""
         odd = dict(BASE[1], id="7", order="C", subtotal="1.1234567")
         result = export(_write(tmp_path / "a.jsonl", [odd]), str(tmp_path / "out"))
         assert (0, 1) == (result.written, len(result.errors))
-        assert "event '7': field 'subtotal' = 1.1234567" in result.errors[0]
+        assert "a.jsonl:1: field 'subtotal' = '1.1234567': must have at most 6 decimals" in result.errors[0]
 
 
 class TestCommand:

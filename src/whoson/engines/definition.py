@@ -275,8 +275,12 @@ class Definition:
             a_conv=_.count(), a_handle=(joined.conv_end - joined.engaged).sum()
         )
 
-    def top_urls(self, requests: ir.Table, limit: int) -> ir.Table:
-        """The most requested urls (the request's url, else the latest page view's)."""
+    def request_urls(self, requests: ir.Table) -> ir.Table:
+        """Per (url, visitor): requests in range and their conversations.
+
+        A request's url is its own, else the visitor's latest page view at or
+        before its creation (as ``top_urls`` and ``pages`` read it).
+        """
         r = requests.filter(self.in_range(requests.created))
         views = self.events.filter(self.events.type == "page_view").select(
             pv_visitor="visitor", pv_us="us", pv_id="id", pv_url="url"
@@ -290,10 +294,55 @@ class Definition:
                 group_by=candidates.request, order_by=[ibis.desc("pv_us"), ibis.desc("pv_id")]
             )
         )
-        latest = latest.filter(latest._rank == 0).select(url="pv_url")
-        urls = r.filter(r.url.notnull()).select("url").union(latest, distinct=False)
-        counted = urls.group_by("url").aggregate(requests=_.count())
-        return counted.order_by([ibis.desc("requests"), ibis.asc("url")]).limit(limit)
+        latest = latest.filter(latest._rank == 0).select("visitor", "conv", url="pv_url")
+        urls = r.filter(r.url.notnull()).select("visitor", "conv", "url").union(latest, distinct=False)
+        return urls.group_by(["url", "visitor"]).aggregate(
+            requests=_.count(), conversations=_flag(urls.conv).sum()
+        )
+
+    def page_viewers(self) -> ir.Table:
+        """Per (url, visitor): page views in range."""
+        ev = self.events
+        views = ev.filter((ev.type == "page_view") & ev.visitor.notnull() & ev.url.notnull())
+        views = views.filter(self.in_range(views.us))
+        return views.group_by(["url", "visitor"]).aggregate(views=_.count())
+
+    # -- experiments and waiting --------------------------------------------------
+
+    def exposures(self, winners: ir.Table) -> ir.Table:
+        """Per exposure in range (an auto request's winning creation, a holdout event):
+        its orders in ``[ts, ts + attribution_window]`` (count, value sum)."""
+        b = self.bounds
+        ev = self.events
+        requests = ev.filter(ev.type == "request")
+        first = _first(requests, "request")
+        invited = first.filter((first.initiator == "auto") & first.trigger.notnull())
+        invited = invited.select("trigger", "visitor", "us", "id", arm=ibis.literal("invited"))
+        held = ev.filter((ev.type == "holdout") & ev.trigger.notnull())
+        held = held.select("trigger", "visitor", "us", "id", arm=ibis.literal("held_out"))
+        exposures = invited.union(held, distinct=False)
+        exposures = exposures.filter(exposures.visitor.notnull() & self.in_range(exposures.us))
+        orders = winners.select(o_visitor="visitor", o_us="us", o_value="value")
+        joined = exposures.left_join(
+            orders,
+            (exposures.visitor == orders.o_visitor)
+            & (orders.o_us >= exposures.us)
+            & (orders.o_us <= exposures.us + b.attribution_window),
+        )
+        return joined.group_by(["trigger", "visitor", "us", "id", "arm"]).aggregate(
+            orders=_flag(joined.o_us.notnull()).sum(), gmv=joined.o_value.sum()
+        )
+
+    def visitor_waits(self, requests: ir.Table) -> ir.Table:
+        """Visitor requests created in range: first agent response, first end, and
+        the visitor's last event instant (all microseconds)."""
+        ev = self.events
+        ends = ev.filter(ev.type == "request_end").group_by("request").aggregate(first_end=_.us.min())
+        last = ev.filter(ev.visitor.notnull()).group_by("visitor").aggregate(last_us=_.us.max())
+        r = requests.filter((requests.initiator == "visitor") & self.in_range(requests.created))
+        r = _left(r.select("request", "visitor", "created", "fa"), ends, "request")
+        r = _left(r, last, "visitor")
+        return r.select("request", "created", "fa", "first_end", "last_us")
 
     # -- events, sessions, orders, surveys ------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from whoson.engines.definition import EPOCH, SLOT_US, Bounds, Definition
 from whoson.engines.parquet import cents
+from whoson.metrics.experiments import EXPOSURES, WAITS, exposure_member, wait_member
 from whoson.metrics.ledger import View, report_dates
 from whoson.metrics.params import ReportParams, rank_positions
 from whoson.metrics.report import Report, assemble
@@ -132,7 +133,7 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
     surveys = _keep(con, d.surveys(), kept)
     sessions = _keep(con, d.sessions(winners), kept)
     try:
-        _fill(con, d, collector, requests, attributed, surveys, sessions)
+        _fill(con, d, collector, requests, attributed, surveys, sessions, winners)
     finally:
         for name, table in reversed(kept):
             _release(con, name, table)
@@ -181,8 +182,44 @@ def _release(con: Any, name: str, table: Any) -> None:
         return
 
 
+def _moment(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def _moment_or_none(us: int | None) -> datetime | None:
+    return _moment(us) if us is not None else None
+
+
+def _pages(con: Any, d: Definition, total: Tally, requests: Any) -> None:
+    """The tally members :func:`~whoson.metrics.pages.page_rows` and ``top_urls`` read."""
+    for row in _rows(con, d.request_urls(requests)):
+        url = row["url"]
+        total.put("urls", url, row["requests"])
+        total.put("requesters", (url, row["visitor"]))
+        if row["conversations"]:
+            total.put("conv_urls", url, row["conversations"])
+    for row in _rows(con, d.page_viewers()):
+        total.put("page_views", row["url"], row["views"])
+        total.put("viewers", (row["url"], row["visitor"]))
+
+
+def _experiments(con: Any, d: Definition, total: Tally, requests: Any, winners: Any) -> None:
+    """Exposure and wait members, as :func:`~whoson.metrics.experiments.experiment_contribution` puts them."""
+    for row in _rows(con, d.exposures(winners)):
+        gmv = cents(Decimal(row["gmv"])) if row["gmv"] is not None else Decimal(0)
+        total.put(EXPOSURES, exposure_member(
+            row["trigger"], row["visitor"], _moment(row["us"]), row["id"], row["arm"],
+            bool(row["orders"]), gmv,
+        ))
+    for row in _rows(con, d.visitor_waits(requests)):
+        total.put(WAITS, wait_member(
+            row["request"], _moment(row["created"]), _moment_or_none(row["fa"]),
+            _moment_or_none(row["first_end"]), _moment(row["last_us"]),
+        ))
+
+
 def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any,
-          surveys: Any, sessions: Any) -> None:
+          surveys: Any, sessions: Any, winners: Any) -> None:
     for row in _rows(con, d.request_counts(requests)):
         day = c.day(row["day"])
         channel, initiator = row["channel"], row["initiator"]
@@ -211,8 +248,8 @@ def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any
     ranks = sorted({r for q in _QUANTILES for r in rank_positions(count, q)[:2]}) if count else []
     at = {row["rank"]: int(row["wait"]) for row in _rows(con, d.wait_ranks(requests, ranks))} if ranks else {}
     c.total.ranks["first_response"] = Ranked(count, int(summary["total"] or 0), at.__getitem__)
-    for row in _rows(con, d.top_urls(requests, TOP)):
-        c.total.put("urls", row["url"], row["requests"])
+    _pages(con, d, c.total, requests)
+    _experiments(con, d, c.total, requests, winners)
     for row in _rows(con, d.event_days()):
         day = c.day(row["day"])
         for name in ("visitors", "seen", "clicked"):

@@ -33,14 +33,18 @@ from whoson.metrics.params import money_ratio, ratio
 from whoson.metrics.tally import Tally
 
 __all__ = [
+    "EXPOSURES",
     "PRESENCE_TIMEOUT",
+    "WAITS",
     "WAIT_POINTS",
     "ExperimentRow",
     "WaitFigures",
     "experiment_contribution",
     "experiment_rows",
+    "exposure_member",
     "newcombe_interval",
     "wait_figures",
+    "wait_member",
     "wilson_interval",
 ]
 
@@ -49,8 +53,8 @@ PRESENCE_TIMEOUT = LiveConfig().presence_timeout
 WAIT_POINTS = (15, 30, 60, 120, 300)
 _Z95 = NormalDist().inv_cdf(0.975)
 _MICROS = timedelta(microseconds=1)
-_EXPOSURES = "exposures"
-_WAITS = "waits"
+EXPOSURES = "exposures"
+WAITS = "waits"
 
 At = Callable[[datetime], Tally | None]
 
@@ -96,6 +100,33 @@ def newcombe_interval(x1: int, n1: int, x2: int, n2: int, z: float = _Z95) -> tu
 # ---------------------------------------------------------------- contributions
 
 
+def exposure_member(
+    trigger: str, visitor: str, ts: datetime, event_id: str, arm: str, converted: bool, gmv: Decimal
+) -> tuple[str, str, datetime, str, str, bool, Decimal]:
+    """One exposure as the tally holds it under ``EXPOSURES`` (every engine puts this shape).
+
+    >>> from datetime import UTC
+    >>> exposure_member("t", "v1", datetime(2026, 3, 2, tzinfo=UTC), "e1", "held_out", False, Decimal(0))[4]
+    'held_out'
+    """
+    return (trigger, visitor, ts, event_id, arm, converted, gmv)
+
+
+def wait_member(
+    request: str, created: datetime, answered: datetime | None, ended: datetime | None,
+    last_event: datetime,
+) -> tuple[str, datetime, datetime | None, datetime | None, datetime]:
+    """One visitor request as the tally holds it under ``WAITS`` (see :func:`wait_outcome`).
+
+    >>> from datetime import UTC
+    >>> t = datetime(2026, 3, 2, tzinfo=UTC)
+    >>> wait_member("r1", t, None, None, t)[0]
+    'r1'
+    """
+    return (request, created, answered, ended, last_event)
+
+
+
 def experiment_contribution(
     projection: Projection, visitor: str, attribution_window: timedelta, at: At
 ) -> None:
@@ -138,15 +169,15 @@ def experiment_contribution(
                 continue
             bought = [value for when, value in orders if ts <= when <= ts + attribution_window]
             gmv = sum(bought, Decimal(0))
-            tally.put(_EXPOSURES, (trigger, visitor, ts, event_id, arm, bool(bought), gmv))
+            tally.put(EXPOSURES, exposure_member(trigger, visitor, ts, event_id, arm, bool(bought), gmv))
     last = timeline[-1].ts
     for request in projection.requests_of(visitor):
         if request.initiator != "visitor":
             continue
         tally = at(request.created)
         if tally is not None:
-            tally.put(_WAITS, (request.id, request.created, request.first_agent_response,
-                               first_end.get(request.id), last))
+            tally.put(WAITS, wait_member(request.id, request.created, request.first_agent_response,
+                                         first_end.get(request.id), last))
 
 
 # ---------------------------------------------------------------- experiments
@@ -178,7 +209,7 @@ def experiment_rows(tally: Tally) -> tuple[ExperimentRow, ...]:
     exposure's orders. O(e log e), e = exposures in range.
     """
     first: dict[tuple[str, str], tuple[datetime, str, str, bool, Decimal]] = {}
-    for member in tally.multiset(_EXPOSURES):
+    for member in tally.multiset(EXPOSURES):
         trigger, visitor, ts, event_id, arm, converted, gmv = _exposure(member)
         key = (trigger, visitor)
         current = first.get(key)
@@ -325,7 +356,7 @@ def cumulative_incidence(
 def wait_figures(tally: Tally, as_of: datetime) -> WaitFigures:
     """``support.wait`` from a range's tally, decided at ``as_of``. O(r log r)."""
     outcomes: list[tuple[str, int]] = []
-    for member in tally.multiset(_WAITS):
+    for member in tally.multiset(WAITS):
         assert isinstance(member, tuple)
         _id, created, answered, ended, last = member
         kind, waited = wait_outcome(created, answered, ended, last, as_of)
