@@ -196,7 +196,8 @@ class TestStoreRules:
         assert "keeps nothing once the command ends" in err
 
     @pytest.mark.parametrize("source", ["sqlite:///typo.db", "typo.db", "typo.sqlite3"])
-    @pytest.mark.parametrize("command", [["report"], ["live", "--at", TS]])
+    @pytest.mark.parametrize("command", [["report"], ["live", "--at", TS], ["visitor", "v"],
+                                         ["export", "--parquet", "out"]])
     def test_reading_a_missing_store(self, source: str, command: list[str], tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:

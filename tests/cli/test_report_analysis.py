@@ -88,3 +88,19 @@ class TestCompare:
         assert 2 == status
         assert "" == out
         assert message in err
+
+
+class TestParquetDirectory:
+    """--by and --compare on an exported Parquet directory are refused, never silently dropped."""
+
+    @pytest.mark.parametrize("engine", ["python", "duckdb"])
+    @pytest.mark.parametrize("extra", [["--by", "country"],
+                                       ["--compare", "previous", "--start", "2026-03-03",
+                                        "--end", "2026-03-04"]])
+    def test_refused(self, engine: str, extra: list[str], tmp_path: Path,
+                     capsys: pytest.CaptureFixture[str]) -> None:
+        assert 0 == main(["export", str(SHOP), "--parquet", str(tmp_path / "pq")])
+        capsys.readouterr()
+        status, out, err = run(capsys, "report", str(tmp_path / "pq"), "--engine", engine, *extra)
+        assert (2, "") == (status, out)
+        assert "--by and --compare are not computed on an exported Parquet directory" in err

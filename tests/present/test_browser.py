@@ -96,6 +96,22 @@ class TestReportFile:
         assert page.get_by_role("heading", name="Breakdown").count() == 1
         assert page.get_by_role("heading", name="Experiments (invited vs held out)").count() == 1
 
+    @pytest.mark.timeout(60)
+    def test_figures_stay_in_their_column(self, sim_tracker: Tracker, tmp_path: Path, page: Any) -> None:
+        """Compared figures (long change notes) never spill over the neighbouring section."""
+        current = sim_tracker.report("2026-03-05", "2026-03-08").to_dict()
+        previous = sim_tracker.report("2026-03-02", "2026-03-05").to_dict()
+        target = tmp_path / "compared.html"
+        target.write_text(report_document(compared(current, previous), "EUR"))
+        spilled = """() => [...document.querySelectorAll('.figures section')]
+            .filter(s => s.querySelector('table').getBoundingClientRect().width
+                         > s.getBoundingClientRect().width + 1)
+            .map(s => s.querySelector('h3').innerText)"""
+        for width in (1200, 820):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(target.as_uri())
+            assert [] == page.evaluate(spilled)
+
 
 class TestDashboardInBrowser:
     """A manager picks dates, shows them, and downloads a table, without JavaScript."""

@@ -137,3 +137,18 @@ class TestWaitChart:
         assert expected == points[:5]
         without = {**tree, "support": {k: v for k, v in tree["support"].items() if k != "wait"}}
         assert "wait" not in report_charts(without)
+
+
+class TestAxisLabels:
+    """Axis ticks of large amounts read with a k/M/B/T suffix, never in exponent notation."""
+
+    @pytest.mark.parametrize(("peak", "expected"), [
+        (4_000.0, ["0", "1k", "2k", "3k", "4k", "5k"]),
+        (2_400_000.0, ["0", "500k", "1M", "1.5M", "2M", "2.5M"]),
+        (9e14, ["0", "200T", "400T", "600T", "800T", "1000T"]),
+    ])
+    def test_ticks(self, peak: float, expected: list[str]) -> None:
+        root = parse(trend(["a", "b"], [("gmv", [0.5, peak])], title="t"))
+        texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+        # title, legend, the y axis bottom to top, then the two day labels
+        assert ["t", "gmv", *expected, "a", "b"] == texts

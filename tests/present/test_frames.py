@@ -163,3 +163,32 @@ class TestEventsFrame:
         # 2026-03-03 in Tokyo = [03-02 15:00Z, 03-03 15:00Z): only the page view at 03-03 10:00Z.
         expected = ["7"]
         assert expected == list(tracker.events_frame("2026-03-03", "2026-03-04")["id"])
+
+
+class TestEventsFrameExtrasNamedLikeFields:
+    """An extra named like another type's typed field stays out of the typed column."""
+
+    def test_chars_extra_on_a_page_view(self) -> None:
+        tracker = Tracker(clock=FixedClock(datetime(2026, 3, 4, tzinfo=UTC)))
+        tracker.record_many([
+            {"id": "p", "type": "page_view", "ts": "2026-03-03T10:00:00Z", "visitor": "v",
+             "url": "/", "chars": 1e300, "subtotal": "lots"},
+            {"id": "r", "type": "request", "ts": "2026-03-03T10:01:00Z", "visitor": "v",
+             "request": "q", "initiator": "visitor", "channel": "text"},
+            {"id": "m", "type": "message", "ts": "2026-03-03T10:02:00Z", "visitor": "v",
+             "request": "q", "sender": "visitor", "chars": 12},
+            {"id": "o", "type": "order", "ts": "2026-03-03T10:03:00Z", "visitor": "v",
+             "order": "o1", "subtotal": "19.90", "currency": "EUR"},
+        ])
+        frame = tracker.events_frame()
+        expected_types = ("Int64", "float64", "object", "object")
+        actual_types = (str(frame["chars"].dtype), str(frame["subtotal"].dtype),
+                        str(frame["extra.chars"].dtype), str(frame["extra.subtotal"].dtype))
+        assert expected_types == actual_types
+        expected = [(None, None, Decimal("1E+300"), "lots"), (None, None, None, None),
+                    (12, None, None, None), (None, 19.9, None, None)]
+        actual = [(None if pd.isna(c) else int(c), None if pd.isna(s) else s,
+                   None if pd.isna(ec) else ec, None if pd.isna(es) else es)
+                  for c, s, ec, es in zip(frame["chars"], frame["subtotal"], frame["extra.chars"],
+                                          frame["extra.subtotal"], strict=True)]
+        assert expected == actual

@@ -7,8 +7,9 @@ import os
 import sys
 
 from whoson.cli.common import EXIT_DATA, EXIT_OK, MAX_ERROR_LINES, UsageError, add_common, is_store_url
-from whoson.core.errors import ConfigError
+from whoson.core.errors import ConfigError, StoreError
 from whoson.core.events import RatingScale
+from whoson.stores.url import open_store
 
 __all__ = ["add_parser", "run"]
 
@@ -30,7 +31,14 @@ def run(args: argparse.Namespace) -> int:
     """Export; exit 0 when every event was written or already there, 1 when some were rejected."""
     from whoson.engines.parquet import export
 
-    if not is_store_url(args.source) and not os.path.isfile(args.source):
+    if is_store_url(args.source):
+        # Reading never creates a store: the exporter's own open would make
+        # an empty SQLite file out of a typo and report "written: 0".
+        try:
+            open_store(args.source, create=False).close()
+        except StoreError as error:
+            raise UsageError(str(error)) from None
+    elif not os.path.isfile(args.source):
         raise UsageError(f"{args.source}: no such file")
     if os.path.exists(args.parquet) and not os.path.isdir(args.parquet):
         raise UsageError(f"--parquet {args.parquet}: is a file, not a directory")

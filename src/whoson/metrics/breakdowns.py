@@ -102,15 +102,26 @@ def check_dimension(by: str) -> str:
 
 
 def _query_value(url: str, name: str) -> str:
-    values = parse_qs(urlsplit(url).query).get(name)
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        # A host urlsplit cannot read ("https://[/"): split by hand, as it
+        # would; one visitor's url must not break the whole report.
+        query = url.split("#", 1)[0].partition("?")[2]
+    values = parse_qs(query).get(name)
     return values[0] if values else NONE
 
 
 def _referrer_host(referrer: str | None) -> str:
     if referrer is None:
         return DIRECT
-    # The host name; a referrer without one (a bare path) is kept as sent.
-    return urlsplit(referrer).hostname or referrer
+    # The host name; a referrer without one (a bare path) or with a host
+    # urlsplit cannot read ("https://[/]x/", a bad IPv6 literal) is kept as sent.
+    try:
+        host = urlsplit(referrer).hostname
+    except ValueError:
+        return referrer
+    return host or referrer
 
 
 def session_value(dimension: str, first_view: PageViewEvent | None, number: int) -> str:

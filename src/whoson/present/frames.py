@@ -95,6 +95,9 @@ def events_frame(events: Iterable[Event], types: Collection[str] | None = None) 
     field of the event types present (in the contract's order), then unknown extras.
 
     Money fields are ``float64``, counts ``Int64``, flags ``boolean``, the rest text.
+    A typed column holds the field of the event types that define it; an extra
+    another type sends under such a name (``chars`` on a ``page_view``) is kept
+    in ``extra.<name>`` (text), so it can neither break nor blur the dtype.
     Cost: O(events x columns).
     """
     pd = _pandas()
@@ -102,6 +105,15 @@ def events_frame(events: Iterable[Event], types: Collection[str] | None = None) 
     present = {record["type"] for record in records}
     order = [cls for name, cls in EVENT_TYPES.items() if name in present or (types and name in types)]
     kinds = _field_kinds(order)
+    defined = {name: {field.name for field in attrs.fields(cls)} for name, cls in EVENT_TYPES.items()}
+    typed: list[dict[str, Any]] = []
+    for record in records:
+        fields = defined[record["type"]]
+        row = {key: value for key, value in record.items() if key not in kinds or key in fields}
+        row.update({f"extra.{key}": value for key, value in record.items()
+                    if key in kinds and key not in fields})
+        typed.append(row)
+    records = typed
     extras = sorted({key for record in records for key in record} - set(kinds) - set(ENVELOPE))
     columns = [*ENVELOPE, *kinds, *extras]
     data: dict[str, Any] = {}

@@ -60,6 +60,8 @@ body { margin: 0; color: var(--ink); background: #fff;
 .whoson td.n, .whoson th.n { text-align: right; white-space: nowrap; }
 .whoson table.pairs td { border: none; padding: 2px 4px; vertical-align: baseline; }
 .whoson table.pairs td.change { font-size: 11px; padding-left: 8px; }
+/* a figure's value and change wrap at their spaces rather than spill into the next column */
+.whoson table.pairs td.n { white-space: normal; }
 .whoson table.pairs td:first-child { color: var(--muted); }
 .whoson tr.partial td { color: var(--muted); font-style: italic; }
 .whoson .note { color: var(--muted); font-size: 12px; margin: 4px 0; }

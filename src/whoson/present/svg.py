@@ -50,8 +50,10 @@ def _whole(values: Sequence[Any]) -> bool:
 
 
 def _tick(value: float) -> str:
-    if value >= 1000:
-        return f"{value / 1000:g}k"
+    # k, M, B, T: a shop's millions read "2.5M", never "2500k" or "2e+06k".
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:g}{suffix}"
     return f"{value:g}"
 
 
