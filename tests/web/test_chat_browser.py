@@ -91,6 +91,22 @@ class TestConsoleFollowsVisitor:
         assert "left" == agent.text_content(f"{row} .status-label")
 
 
+class TestWaitingTicks:
+    """A waiting visitor's row counts the wait up, as the queue card does."""
+
+    def test_waiting_reason_ticks(self, server: LiveServer, agent: Any, visitor: Any) -> None:
+        """The row's 'waiting Ns for an agent' is not frozen at the second the request came in."""
+        shop = visitor.new_page()
+        shop.goto(server.url + "/help")
+        vid = shop.wait_for_function("window.whoson && whoson('ids').visitor").json_value()
+        shop.click("#chat-widget")
+        reason = f'tr[data-visitor="{vid}"].st-waiting .reason'
+        agent.wait_for_selector(reason)
+        within(4, lambda ms: agent.wait_for_function(
+            "sel => document.querySelector(sel).textContent === 'waiting 2s for an agent'", arg=reason, timeout=ms))
+        assert "waiting" == agent.text_content(f'tr[data-visitor="{vid}"] .status-label')
+
+
 class TestTabsShareOneStream:
     """An agent's tabs with the same filters share one stream; another tab takes over when it closes."""
 
