@@ -97,7 +97,7 @@ class TestServe:
     """Start, banner, demo shop, clean stop."""
 
     def test_banner_demo_and_clean_stop(self, serve: Any, tmp_path: Path) -> None:
-        """The banner names the shop, the console and the agent token (addresses in one column); SIGTERM stores what was sent and exits 0."""
+        """The banner lists shop, console and token, aligned; SIGTERM stores what was sent and exits 0."""
         db = tmp_path / "demo.db"
         served = serve(f"sqlite:///{db}", "--demo-site", "--agent", "demo:s3cret")
         text = "\n".join(served.banner)
