@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,45 @@ class TestConsoleFollowsVisitor:
         shop.close()
         within(2, lambda ms: agent.wait_for_selector(f"{row}.gone", timeout=ms))
         assert "left" == agent.text_content(f"{row} .status-label")
+
+
+class TestWaitingTicks:
+    """A waiting visitor's row counts the wait up, as the queue card does."""
+
+    def test_waiting_reason_ticks(self, server: LiveServer, agent: Any, visitor: Any) -> None:
+        """The row's 'waiting Ns for an agent' is not frozen at the second the request came in."""
+        shop = visitor.new_page()
+        shop.goto(server.url + "/help")
+        vid = shop.wait_for_function("window.whoson && whoson('ids').visitor").json_value()
+        shop.click("#chat-widget")
+        reason = f'tr[data-visitor="{vid}"].st-waiting .reason'
+        agent.wait_for_selector(reason)
+        within(4, lambda ms: agent.wait_for_function(
+            "sel => document.querySelector(sel).textContent === 'waiting 2s for an agent'", arg=reason, timeout=ms))
+        assert "waiting" == agent.text_content(f'tr[data-visitor="{vid}"] .status-label')
+
+
+class TestNarrowScreen:
+    """On a 1280-pixel laptop the chat column stays on screen, however long the row's texts."""
+
+    def test_answer_button_visible(self, server: LiveServer, agent: Any) -> None:
+        """A waiting visitor with a long trail, title and two signals: Answer is not cut off."""
+        now = datetime.now(UTC)
+        long = "/collections/outdoor-gear/trail-running-shoes-waterproof-extra-wide"
+        server.tracker.record_many([
+            *({"id": f"n{i}", "type": "page_view", "visitor": "wide", "url": f"{long}/{i % 2}",
+               "title": "Trail running shoes, waterproof, extra wide · Trailhead demo shop",
+               "referrer": "https://www.example-search-engine.com/search?q=shoes",
+               "ts": (now - timedelta(seconds=300 - 60 * i)).isoformat()} for i in range(5)),
+            {"id": "nr", "type": "request", "visitor": "wide", "request": "wide-r", "channel": "text",
+             "initiator": "visitor", "ts": now.isoformat()},
+        ])
+        agent.set_viewport_size({"width": 1280, "height": 720})
+        button = 'tr[data-visitor="wide"] button.invite'
+        agent.wait_for_selector(button)
+        edge = agent.evaluate("sel => [document.querySelector(sel).getBoundingClientRect().right,"
+                              " document.querySelector('.table-wrap').getBoundingClientRect().right]", button)
+        assert ("Answer", True) == (agent.text_content(button), edge[0] <= edge[1])
 
 
 class TestTabsShareOneStream:

@@ -148,8 +148,11 @@ class TestBrowserAllowlist:
         {"type": "call_joined", "request": "r1", "participant": "agent", "agent": "ann"},
         {"type": "request_end", "request": "r1", "reason": "closed"},
         {"type": "no_such_type"},
+        {"type": "survey", "request": "r1", "rating": 1, "agent": "bob"},
+        {"type": "message", "request": "r1", "sender": "visitor", "agent": "bob"},
     ]
-    FIELDS: ClassVar[list[str]] = ["type"] * 6 + ["initiator", "initiator", "sender", "participant", "reason", "type"]
+    FIELDS: ClassVar[list[str]] = (["type"] * 6 + ["initiator", "initiator", "sender", "participant", "reason", "type"]
+                                   + ["agent", "agent"])
     ALLOWED: ClassVar[list[dict[str, Any]]] = [
         {"type": "heartbeat", "url": "/"},
         {"type": "page_leave", "url": "/"},
@@ -164,7 +167,7 @@ class TestBrowserAllowlist:
     ]
 
     def test_forged_events_rejected(self, live_server: LiveServer) -> None:
-        """Orders, carts, identify, agent and auto events: rule 'not accepted from a browser'."""
+        """Orders, carts, identify, agent and auto events, an agent named: rule 'not accepted from a browser'."""
         events = [{"id": f"f{i}", "visitor": "v1", "age_ms": 0, **e} for i, e in enumerate(self.FORGED)]
         reply = post(live_server, {"visitor": "v1", "events": [view("p"), *events]})
         expected = [{"index": i + 1, "field": f, "rule": NOT_FROM_BROWSER} for i, f in enumerate(self.FIELDS)]

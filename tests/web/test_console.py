@@ -400,3 +400,19 @@ class TestWsgiPolling:
             assert second["id"] == second["events"][-1]["id"]
         finally:
             app.close()
+
+    def test_polling_agent_is_online(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An agent whose console polls is online (as one with a stream is), and away once the polls stop."""
+        monkeypatch.setattr(console_module, "POLL_AWAY_SECONDS", 0.3)
+        tracker = Tracker()
+        app = wsgi_app(tracker, agents=AGENTS)
+        try:
+            wsgi_get(app, "/api/poll", headers=ANN)
+            online = tracker.live.agents_online(tracker.clock.now())
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and tracker.live.agents_online(tracker.clock.now()):
+                time.sleep(0.1)
+            statuses = [e.event.status for e in tracker.store.read() if e.event.type == "agent_status"]
+            assert (["ann"], ["online", "away"]) == (online, statuses)
+        finally:
+            app.close()

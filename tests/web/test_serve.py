@@ -97,12 +97,13 @@ class TestServe:
     """Start, banner, demo shop, clean stop."""
 
     def test_banner_demo_and_clean_stop(self, serve: Any, tmp_path: Path) -> None:
-        """The banner names the shop, the console and the agent token; SIGTERM stores what was sent and exits 0."""
+        """The banner lists shop, console and token, aligned; SIGTERM stores what was sent and exits 0."""
         db = tmp_path / "demo.db"
         served = serve(f"sqlite:///{db}", "--demo-site", "--agent", "demo:s3cret")
         text = "\n".join(served.banner)
-        assert f"demo shop      {served.url}/" in text
-        assert f"agents' console {served.url}/whoson/live" in text
+        assert f"demo shop        {served.url}/" in text
+        assert f"agents' console  {served.url}/whoson/live" in text
+        assert [19] * 4 == [len(line) - len(line[2:].split("  ", 1)[1].lstrip()) for line in served.banner[1:5]]
         assert "agent 'demo' token: s3cret" in text
         with httpx.Client(timeout=10) as client:
             assert "Trailhead" in client.get(served.url + "/").text

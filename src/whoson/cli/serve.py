@@ -157,10 +157,10 @@ def _announce(server: Any, args: argparse.Namespace, prefix: str, agents: dict[s
         base = f"http://{host}:{bound[1]}"
         lines = [f"whoson serve: {args.source}"]
         if args.demo_site:
-            lines.append(f"  demo shop      {base}/")
-        lines.append(f"  agents' console {base}{prefix}/live")
-        lines.append(f"  tag            <script defer src=\"{base}{prefix}/t.js\"></script>")
-        lines.append(f"  counters       {base}{prefix}/stats")
+            lines.append(f"  demo shop        {base}/")
+        lines.append(f"  agents' console  {base}{prefix}/live")
+        lines.append(f"  tag              <script defer src=\"{base}{prefix}/t.js\"></script>")
+        lines.append(f"  counters         {base}{prefix}/stats")
         for name, token in agents.items():
             lines.append(f"  agent {name!r} token: {token}")
         lines.append("Ctrl-C to stop.")

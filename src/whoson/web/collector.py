@@ -469,6 +469,8 @@ class Collector:
         role = _ROLES.get(kind)
         if role is not None and raw.get(role[0]) != role[1]:
             return _Rejection(index, role[0], NOT_FROM_BROWSER)
+        if raw.get("agent") is not None:  # who gets credited (a survey's agent) is the server's to say
+            return _Rejection(index, "agent", NOT_FROM_BROWSER)
         own = raw.get("visitor")
         if own is None:  # absent or JSON null: the batch's visitor
             own = visitor

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -57,6 +58,8 @@ __all__ = ["PING_SECONDS", "Console", "close", "console_of", "online_page", "rou
 
 PING_SECONDS = 10.0
 AWAY_GRACE_SECONDS = 5.0
+# A polling console (WSGI, or streams blocked) asks every 2 s; this long without a poll is away.
+POLL_AWAY_SECONDS = 15.0
 _MAX_BODY = 32 * 1024
 _LOGIN_PENALTY_SECONDS = 0.3
 _STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -70,6 +73,7 @@ class Console:
         self.feed = LiveFeed(tracker)
         self.chats: ChatService = chat_service(tracker)
         self._watching: dict[str, int] = {}
+        self._polled: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def joined(self, agent: str) -> None:
@@ -78,6 +82,13 @@ class Console:
             self._watching[agent] = self._watching.get(agent, 0) + 1
             first = self._watching[agent] == 1
         if first and agent not in self.tracker.live.agents_online(self.tracker.clock.now()):
+            self._status(agent, "online")
+
+    def polled(self, agent: str) -> None:
+        """An agent's console polled: record ``online`` unless they already are."""
+        with self._lock:
+            self._polled[agent] = time.monotonic()
+        if agent not in self.tracker.live.agents_online(self.tracker.clock.now()):
             self._status(agent, "online")
 
     def left(self, agent: str) -> bool:
@@ -99,6 +110,8 @@ class Console:
         """After the grace period: record ``away`` unless the agent came back."""
         with self._lock:
             if self._watching.get(agent):
+                return
+            if time.monotonic() - self._polled.get(agent, -math.inf) < POLL_AWAY_SECONDS:
                 return
         if agent in self.tracker.live.agents_online(self.tracker.clock.now()):
             self._status(agent, "away")
@@ -504,6 +517,9 @@ async def api_poll(request: Request, agent: str) -> Response:
     filters = Filters.from_query(request.query_params)
     console = console_of(request.app)
     await run_in_threadpool(console.feed.refresh)
+    await run_in_threadpool(console.polled, agent)
+    loop = asyncio.get_running_loop()
+    loop.call_later(POLL_AWAY_SECONDS + 0.5, lambda: loop.run_in_executor(None, console.maybe_away, agent))
     after = _last_id(request, "after")
     events = console.feed.events_after(after, filters) if after is not None else None
     if events is None:

@@ -218,6 +218,8 @@
     cell(tr, 4).firstChild.textContent = dur(tick(row.on_site_seconds, e));
     var now = tr.querySelector(".trail-now");
     if (now && row.trail && row.trail.length) now.textContent = " " + dur(tick(row.trail[row.trail.length - 1].seconds, e));
+    var first = (row.signals || [])[0], why = tr.querySelector(".reason"); // the wait counts up, as in the queue card
+    if (why && first && first.name === "waiting" && first.wait_seconds != null) why.textContent = "waiting " + dur(tick(first.wait_seconds, e)) + " for an agent";
   }
   function upsert(entry, flash, later, received) {
     var rec = entries[entry.visitor], prev = rec ? rec.entry : null;
