@@ -174,10 +174,12 @@ class TestHeartbeatsAndLeave:
 
         page.route("**/whoson/collect", answer)
         page.goto(live_server.url + "/")
-        wait_for(lambda: len(events(live_server, "heartbeat")) >= 2, timeout=5, page=page)
+        wait_for(lambda: len(events(live_server, "heartbeat")) >= 3, timeout=8, page=page)
         beats = events(live_server, "heartbeat")
-        gap = (datetime.fromisoformat(beats[1]["ts"][:-1]) - datetime.fromisoformat(beats[0]["ts"][:-1]))
-        assert 0.7 <= gap.total_seconds() <= 1.8
+        # Server-stamped times jitter by the request's own delay on a loaded machine: the mean
+        # of two gaps is about 1 s, far from the default 30 s.
+        span = datetime.fromisoformat(beats[2]["ts"][:-1]) - datetime.fromisoformat(beats[0]["ts"][:-1])
+        assert 0.5 <= span.total_seconds() / 2 <= 1.8
 
     def test_leave_beacon_on_close(self, live_server: LiveServer, page: Any) -> None:
         """Closing the tab sends page_leave for the page view that was open."""
