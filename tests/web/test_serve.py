@@ -131,14 +131,15 @@ class TestServe:
         from whoson import Tracker
 
         fired: list[Any] = []
-        deadline = time.monotonic() + 6
+        deadline = time.monotonic() + 8
         while not fired and time.monotonic() < deadline:
             time.sleep(0.2)
             with Tracker.open(f"sqlite:///{db}") as tracker:
                 fired = [s.event for s in tracker.store.read(types=["auto_message"])]
         assert [("v1", "linger")] == [(e.visitor, e.trigger) for e in fired]
         viewed = datetime_of(served, db, "r1")
-        assert 2.0 <= (fired[0].ts - viewed).total_seconds() <= 3.5
+        # Never before 2 s on the page; the once-a-second tick may run late on a loaded machine.
+        assert 2.0 <= (fired[0].ts - viewed).total_seconds() <= 5.0
 
     @pytest.mark.parametrize(("args", "message"), [
         (["memory:"], "SOURCE 'memory:' must be a store URL"),
