@@ -20,7 +20,6 @@ else ``whoson.web.auth.authorize`` where that module exists, else the host's
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -35,6 +34,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from whoson.core.errors import ConfigError
+from whoson.metrics.breakdowns import DIMENSIONS
 from whoson.metrics.params import zone
 from whoson.present.html import report_document
 from whoson.present.tables import TABLES, report_table, table_names
@@ -69,7 +69,7 @@ class DashboardQuery:
             self.start = self.end - timedelta(days=DEFAULT_DAYS - 1)
         self.compare = params.get("compare", "previous" if "start" not in params else "") == "previous"
         self.by = (params.get("by") or "").strip() or None
-        if self.by is not None and self.by not in dimensions():
+        if self.by is not None and self.by not in DIMENSIONS:
             if not self.error:
                 self.error = f"by {self.by!r}: not a breakdown dimension"
             self.by = None
@@ -95,18 +95,12 @@ class DashboardQuery:
         return urlencode(fields)
 
 
-def dimensions() -> tuple[str, ...]:
-    """The breakdown dimensions the report engine offers (none where it has no breakdowns)."""
-    try:
-        module: Any = importlib.import_module("whoson.metrics.breakdowns")
-    except ImportError:
-        return ()
-    return tuple(module.DIMENSIONS)
-
-
 async def authorize(request: Request, hook: Authorize | None = None) -> str | None:
-    """Who may see the dashboard: an agent id (or ``"anonymous"`` when no auth is set up),
-    or ``None`` to refuse. The one hook point for the dashboard's access rule."""
+    """Who may see the dashboard: an agent id, or ``None`` to refuse.
+
+    ``hook`` (the host's, may be async) decides; without one, the agents'
+    authentication of :mod:`whoson.web.auth`. The one hook point for the
+    dashboard's access rule."""
     if hook is None:
         from whoson.web.auth import authorize as agent_of
 
@@ -132,10 +126,9 @@ def _today(tracker: Any) -> Callable[[str], date]:
 def _report(tracker: Any, query: DashboardQuery) -> dict[str, Any]:
     end = query.end + timedelta(days=1)
     options: dict[str, Any] = {"tz": query.tz, "as_of": tracker.clock.now()}
-    accepted = inspect.signature(tracker.report).parameters
-    if query.compare and "compare" in accepted:
+    if query.compare:
         options["compare"] = "previous"
-    if query.by and "by" in accepted:
+    if query.by:
         options["by"] = query.by
     report = tracker.report(query.start, end, **options)
     tree: dict[str, Any] = report.to_dict()
@@ -151,7 +144,7 @@ def _refused() -> Response:
 def _controls(query: DashboardQuery, tables: list[str]) -> str:
     zones = "".join(f"<option value='{escape(z, quote=True)}'>" for z in _ZONES)
     checked = " checked" if query.compare else ""
-    choices = dimensions()
+    choices = DIMENSIONS
     by = ""
     if choices:
         options = "".join(
