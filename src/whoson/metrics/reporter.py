@@ -1,0 +1,142 @@
+"""The Reporter: a tracker's report state, and which path each report takes.
+
+A :class:`Reporter` owns the projection of the events applied so far and
+the incremental :class:`~whoson.metrics.ledger.Ledger` that follows it, and
+chooses, per report, between
+
+- the **ledger**: the followed projection's slot tallies (O(days in range),
+  after the visitors touched since the last report are caught up),
+- the **projection**: the followed projection, every visitor's contribution
+  computed afresh, when the options differ from the ledger's settings
+  (another session timeout, attribution or FCR window): O(events),
+- a **replay**: a projection of the events up to ``as_of`` rebuilt from the
+  history, when events after ``as_of`` were applied: O(events up to as_of),
+- an **engine**: ``"duckdb"`` or ``"spark"`` over the same history
+  (:mod:`whoson.engines`).
+
+It resolves its options through :meth:`ReportParams.resolve
+<whoson.metrics.params.ReportParams.resolve>` with the tracker's defaults.
+It holds no store: the caller hands over ``history(as_of)``, the applied
+events up to ``as_of`` in store order, for the paths that need them.
+
+>>> from datetime import UTC, datetime
+>>> from whoson.core.events import ParseContext, parse_event
+>>> reporter = Reporter(now=lambda: datetime(2026, 3, 2, tzinfo=UTC))
+>>> reporter.apply(parse_event({"id": "e1", "type": "widget_click", "ts": "2026-03-01T12:00:00Z",
+...                             "visitor": "v1"}, ParseContext()))
+>>> reporter.path(reporter.params()), reporter.path(reporter.params(as_of="2026-03-01T11:00:00Z"))
+('ledger', 'replay')
+>>> reporter.report(history=lambda as_of: iter(())).visitors.with_click
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Literal, Unpack
+
+from whoson.core.errors import ConfigError
+from whoson.core.events import Event
+from whoson.core.projection import Projection
+from whoson.metrics.breakdowns import check_dimension
+from whoson.metrics.compare import previous_bounds
+from whoson.metrics.contributions import Settings
+from whoson.metrics.ledger import Ledger
+from whoson.metrics.params import DEFAULTS, Instant, ReportDefaults, ReportOptions, ReportParams
+from whoson.metrics.report import Report, build_report
+
+__all__ = ["History", "Path", "Reporter"]
+
+History = Callable[[datetime], Iterable[Event]]
+"""``history(as_of)``: the applied events stamped up to ``as_of`` (inclusive), in store order."""
+
+Path = Literal["ledger", "projection", "replay"]
+
+
+class Reporter:
+    """The projection and ledger of the applied events, and the choice of path per report.
+
+    ``defaults`` are the tracker's report defaults (zone, session timeout,
+    rating scale); the ledger keeps its tallies with their session timeout
+    and default windows. ``now()`` is the clock, read when ``as_of`` is
+    left out.
+    """
+
+    def __init__(self, defaults: ReportDefaults = DEFAULTS, *, now: Callable[[], datetime]) -> None:
+        self.defaults = defaults
+        self.now = now
+        self.projection = Projection()
+        self.ledger = Ledger(self.projection, Settings(session_timeout=defaults.session_timeout))
+
+    def apply(self, event: Event) -> None:
+        """Apply one more event (in store order) to the projection and the ledger.
+
+        O(1) amortised (the ledger retracts the visitor's contribution once per report).
+        """
+        self.ledger.before_apply(event)
+        self.projection.apply(event)
+
+    def params(self, start: Instant = None, end: Instant = None,
+               **options: Unpack[ReportOptions]) -> ReportParams:
+        """The checked parameters of a report with ``options`` (this reporter's defaults). O(1)."""
+        return ReportParams.resolve(start, end, now=self.now, defaults=self.defaults, **options)
+
+    def path(self, params: ReportParams) -> Path:
+        """Which path a python-engine report with ``params`` takes (see the module doc). O(1)."""
+        newest = self.projection.last_ts
+        if newest is not None and newest > params.as_of:
+            return "replay"
+        return "ledger" if self.ledger.serves(params) else "projection"
+
+    def report(
+        self,
+        start: Instant = None,
+        end: Instant = None,
+        *,
+        history: History,
+        engine: str = "python",
+        spark_master: str | None = None,
+        by: str | None = None,
+        compare: str | tuple[Instant, Instant] | None = None,
+        **options: Unpack[ReportOptions],
+    ) -> Report:
+        """The report over ``[start, end)``: see :meth:`whoson.Tracker.report` for the options.
+
+        Cost: the path's (module doc); ``compare`` adds a second report on the same projection.
+        """
+        params = self.params(start, end, **options)
+        if by is not None:
+            check_dimension(by)
+        if engine != "python":
+            return self._on_engine(params, history, engine, spark_master, by, compare)
+        projection, ledger = self._source(params, history)
+        report = build_report(projection, params, ledger, by=by)
+        if compare is None:
+            return report
+        before = previous_bounds(compare, params.start, params.end, start, end)
+        same: ReportOptions = {**options, "as_of": params.as_of}
+        previous = self.params(*before, **same)
+        return report.compared_with(build_report(projection, previous, ledger, by=by))
+
+    def _source(self, params: ReportParams, history: History) -> tuple[Projection, Ledger | None]:
+        """The followed projection and its ledger, or a replay up to ``as_of`` (no ledger)."""
+        if self.path(params) != "replay":
+            return self.projection, self.ledger
+        # Events after as_of must not count: replay the history up to as_of.
+        partial = Projection()
+        for event in history(params.as_of):
+            partial.apply(event)
+        return partial, None
+
+    @staticmethod
+    def _on_engine(params: ReportParams, history: History, engine: str, spark_master: str | None,
+                   by: str | None, compare: object) -> Report:
+        """The report computed by a SQL engine over the history up to ``as_of``."""
+        from whoson.engines import report_events
+
+        if by is not None or compare is not None:
+            raise ConfigError(f"engine {engine!r} does not compute breakdowns or comparisons yet; "
+                              "use engine='python' for by= and compare=")
+        return report_events(history(params.as_of), params, engine, spark_master)
+
