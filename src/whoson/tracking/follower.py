@@ -1,0 +1,168 @@
+"""Following the store: a tracker's in-memory state and the store position it has applied.
+
+Several trackers (processes) may share one store. Each applies the stored
+events in position order to its report state (a
+:class:`~whoson.metrics.reporter.Reporter`) and, once built, its live view;
+before it answers, it catches up with what others appended since its
+:attr:`Follower.position`.
+
+>>> from datetime import UTC, datetime
+>>> from whoson.clock import FixedClock
+>>> from whoson.core.events import ParseContext, parse_event
+>>> from whoson.live import LiveConfig
+>>> from whoson.metrics.reporter import Reporter
+>>> from whoson.stores.memory import MemoryStore
+>>> store, clock = MemoryStore(), FixedClock(datetime(2026, 3, 2, tzinfo=UTC))
+>>> follower = Follower(store, ParseContext(), Reporter(now=clock.now), LiveConfig(), (), clock)
+>>> _ = store.append([parse_event({"id": "e1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z",
+...                                "visitor": "v1"}, ParseContext())])
+>>> follower.position, follower.sync(), follower.position
+(0, None, 1)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from whoson.clock import Clock
+from whoson.core.events import Event, ParseContext
+from whoson.live import LiveConfig, LiveView
+from whoson.metrics.reporter import Reporter
+from whoson.rules import Rule
+from whoson.stores.base import Store, StoredEvent
+from whoson.tracking.live import LiveWiring
+from whoson.tracking.settings import adopt_currency
+
+__all__ = ["Follower", "locked"]
+
+_MICROSECOND = timedelta(microseconds=1)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def locked(method: _F) -> _F:
+    """Run ``method`` holding its object's ``_lock`` (the tracker's: one serialises every call)."""
+
+    @wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast(_F, run)
+
+
+class Follower:
+    """The report state, the live wiring and the settings of one tracker, kept in step with its store.
+
+    Not thread-safe by itself: the tracker's lock serialises every call.
+    """
+
+    def __init__(self, store: Store, ctx: ParseContext, reporter: Reporter, live_config: LiveConfig,
+                 rules: tuple[Rule, ...], clock: Clock) -> None:
+        self.store = store
+        self.ctx = ctx
+        self.reporter = reporter
+        self.clock = clock
+        # The store position applied so far: every event up to it is in the projection.
+        self.position = 0
+        self.live = LiveWiring(live_config, rules, applied=self.applied, clock=clock)
+
+    def start(self, *, live: bool = False) -> None:
+        """Apply every stored event (a tracker opening a filled store): O(events).
+
+        ``live``: build the live view and the rules engine too (rules must see every event).
+        """
+        for stored in self.store.read():
+            self.project(stored.event)
+            self.position = stored.position
+        if live:
+            self.live.build()
+
+    def applied(self, **filters: Any) -> Iterator[StoredEvent]:
+        """The stored events (matching ``filters``) up to the position applied so far."""
+        limit = self.position
+        with _finished(self.store.read(**filters)) as stored:
+            for item in stored:
+                if item.position <= limit:
+                    yield item
+
+    def history(self, as_of: datetime) -> Iterator[Event]:
+        """The applied events stamped up to ``as_of``, in store order (a replay's input)."""
+        return (stored.event for stored in self.applied(end=as_of + _MICROSECOND))
+
+    def sync(self) -> None:
+        """Apply what others appended since :attr:`position`.
+
+        A no-op costs one look at the store's position (SQLite: ``PRAGMA
+        data_version``; PostgreSQL: one indexed ``MAX(position)``).
+        """
+        if self.store.position > self.position:
+            self.catch_up()
+
+    def catch_up(self, until: int | None = None) -> None:
+        """Apply the stored events after :attr:`position` (before ``until``), in position order.
+
+        They were appended (and their rules evaluated) by another tracker: they
+        go into the projection, the ledger and the live view like local events,
+        and the rules note them (limits, time-based schedules) without firing.
+        """
+        now: datetime | None = None
+        with _finished(self.store.read(after=self.position)) as stored:
+            for item in stored:
+                if until is not None and item.position >= until:
+                    break
+                event = item.event
+                self.project(event)
+                self.ctx = adopt_currency(self.ctx, event)
+                engine = self.live.engine
+                if engine is not None:
+                    now = self.clock.now() if now is None else now
+                    engine.follow(event, now)
+                self.position = item.position
+
+    def changes(self, after: int, timeout: float, lock: AbstractContextManager[object]) -> int:
+        """Catch up (holding ``lock``); the position once past ``after``, else ``after`` after ``timeout`` s.
+
+        The lock is held only while catching up, never while waiting in the store.
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            with lock:
+                self.sync()
+                position = self.position
+            if position > after:
+                return position
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return after
+            self.store.wait(max(position, after), remaining)
+
+    def adopt(self, event: Event, position: int) -> None:
+        """Apply one stored event: project it, let an order settle the currency, move on."""
+        self.project(event)
+        self.ctx = adopt_currency(self.ctx, event)
+        self.position = position
+
+    def project(self, event: Event) -> None:
+        """Apply ``event`` to the report state and, once built, the live view."""
+        self.reporter.apply(event)
+        self.live.apply(event)
+
+    def view(self, now: datetime) -> LiveView:
+        """The live view for ``now`` (see :meth:`LiveWiring.at <whoson.tracking.live.LiveWiring.at>`)."""
+        return self.live.at(now, self.reporter.projection.last_ts, self.position)
+
+
+@contextmanager
+def _finished(items: Iterator[StoredEvent]) -> Iterator[Iterator[StoredEvent]]:
+    """Close a store read (its connection) even when the caller stops early."""
+    try:
+        yield items
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,116 @@
+"""Loading a JSON Lines log into the store: parsed line by line, appended in batches.
+
+Bad lines are reported with their line numbers and skipped; the good lines
+around them are stored. With ``strict=True`` loading stops at the first bad
+line (raising :class:`~whoson.logfile.LogFormatError`), the lines before it
+stored.
+
+>>> import io
+>>> from whoson.core.batch import BatchResult, Outcome, Status
+>>> from whoson.core.events import ParseContext
+>>> log = io.BytesIO(b'{"id":"a","type":"heartbeat","ts":"2026-03-01T12:00:00Z","visitor":"v"}\\n{"id":\\n')
+>>> write = lambda batch: BatchResult(tuple(Outcome(i, e.id, Status.ACCEPTED) for i, e in enumerate(batch)))
+>>> result = load_log(log, ParseContext(), admit=lambda event: event, write=write)
+>>> result.accepted, result.rejected, result.errors[0].line
+(1, 1, 2)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import closing
+from typing import IO
+
+import attrs
+
+from whoson.core.batch import BatchResult, Status
+from whoson.core.errors import InvalidEvent
+from whoson.core.events import Event, ParseContext
+from whoson.logfile import LogError, LogFormatError, iter_log
+
+__all__ = ["BATCH_SIZE", "LoadResult", "load_log"]
+
+BATCH_SIZE = 5000
+"""Events per store write when loading a log."""
+
+
+@attrs.frozen
+class LoadResult:
+    """What loading a log did: counts, and one line-numbered error per rejected line."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    errors: tuple[LogError, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every line was accepted or a duplicate."""
+        return self.rejected == 0
+
+
+def load_log(
+    source: str | os.PathLike[str] | IO[bytes],
+    ctx: ParseContext,
+    *,
+    admit: Callable[[Event], Event],
+    write: Callable[[list[Event]], BatchResult],
+    strict: bool = False,
+    batch_size: int = BATCH_SIZE,
+    name: str | None = None,
+) -> LoadResult:
+    """Parse ``source`` with ``ctx``, check each event with ``admit``, store batches with ``write``.
+
+    O(lines); ``write`` is called once per ``batch_size`` admitted events (and once at the end).
+    """
+    counts = {Status.ACCEPTED: 0, Status.DUPLICATE: 0, Status.REJECTED: 0}
+    errors: list[LogError] = []
+    label = name if name is not None else (
+        os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+    )
+    batch: list[Event] = []
+    lines: list[int] = []
+
+    def flush() -> None:
+        result = write(batch)
+        counts[Status.ACCEPTED] += result.accepted
+        counts[Status.DUPLICATE] += result.duplicates
+        for outcome in result.errors:
+            counts[Status.REJECTED] += 1
+            assert outcome.error is not None
+            errors.append(LogError.from_invalid(lines[outcome.index], outcome.error, label))
+        batch.clear()
+        lines.clear()
+        if strict and errors:
+            raise LogFormatError(errors[0])
+
+    with closing(iter_log(source, ctx, name=label)) as items:
+        for item in items:
+            if item.error is not None:
+                if strict:
+                    flush()
+                    raise LogFormatError(item.error)
+                counts[Status.REJECTED] += 1
+                errors.append(item.error)
+                continue
+            assert item.event is not None
+            try:
+                event = admit(item.event)
+            except InvalidEvent as error:
+                if strict:
+                    flush()
+                counts[Status.REJECTED] += 1
+                errors.append(LogError.from_invalid(item.line, error, label))
+                if strict:
+                    raise LogFormatError(errors[-1]) from None
+                continue
+            batch.append(event)
+            lines.append(item.line)
+            if len(batch) >= batch_size:
+                flush()
+    flush()
+    errors.sort(key=lambda e: e.line)
+    return LoadResult(
+        counts[Status.ACCEPTED], counts[Status.DUPLICATE], counts[Status.REJECTED], tuple(errors)
+    )
