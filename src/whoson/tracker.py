@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import IO, Any, Unpack
 
 import attrs
@@ -26,12 +26,11 @@ from whoson.clock import Clock, SystemClock
 from whoson.core.batch import BatchResult, Outcome
 from whoson.core.events import CurrencyConverter, Event, ParseContext, RatingScale
 from whoson.core.projection import Projection
-from whoson.live import LiveConfig, LivePage, LiveView, VisitorDetail, WaitingRequest
-from whoson.live.scoring import InviteModel, fit_on_history
+from whoson.live import LiveConfig
 from whoson.metrics.params import DEFAULTS, Instant, ReportOptions, ReportParams, parse_duration, resolve_instant, zone
 from whoson.metrics.report import Report
 from whoson.metrics.reporter import Reporter
-from whoson.rules import Rule, RuleEngine, load_rules
+from whoson.rules import Rule, load_rules
 from whoson.stores.base import Store
 from whoson.stores.memory import MemoryStore
 from whoson.tracking import settings, writing
@@ -39,11 +38,12 @@ from whoson.tracking.follower import Follower, locked
 from whoson.tracking.intake import EventInput, Intake, accepted, admit
 from whoson.tracking.live import CLOCK_SKEW
 from whoson.tracking.loading import BATCH_SIZE, LoadResult, load_log
+from whoson.tracking.queries import LiveQueries
 
 __all__ = ["CLOCK_SKEW", "LoadResult", "Tracker"]
 
 
-class Tracker:
+class Tracker(LiveQueries):
     """Who's on, engagement rules and the report, over one event store.
 
     ``store`` defaults to an in-memory store; ``clock`` to the system clock. ``currency`` is the
@@ -60,7 +60,9 @@ class Tracker:
     or :meth:`report`, and before its rules evaluate, it applies what other processes appended since its
     :attr:`position` (nothing new: one look at the store's position). A new tracker over a filled store
     applies every stored event: O(events). The properties cost O(1), except :attr:`live` and
-    :attr:`rules`, built on first use from the applied events (O(events) once).
+    :attr:`rules`, built on first use from the applied events (O(events) once). The who's-on methods
+    (:meth:`online`, :meth:`visitor`, :meth:`waiting`, :meth:`expected_wait`, :meth:`tick`,
+    :meth:`fit_invite_model`) are :class:`~whoson.tracking.queries.LiveQueries`'.
 
     >>> tracker = Tracker(currency="EUR", rating_scale="0..10")
     >>> tracker.position, tracker.currency, str(tracker.rating_scale), tracker.parse_context.currency
@@ -70,11 +72,18 @@ class Tracker:
     """
 
     def __init__(
-        self, store: Store | None = None, *, clock: Clock | None = None, tz: str = DEFAULTS.tz_name,
-        currency: str | None = None, converter: CurrencyConverter | None = None,
+        self,
+        store: Store | None = None,
+        *,
+        clock: Clock | None = None,
+        tz: str = DEFAULTS.tz_name,
+        currency: str | None = None,
+        converter: CurrencyConverter | None = None,
         rating_scale: RatingScale | str = DEFAULTS.rating_scale,
-        session_timeout: timedelta | str = DEFAULTS.session_timeout, live_config: LiveConfig | None = None,
-        rules: Iterable[Rule] | str | os.PathLike[str] = (), store_text: bool = False,
+        session_timeout: timedelta | str = DEFAULTS.session_timeout,
+        live_config: LiveConfig | None = None,
+        rules: Iterable[Rule] | str | os.PathLike[str] = (),
+        store_text: bool = False,
     ) -> None:
         self.store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -110,10 +119,6 @@ class Tracker:
         """The store position applied so far: every event stored up to it is counted."""
         return self._follower.position
 
-    def _sync(self) -> None:
-        """Apply what others appended since :attr:`position` (lock held)."""
-        self._follower.sync()
-
     def changes(self, after: int, timeout: float = 0.0) -> int:
         """Catch up with the store; return its position once it is past ``after``, or ``after``
         when ``timeout`` seconds pass with nothing new. Safe from a worker thread while others
@@ -125,22 +130,6 @@ class Tracker:
         (1, 1)
         """
         return self._follower.changes(after, timeout, self._lock)
-
-    @property
-    def live(self) -> LiveView:
-        """The who's-on view, caught up with the store."""
-        with self._lock:
-            self._sync()
-            return self._follower.live.build()[0]
-
-    @property
-    def rules(self) -> RuleEngine:
-        """The engagement rules engine."""
-        engine = self._follower.live.engine
-        if engine is None:
-            with self._lock:
-                engine = self._follower.live.build()[1]
-        return engine
 
     @property
     def rating_scale(self) -> RatingScale:
@@ -202,93 +191,6 @@ class Tracker:
 
     def _admit(self, raw: EventInput) -> Event:
         return admit(raw, self._follower.ctx, self.store_text)
-
-    # -- who's on now: the live view, or for a past instant a replay up to it (LiveWiring.at) --
-
-    def _now(self, now: datetime | None) -> datetime:
-        """Caught up with the store: ``now`` (default: the clock's), which must be timezone-aware."""
-        self._sync()
-        moment = self.clock.now() if now is None else now
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise ValueError(f"now must be timezone-aware, got {moment!r}")
-        return moment
-
-    def _view(self, now: datetime | None) -> tuple[LiveView, datetime]:
-        moment = self._now(now)
-        return self._follower.view(moment), moment
-
-    @locked
-    def online(self, now: datetime | None = None, **filters: Any) -> LivePage:
-        """Visitors on the site at ``now`` (default: the clock's), newest activity first; filters and
-        paging as in :meth:`whoson.live.LiveView.online`. Reads the live view. For an instant in the past
-        (before the newest event, and not the present give or take :data:`CLOCK_SKEW`), later events are
-        left out (``whoson live --at``): a replay of the events up to ``now`` (O(events)), cached.
-
-        >>> Tracker().online().total
-        0
-        """
-        view, moment = self._view(now)
-        return view.online(moment, **filters)
-
-    @locked
-    def visitor(self, visitor_id: str, now: datetime | None = None) -> VisitorDetail | None:
-        """One visitor's live snapshot plus history, or ``None`` if never seen (by ``now``).
-        O(that visitor's events); an instant in the past as in :meth:`online`.
-
-        >>> Tracker().visitor("v1") is None
-        True
-        """
-        view, moment = self._view(now)
-        return view.visitor(visitor_id, moment)
-
-    @locked
-    def waiting(self, now: datetime | None = None) -> list[WaitingRequest]:
-        """Visitor requests no agent has answered yet, oldest first. O(waiting requests).
-
-        >>> Tracker().waiting()
-        []
-        """
-        view, moment = self._view(now)
-        return view.waiting(moment)
-
-    @locked
-    def expected_wait(self, now: datetime | None = None) -> float | None:
-        """Estimated seconds a new visitor request would wait, or ``None`` if unknown. O(waiting requests).
-
-        >>> Tracker().expected_wait() is None
-        True
-        """
-        view, moment = self._view(now)
-        return view.expected_wait(moment)
-
-    @locked
-    def fit_invite_model(self, window: timedelta | str = timedelta(days=7)) -> InviteModel | None:
-        """Fit the ``invite_score`` model on the store's history; live rows use it from now on.
-        ``None`` (keeping any previous model) when the history has no invitation or holdout outcome
-        of both kinds yet. Reads the whole store: O(n) plus the fit (:mod:`whoson.live.scoring`);
-        a server calls it daily (:class:`whoson.live.scoring.DailyRefit`).
-
-        >>> Tracker().fit_invite_model() is None
-        True
-        """
-        model = fit_on_history((s.event for s in self.store.read()), window=parse_duration(window),
-                               config=self._follower.live.config, until=self.clock.now())
-        if model is not None:
-            self.live.invite_model = model
-            self._follower.live.forget_past()  # a cached past view holds the old model
-        return model
-
-    @locked
-    def tick(self, now: datetime | None = None) -> list[Event]:
-        """Fire the time-based rules due at ``now`` and record what they fire. O(rules) plus the writes.
-
-        >>> Tracker().tick()
-        []
-        """
-        if not self._follower.live.rule_list:
-            return []
-        moment = self._now(now)
-        return writing.record_fired(self._follower, self.rules.tick(moment), moment)
 
     @locked
     def load(self, source: str | os.PathLike[str] | IO[bytes], *, strict: bool = False,

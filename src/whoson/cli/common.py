@@ -139,11 +139,11 @@ def print_errors(errors: tuple[LogError, ...] | list[LogError], *, prefix: str =
 
 
 def tracker_options(args: argparse.Namespace, **options: Any) -> dict[str, Any]:
-    """Tracker settings given on the command line (``--rating-scale``, ``--currency``)."""
-    if getattr(args, "rating_scale", None) is not None:
-        options["rating_scale"] = args.rating_scale
-    if getattr(args, "currency", None) is not None:
-        options["currency"] = args.currency
+    """Tracker settings given on the command line (``--rating-scale``, ``--currency``,
+    ``--session-timeout``); left out, the tracker's defaults apply."""
+    for name in ("rating_scale", "currency", "session_timeout"):
+        if getattr(args, name, None) is not None:
+            options[name] = getattr(args, name)
     return options
 
 

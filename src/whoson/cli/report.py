@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import timedelta
 from typing import Any
 
 from whoson.cli.common import (
@@ -22,10 +23,11 @@ from whoson.cli.formats import add_format_options, busy, chosen_format, write_re
 from whoson.core.errors import ConfigError
 from whoson.metrics.breakdowns import DIMENSIONS
 from whoson.metrics.compare import parse_compare
+from whoson.metrics.params import DEFAULTS, ReportOptions
 from whoson.stores.url import redact
 from whoson.tracker import Tracker
 
-__all__ = ["add_parser", "open_tracker", "run"]
+__all__ = ["add_parser", "open_tracker", "report_options", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,12 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_format_options(parser)
     parser.add_argument("--start", metavar="T", help="RFC 3339 instant or date (local midnight)")
     parser.add_argument("--end", metavar="T", help="exclusive end: instant or date")
-    parser.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA zone for days and hours")
+    # Left out, an option takes the library's default (whoson.metrics.params.DEFAULTS).
+    parser.add_argument("--tz", metavar="ZONE", help=f"IANA zone for days and hours (default {DEFAULTS.tz_name})")
     parser.add_argument("--as-of", metavar="T", help="moment of the report (default: newest event)")
-    parser.add_argument("--attribution-window", default="7d", metavar="DURATION")
-    parser.add_argument("--response-timeout", default="10m", metavar="DURATION")
-    parser.add_argument("--fcr-window", default="24h", metavar="DURATION")
-    parser.add_argument("--session-timeout", default="30m", metavar="DURATION")
+    for name in ("attribution_window", "response_timeout", "fcr_window", "session_timeout"):
+        default = _duration_text(getattr(DEFAULTS, name))
+        parser.add_argument(f"--{name.replace('_', '-')}", metavar="DURATION", help=f"default {default}")
     parser.add_argument("--cost", metavar="AMOUNT", help="channel cost for the range")
     parser.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
                         help="where the report runs (same figures; see docs/scale.md)")
@@ -59,6 +61,35 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="also report the previous range (or START..END) and the change")
     add_common(parser)
     parser.set_defaults(run=run)
+
+
+def _duration_text(duration: timedelta) -> str:
+    """``7d``, ``10m``, ``24h``: a default as the options are written.
+
+    >>> _duration_text(timedelta(hours=24)), _duration_text(timedelta(minutes=10))
+    ('24h', '10m')
+    """
+    seconds = int(duration.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and (unit != "d" or seconds // size != 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def report_options(args: argparse.Namespace) -> ReportOptions:
+    """The report options given on the command line (the others take their defaults).
+
+    ``--session-timeout`` and ``--rating-scale`` are the tracker's settings (see
+    :func:`~whoson.cli.common.tracker_options`); ``--as-of`` defaults to the newest event.
+    """
+    given: ReportOptions = {}
+    if args.tz is not None:
+        given["tz"] = args.tz
+    for name in ("attribution_window", "response_timeout", "fcr_window", "cost"):
+        value = getattr(args, name)
+        if value is not None:
+            given[name] = value
+    return given
 
 
 def open_tracker(args: argparse.Namespace, **options: Any) -> tuple[Tracker, int]:
@@ -96,22 +127,20 @@ def run(args: argparse.Namespace) -> int:
         write_report(report, fmt, args)
         return EXIT_OK
     with busy(f"reading {args.source}"):
-        tracker, skipped = open_tracker(args, session_timeout=args.session_timeout)
+        tracker, skipped = open_tracker(args)
     with tracker:
-        as_of = args.as_of
-        if as_of is None:
+        options = report_options(args)
+        options["as_of"] = args.as_of
+        if args.as_of is None:
             newest = tracker.projection.last_ts
             if newest is None:
                 print(f"{redact(args.source)}: no events", file=sys.stderr)
-            as_of = newest if newest is not None else tracker.clock.now()
+            options["as_of"] = newest if newest is not None else tracker.clock.now()
         try:
             with busy("computing the report"):
                 report = tracker.report(
-                    args.start, args.end, tz=args.tz, as_of=as_of,
-                    attribution_window=args.attribution_window,
-                    response_timeout=args.response_timeout, fcr_window=args.fcr_window,
-                    cost=args.cost, engine=args.engine, spark_master=args.spark_master, by=args.by,
-                    compare=parse_compare(args.compare) if args.compare is not None else None,
+                    args.start, args.end, engine=args.engine, spark_master=args.spark_master, by=args.by,
+                    compare=parse_compare(args.compare) if args.compare is not None else None, **options,
                 )
         except ConfigError as error:
             raise UsageError(str(error)) from None

@@ -24,7 +24,7 @@ from typing import Any
 
 from whoson.core.errors import ConfigError
 from whoson.core.events import Event
-from whoson.metrics.params import ReportParams
+from whoson.metrics.params import DEFAULTS, ReportParams
 from whoson.metrics.report import Report
 
 __all__ = ["ENGINES", "connect", "report", "report_events"]
@@ -103,9 +103,11 @@ def report_events(
 def report(source: str, engine: str = "python", *, spark_master: str | None = None, **options: Any) -> Report:
     """The report of SOURCE (a log, a store URL or an exported Parquet directory).
 
-    ``options`` are :meth:`whoson.Tracker.report`'s (``start``, ``end``,
-    ``tz``, ``as_of``, windows, ``cost``...) plus the tracker settings
-    ``rating_scale`` and ``currency`` for reading a log. Every engine gives
+    ``options`` are :meth:`whoson.Tracker.report`'s (``start``, ``end`` and
+    the :class:`~whoson.metrics.params.ReportOptions`: ``tz``, ``as_of``,
+    windows, ``cost``...; left out or ``None``, their defaults) plus the
+    tracker settings ``rating_scale`` and ``currency`` for reading a log.
+    Every path resolves them with :meth:`~whoson.metrics.params.ReportParams.resolve`. Every engine gives
     the same figures; see docs/scale.md for when to use which.
     """
     from whoson.cli.common import is_store_url
@@ -117,7 +119,7 @@ def report(source: str, engine: str = "python", *, spark_master: str | None = No
     scale = options.get("rating_scale")
     if is_parquet_dir(source):
         saved_scale, _ = read_settings(source)
-        probe = Tracker(rating_scale=saved_scale or scale or "1..5")
+        probe = Tracker(rating_scale=saved_scale or scale or DEFAULTS.rating_scale)
         params = probe.report_params(**options)
         if engine == "python":
             from whoson.engines.parquet import read_events

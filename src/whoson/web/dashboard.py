@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route
 
 from whoson.core.errors import ConfigError
 from whoson.metrics.breakdowns import DIMENSIONS
-from whoson.metrics.params import zone
+from whoson.metrics.params import DEFAULTS, zone
 from whoson.present.html import report_document
 from whoson.present.tables import TABLES, report_table, table_names
 
@@ -124,6 +124,7 @@ def _today(tracker: Any) -> Callable[[str], date]:
 
 
 def _report(tracker: Any, query: DashboardQuery) -> dict[str, Any]:
+    """The report tree of the query's local days; the other options take their defaults."""
     end = query.end + timedelta(days=1)
     options: dict[str, Any] = {"tz": query.tz, "as_of": tracker.clock.now()}
     if query.compare:
@@ -179,7 +180,7 @@ def routes(authorize_hook: Authorize | None = None) -> list[BaseRoute]:
         if await authorize(request, authorize_hook) is None:
             return _refused()
         tracker = _tracker(request)
-        query = DashboardQuery(request.query_params, _today(tracker), getattr(tracker, "tz", "UTC"))
+        query = DashboardQuery(request.query_params, _today(tracker), getattr(tracker, "tz", DEFAULTS.tz_name))
         status = 400 if query.error else 200
         tree = await run_in_threadpool(_report, tracker, query)
         html = report_document(tree, tracker.currency, title="whoson dashboard",
@@ -191,7 +192,7 @@ def routes(authorize_hook: Authorize | None = None) -> list[BaseRoute]:
             return Response("log in as an agent to download\n", status_code=401, media_type="text/plain")
         name = request.path_params["table"]
         tracker = _tracker(request)
-        query = DashboardQuery(request.query_params, _today(tracker), getattr(tracker, "tz", "UTC"))
+        query = DashboardQuery(request.query_params, _today(tracker), getattr(tracker, "tz", DEFAULTS.tz_name))
         if query.error:
             return Response(query.error + "\n", status_code=400, media_type="text/plain")
         if name not in TABLES:
