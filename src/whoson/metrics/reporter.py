@@ -72,7 +72,8 @@ class Reporter:
     def apply(self, event: Event) -> None:
         """Apply one more event (in store order) to the projection and the ledger.
 
-        O(1) amortised (the ledger retracts the visitor's contribution once per report).
+        O(1) for a visitor touched since the last report, else O(that visitor's events): the
+        ledger takes back the visitor's contribution, to add it afresh at the next report.
         """
         self.ledger.before_apply(event)
         self.projection.apply(event)

@@ -23,7 +23,7 @@ before it answers, it catches up with what others appended since its
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from functools import wraps
@@ -76,8 +76,9 @@ class Follower:
 
         ``live``: build the live view and the rules engine too (rules must see every event).
         """
+        project = self.project
         for stored in self.store.read():
-            self.project(stored.event)
+            project(stored.event)
             self.position = stored.position
         if live:
             self.live.build()
@@ -141,16 +142,23 @@ class Follower:
                 return after
             self.store.wait(max(position, after), remaining)
 
-    def adopt(self, event: Event, position: int) -> None:
-        """Apply one stored event: project it, let an order settle the currency, move on."""
-        self.project(event)
-        self.ctx = adopt_currency(self.ctx, event)
-        self.position = position
+    def adopt(self, events: Sequence[Event], positions: Sequence[int]) -> None:
+        """Apply events just stored at ``positions``: project each, let an order settle the currency."""
+        apply, view = self.reporter.apply, self.live.view
+        for event, position in zip(events, positions, strict=True):
+            apply(event)
+            if view is not None:
+                view.apply(event)
+            if self.ctx.currency is None:
+                self.ctx = adopt_currency(self.ctx, event)
+            self.position = position
 
     def project(self, event: Event) -> None:
         """Apply ``event`` to the report state and, once built, the live view."""
         self.reporter.apply(event)
-        self.live.apply(event)
+        view = self.live.view
+        if view is not None:
+            view.apply(event)
 
     def view(self, now: datetime) -> LiveView:
         """The live view for ``now`` (see :meth:`LiveWiring.at <whoson.tracking.live.LiveWiring.at>`)."""

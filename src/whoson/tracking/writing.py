@@ -67,8 +67,7 @@ def _store_append(follower: Follower, events: Sequence[Event], *, strict: bool =
         return result
     if stored and positions[0] > follower.position + 1:
         follower.catch_up(until=positions[0])  # what others appended just before
-    for event, position in zip(stored, positions, strict=True):
-        follower.adopt(event, position)
+    follower.adopt(stored, positions)
     return result
 
 
