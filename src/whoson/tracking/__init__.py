@@ -10,7 +10,9 @@
   conversion) and recording what the rules fire;
 - :mod:`~whoson.tracking.live`: the live view and the rules engine, built on
   first use, and views of past instants;
-- :mod:`~whoson.tracking.loading`: a JSON Lines log into the store, in batches.
+- :mod:`~whoson.tracking.loading`: a JSON Lines log into the store, in batches;
+- :mod:`~whoson.tracking.queries`: the tracker's who's-on methods (``online``,
+  ``visitor``, ``waiting``, ``expected_wait``, ``tick``, ``fit_invite_model``).
 
 The report state and the choice of path per report live in
 :mod:`whoson.metrics.reporter`; report options in :mod:`whoson.metrics.params`.
