@@ -75,6 +75,8 @@ class Follower:
         """Apply every stored event (a tracker opening a filled store): O(events).
 
         ``live``: build the live view and the rules engine too (rules must see every event).
+        The one place a tracker builds its state from the store: a checkpoint of the report
+        state (and the live view) at a position would be restored here, then :meth:`catch_up`.
         """
         project = self.project
         for stored in self.store.read():
