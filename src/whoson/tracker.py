@@ -32,19 +32,13 @@ from typing import IO, Any, TypeVar, cast
 import attrs
 
 from whoson.clock import Clock, SystemClock
-from whoson.core.batch import CURRENCY_RULE, BatchResult, Outcome, Status
+from whoson.core.batch import CURRENCY_RULE, AppendOutcome, BatchResult, Status
 from whoson.core.errors import ConfigError, InvalidEvent
-from whoson.core.events import (
-    CurrencyConverter,
-    Event,
-    MessageEvent,
-    OrderEvent,
-    ParseContext,
-    RatingScale,
-    admit,
-    parse_event,
-)
+from whoson.core.events import Event, MessageEvent, OrderEvent
+from whoson.core.parsing import admit, parse_event
 from whoson.core.projection import Projection
+from whoson.core.settings import CurrencyConverter, ParseContext, RatingScale
+from whoson.core.time import parse_duration
 from whoson.live import LiveConfig, LivePage, LiveView, VisitorDetail, WaitingRequest
 from whoson.live.scoring import InviteModel, fit_on_history
 from whoson.logfile import LogError, LogFormatError, iter_log
@@ -52,7 +46,7 @@ from whoson.metrics.breakdowns import check_dimension
 from whoson.metrics.compare import previous_bounds
 from whoson.metrics.contributions import Settings
 from whoson.metrics.ledger import Ledger
-from whoson.metrics.params import MAX_DAYS, ReportParams, parse_duration, resolve_instant, zone
+from whoson.metrics.params import MAX_DAYS, ReportParams, resolve_instant, zone
 from whoson.metrics.report import Report, build_report
 from whoson.rules import Rule, RuleEngine, load_rules
 from whoson.stores.base import Store, StoredEvent, StoreSettings
@@ -328,7 +322,7 @@ class Tracker:
 
     # -- recording ------------------------------------------------------------
 
-    def record(self, event: EventInput) -> Outcome:
+    def record(self, event: EventInput) -> AppendOutcome:
         """Record one event; raise :class:`InvalidEvent` (or ConflictError) if rejected.
 
         Returns the outcome: accepted, or duplicate for a harmless re-send;
@@ -360,14 +354,14 @@ class Tracker:
         self._sync()
         parsed: list[Event] = []
         positions: list[int] = []
-        early: dict[int, Outcome] = {}
+        early: dict[int, AppendOutcome] = {}
         index = -1
         for index, raw in enumerate(events):
             try:
                 event = self._admit(raw)
             except InvalidEvent as error:
                 event_id = raw.id if isinstance(raw, Event) else _raw_id(raw)
-                early[index] = Outcome(index, event_id, Status.REJECTED, error)
+                early[index] = AppendOutcome(index, event_id, Status.REJECTED, error)
                 continue
             parsed.append(event)
             positions.append(index)
@@ -379,7 +373,7 @@ class Tracker:
                 result = result.evolve(fired=tuple(fired))
         if not early:
             return result
-        merged: list[Outcome] = []
+        merged: list[AppendOutcome] = []
         stored = iter(zip(positions, result.outcomes, strict=False))
         for i in range(index + 1):
             if i in early:
@@ -388,7 +382,7 @@ class Tracker:
             position, outcome = next(stored, (i, None))
             if outcome is None:
                 unwritten = InvalidEvent("batch", None, "not written: strict batch had a rejection")
-                merged.append(Outcome(i, None, Status.REJECTED, unwritten))
+                merged.append(AppendOutcome(i, None, Status.REJECTED, unwritten))
             else:
                 merged.append(attrs.evolve(outcome, index=position))
         return BatchResult(tuple(merged)).evolve(fired=result.fired)
@@ -819,7 +813,7 @@ def _finished(items: Iterator[StoredEvent]) -> Iterator[Iterator[StoredEvent]]:
             close()
 
 
-def _is_currency_rejection(outcome: Outcome) -> bool:
+def _is_currency_rejection(outcome: AppendOutcome) -> bool:
     """Whether the store rejected the event for naming another currency than its own."""
     error = outcome.error
     prefix = CURRENCY_RULE.split("{", 1)[0]

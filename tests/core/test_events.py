@@ -34,16 +34,15 @@ from whoson.core.events import (
     OrderEvent,
     PageLeaveEvent,
     PageViewEvent,
-    ParseContext,
-    RatingScale,
     RequestEndEvent,
     RequestEvent,
     SurveyEvent,
     TransferEvent,
     WidgetClickEvent,
     WidgetImpressionEvent,
-    parse_event,
 )
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext, RatingScale
 
 TS = "2026-03-01T12:00:00Z"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
