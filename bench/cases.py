@@ -231,7 +231,7 @@ def _present_events(visitors: int, now: datetime) -> Iterator[dict[str, Any]]:
 def case_live(visitors: int = 100_000) -> dict[str, Any]:
     """Tracker.online(now) first page (50 rows, no filter) with ``visitors`` present."""
     from whoson import FixedClock, Tracker
-    from whoson.core.events import format_ts
+    from whoson.core.time import format_ts
 
     now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     raws = [{**raw, "ts": format_ts(raw["ts"])} for raw in _present_events(visitors, now)]

@@ -111,7 +111,8 @@ def make_parquet(size: int, directory: Path, seed: int = 1, chunk: int = 500_000
     """
     from itertools import islice
 
-    from whoson.core.events import RatingScale, parse_event
+    from whoson.core.parsing import parse_event
+    from whoson.core.settings import RatingScale
     from whoson.engines.parquet import _write, _write_settings
     from whoson.sim import simulate, visitors_for_events
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 
-from whoson.core.events import parse_event
+from whoson.core.parsing import parse_event
 from whoson.live.scoring import auc, examples_from_events, fit_invite_model
 from whoson.sim import SimConfig, simulate
 from whoson.sim.causal import CausalModel

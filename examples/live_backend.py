@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from whoson import FixedClock
-from whoson.core.events import AutoMessageEvent, Event, format_ts, parse_event
+from whoson.core.events import AutoMessageEvent, Event
+from whoson.core.parsing import parse_event
+from whoson.core.time import format_ts
 from whoson.live import LiveConfig, LiveView, format_duration
 from whoson.rules import RuleEngine, load_rules
 

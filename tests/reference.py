@@ -152,15 +152,15 @@ from whoson.core.events import (
     MessageEvent,
     OrderEvent,
     PageViewEvent,
-    RatingScale,
     RequestEndEvent,
     RequestEvent,
     SurveyEvent,
     TransferEvent,
     WidgetClickEvent,
     WidgetImpressionEvent,
-    format_ts,
 )
+from whoson.core.settings import RatingScale
+from whoson.core.time import format_ts
 
 __all__ = ["percentile", "reference_report"]
 

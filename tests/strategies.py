@@ -22,7 +22,10 @@ from zoneinfo import ZoneInfo
 import attrs
 from hypothesis import strategies as st
 
-from whoson.core.events import Event, ParseContext, RatingScale, format_ts, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext, RatingScale
+from whoson.core.time import format_ts
 
 __all__ = [
     "AGENTS",

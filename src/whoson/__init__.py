@@ -2,7 +2,9 @@
 
 from whoson.clock import Clock, FixedClock, SystemClock
 from whoson.core.errors import ConfigError, ConflictError, InvalidEvent, StoreError, WhosonError
-from whoson.core.events import Event, RatingScale, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import RatingScale
 from whoson.engines import report
 from whoson.live import LiveConfig, LiveView
 from whoson.logfile import LogError, LogFormatError, iter_log, read_events, write_log

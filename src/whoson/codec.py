@@ -30,7 +30,8 @@ from decimal import Decimal
 from typing import Any
 
 from whoson.core.errors import WhosonError
-from whoson.core.events import Event, format_ts
+from whoson.core.events import Event
+from whoson.core.time import format_ts
 
 __all__ = ["JSONError", "dumps", "dumps_pretty", "loads"]
 

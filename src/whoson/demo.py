@@ -19,7 +19,7 @@ from typing import Any
 from whoson.cli.live import render_live, replay
 from whoson.cli.render import render_report
 from whoson.clock import FixedClock
-from whoson.core.events import format_ts, parse_ts
+from whoson.core.time import format_ts, parse_ts
 from whoson.live import LiveConfig, format_duration
 from whoson.sim import simulate
 from whoson.sim.engine import DEFAULT_START

@@ -37,7 +37,9 @@ import attrs
 
 from whoson.codec import JSONError, dumps, loads
 from whoson.core.errors import InvalidEvent, WhosonError
-from whoson.core.events import Event, ParseContext, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext
 
 __all__ = [
     "MAX_LINE_BYTES",

@@ -23,11 +23,13 @@ from typing import IO, Any, Unpack
 import attrs
 
 from whoson.clock import Clock, SystemClock
-from whoson.core.batch import BatchResult, Outcome
-from whoson.core.events import CurrencyConverter, Event, ParseContext, RatingScale
+from whoson.core.batch import AppendOutcome, BatchResult
+from whoson.core.events import Event
 from whoson.core.projection import Projection
+from whoson.core.settings import CurrencyConverter, ParseContext, RatingScale
+from whoson.core.time import parse_duration
 from whoson.live import LiveConfig
-from whoson.metrics.params import DEFAULTS, Instant, ReportOptions, ReportParams, parse_duration, resolve_instant, zone
+from whoson.metrics.params import DEFAULTS, Instant, ReportOptions, ReportParams, resolve_instant, zone
 from whoson.metrics.report import Report
 from whoson.metrics.reporter import Reporter
 from whoson.rules import Rule, load_rules
@@ -155,7 +157,7 @@ class Tracker(LiveQueries):
 
     # -- recording ------------------------------------------------------------
 
-    def record(self, event: EventInput) -> Outcome:
+    def record(self, event: EventInput) -> AppendOutcome:
         """Record one event; raise :class:`InvalidEvent` (or ConflictError) if rejected. Returns the
         outcome: accepted, or duplicate for a harmless re-send; its ``fired`` holds what the rules fired
         because of it (as stored). Costs what :meth:`record_many` of one event does.

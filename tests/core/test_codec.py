@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from whoson import codec
 from whoson.codec import JSONError, dumps, dumps_pretty, loads
-from whoson.core.events import parse_event
+from whoson.core.parsing import parse_event
 
 
 @pytest.fixture(params=["orjson", "stdlib"])

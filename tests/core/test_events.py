@@ -12,6 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -34,16 +35,16 @@ from whoson.core.events import (
     OrderEvent,
     PageLeaveEvent,
     PageViewEvent,
-    ParseContext,
-    RatingScale,
     RequestEndEvent,
     RequestEvent,
+    RequestScopedEvent,
     SurveyEvent,
     TransferEvent,
     WidgetClickEvent,
     WidgetImpressionEvent,
-    parse_event,
 )
+from whoson.core.parsing import admit, parse_event
+from whoson.core.settings import ParseContext, RatingScale
 
 TS = "2026-03-01T12:00:00Z"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -204,6 +205,19 @@ class TestTypes:
     def test_request_id_names_the_request(self) -> None:
         assert "r-1" == parse_event(event_data("message")).request_id
         assert parse_event(event_data("page_view")).request_id is None
+
+    def test_request_scoped_types_share_one_base(self) -> None:
+        """Exactly the types that must name a request derive from RequestScopedEvent."""
+        expected = {"request", "message", "call_joined", "transfer", "request_end"}
+        actual = {name for name, cls in EVENT_TYPES.items() if issubclass(cls, RequestScopedEvent)}
+        assert expected == actual
+        for name in expected:
+            assert "request" in REQUIRED[name]
+
+    def test_survey_names_its_request_optionally(self) -> None:
+        """A survey without a request has no request_id; with one, names it."""
+        assert parse_event(event_data("survey", request=None)).request_id is None
+        assert "r-1" == parse_event(event_data("survey", request="r-1")).request_id
 
     def test_sort_key_is_ts_then_id(self) -> None:
         event = parse_event(event_data("heartbeat"))
@@ -501,6 +515,18 @@ class TestRatings:
         event = parse_event(loads(f'{{"id": "s", "type": "survey", "ts": "{TS}", "visitor": "v",'
                                   ' "rating": 4.0}'))
         assert 4 == event.rating  # type: ignore[attr-defined]
+
+    @pytest.mark.parametrize("rating", [0, 11])
+    def test_admit_applies_the_parsers_rule(self, rating: int) -> None:
+        """A typed event re-checked under another scale fails as a fresh parse would."""
+        event = parse_event(event_data("survey", rating=5), ParseContext(rating_scale=RatingScale(0, 10)))
+        event = attrs.evolve(event, rating=rating)
+        ctx = ParseContext(rating_scale=RatingScale(1, 10))
+        with pytest.raises(InvalidEvent) as caught:
+            admit(event, ctx)
+        parsed = rejection(event.to_dict(), ctx)
+        assert (parsed.field, parsed.value, parsed.rule, parsed.event_id) == (
+            caught.value.field, caught.value.value, caught.value.rule, caught.value.event_id)
 
 
 class TestCurrency:

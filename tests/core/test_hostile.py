@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from whoson import Tracker
 from whoson.codec import loads
 from whoson.core.errors import InvalidEvent
-from whoson.core.events import parse_event
+from whoson.core.parsing import parse_event
 from whoson.logfile import iter_log
 from whoson.stores._codec import encode_event
 

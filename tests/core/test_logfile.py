@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from whoson.codec import dumps
 from whoson.core.batch import classify
 from whoson.core.errors import ConflictError, WhosonError
-from whoson.core.events import ParseContext, RatingScale, parse_event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext, RatingScale
 from whoson.logfile import (
     RULE_JSON,
     RULE_UTF8,

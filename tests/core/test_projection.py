@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import event_streams, shuffled_with_duplicates
-from whoson.core.events import Event, RatingScale
+from whoson.core.events import Event
 from whoson.core.projection import Projection, sessionise
+from whoson.core.settings import RatingScale
 from whoson.testing import make_event
 
 

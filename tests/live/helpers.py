@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from whoson.core.events import Event, format_ts, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
+from whoson.core.time import format_ts
 from whoson.live import LiveView
 
 __all__ = ["T0", "Feed", "at"]

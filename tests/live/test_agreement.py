@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from tests.strategies import event_streams
 from whoson import FixedClock, Tracker
 from whoson.cli.live import replay
-from whoson.core.events import Event, RatingScale
+from whoson.core.events import Event
+from whoson.core.settings import RatingScale
 from whoson.live import LiveConfig
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

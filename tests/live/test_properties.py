@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from tests.live.helpers import at
 from tests.strategies import event_streams, shuffled_with_duplicates
-from whoson.core.events import Event, PageLeaveEvent, PageViewEvent, format_ts, parse_event
+from whoson.core.events import Event, PageLeaveEvent, PageViewEvent
+from whoson.core.parsing import parse_event
+from whoson.core.time import format_ts
 from whoson.live import LiveView
 
 VISITORS = ("a", "b", "c", "d")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from whoson import FixedClock, Tracker
-from whoson.core.events import parse_event
+from whoson.core.parsing import parse_event
 
 
 def _tracker(referrer: str, url: str) -> Tracker:

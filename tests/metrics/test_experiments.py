@@ -12,7 +12,8 @@ import pytest
 from tests.reference import reference_report
 from tests.report_checks import assert_reports_equal
 from whoson import FixedClock, Tracker
-from whoson.core.events import format_ts, parse_event
+from whoson.core.parsing import parse_event
+from whoson.core.time import format_ts
 from whoson.metrics.experiments import cumulative_incidence, newcombe_interval
 
 T0 = datetime(2026, 3, 2, 10, tzinfo=UTC)

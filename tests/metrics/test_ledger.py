@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from tests.report_checks import assert_reports_equal
 from tests.strategies import event_streams, shuffled_with_duplicates
 from whoson import FixedClock, Tracker
-from whoson.core.events import Event, RatingScale
+from whoson.core.events import Event
 from whoson.core.projection import Projection
+from whoson.core.settings import RatingScale
 from whoson.metrics.contributions import Settings, slot_of, slot_start
 from whoson.metrics.ledger import Ledger, from_scratch
 from whoson.metrics.report import build_report

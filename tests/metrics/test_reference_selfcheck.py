@@ -25,7 +25,9 @@ from tests.report_checks import (
     check_rates_in_unit_interval,
 )
 from tests.strategies import Scenario, scenarios, shuffled_with_duplicates
-from whoson.core.events import Event, ParseContext, RatingScale, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext, RatingScale
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 _ids = itertools.count()

@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 
 from tests.live.helpers import at
 from tests.rules.harness import Harness
-from whoson.core.events import Event, format_ts, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
+from whoson.core.time import format_ts
 from whoson.rules import (
     AgentsOnline,
     HasSignal,

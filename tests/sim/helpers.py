@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from whoson.core.events import Event, ParseContext, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext
 
 USD = ParseContext(currency="USD")
 

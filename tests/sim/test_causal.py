@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from whoson import FixedClock, Tracker
-from whoson.core.events import parse_event
+from whoson.core.parsing import parse_event
 from whoson.metrics.experiments import ExperimentRow
 from whoson.rules.model import in_holdout
 from whoson.sim import SimConfig, simulate

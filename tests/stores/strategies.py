@@ -16,7 +16,8 @@ import attrs
 from hypothesis import strategies as st
 
 from whoson.core.errors import InvalidEvent
-from whoson.core.events import EVENT_TYPES, Event, Kind, parse_event
+from whoson.core.events import EVENT_TYPES, Event, Kind
+from whoson.core.parsing import parse_event
 
 __all__ = ["BASE", "any_events", "clashing_events", "json_values"]
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 import attrs
 from hypothesis import given
 
-from whoson.core.events import Event, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
 from whoson.stores._codec import decode_event, encode_event, from_micros, to_micros
 from whoson.testing import make_event, sample_events
 

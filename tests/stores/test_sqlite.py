@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from whoson.core.errors import ConfigError, StoreError, StoreLockedError
-from whoson.core.events import RatingScale
+from whoson.core.settings import RatingScale
 from whoson.stores.base import Store, StoreSettings
 from whoson.stores.sqlite import SCHEMA_VERSION, SQLiteStore
 from whoson.testing import StoreContract, make_event, sample_events

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from whoson.core.errors import ConfigError, StoreError
-from whoson.core.events import RatingScale
+from whoson.core.settings import RatingScale
 from whoson.stores.base import StoreSettings
 from whoson.stores.memory import MemoryStore
 from whoson.stores.sqlite import SQLiteStore

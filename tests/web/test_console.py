@@ -18,7 +18,7 @@ import pytest
 from tests.web.conftest import LiveServer
 from tests.web.sse_client import Sse, events, read_until
 from whoson import Tracker
-from whoson.core.events import format_ts
+from whoson.core.time import format_ts
 from whoson.live import LiveView
 from whoson.rules import Rule
 from whoson.rules.conditions import UrlMatches

@@ -8,7 +8,7 @@ import sys
 
 from whoson.cli.common import EXIT_DATA, EXIT_OK, MAX_ERROR_LINES, UsageError, add_common, is_store_url
 from whoson.core.errors import ConfigError, StoreError
-from whoson.core.events import RatingScale
+from whoson.core.settings import RatingScale
 from whoson.stores.url import open_store
 
 __all__ = ["add_parser", "run"]

@@ -28,9 +28,10 @@ from whoson.cli.common import EXIT_DATA, EXIT_OK, UsageError, add_common, is_sto
 from whoson.cli.render import fmt, table
 from whoson.codec import dumps
 from whoson.core.errors import ConfigError
-from whoson.core.events import Event, format_ts
+from whoson.core.events import Event
+from whoson.core.time import format_ts, parse_duration
 from whoson.live import SIGNALS, LiveConfig, LivePage, LiveView, VisitorSnapshot, format_duration
-from whoson.metrics.params import parse_duration, resolve_instant, zone
+from whoson.metrics.params import resolve_instant, zone
 from whoson.present import people
 from whoson.textsafe import markup
 

@@ -3,7 +3,7 @@
 Pure logic shared by every store: a store looks up what it already holds and
 hands it here, inside the transaction that will write the accepted events.
 
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> e = parse_event({"id": "1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z", "visitor": "v"})
 >>> result = classify([e, e], stored={}, owners={}).result
 >>> [o.status.value for o in result.outcomes]
@@ -20,7 +20,7 @@ import attrs
 from whoson.core.errors import ConflictError, InvalidEvent
 from whoson.core.events import Event, OrderEvent
 
-__all__ = ["CURRENCY_RULE", "BatchResult", "Outcome", "Status", "classify"]
+__all__ = ["CURRENCY_RULE", "AppendOutcome", "BatchResult", "Status", "classify"]
 
 CURRENCY_RULE = "must be the store's currency {currency!r}: one store holds one currency"
 
@@ -34,7 +34,7 @@ class Status(StrEnum):
 
 
 @attrs.frozen
-class Outcome:
+class AppendOutcome:
     """The fate of the event at ``index`` of a batch (``error`` set when rejected).
 
     ``fired`` (set by :meth:`whoson.Tracker.record`) holds the events the
@@ -52,7 +52,7 @@ class BatchResult:
     """Per-event outcomes of one append, in input order, plus the counts.
 
     Large batches are mostly accepted events, so the result keeps one status
-    per event and builds :class:`Outcome` objects only when asked for.
+    per event and builds :class:`AppendOutcome` objects only when asked for.
 
     ``positions`` are the store positions of the accepted events, in input
     order (``None`` when the store did not say); ``fired`` the events the
@@ -66,8 +66,8 @@ class BatchResult:
 
     __slots__ = ("_errors", "_ids", "_offset", "_outcomes", "_statuses", "currency", "fired", "positions")
 
-    def __init__(self, outcomes: tuple[Outcome, ...] = ()) -> None:
-        self._outcomes: tuple[Outcome, ...] | None = tuple(outcomes)
+    def __init__(self, outcomes: tuple[AppendOutcome, ...] = ()) -> None:
+        self._outcomes: tuple[AppendOutcome, ...] | None = tuple(outcomes)
         self._statuses = [o.status for o in self._outcomes]
         self._ids: list[str | None] = []
         self._errors: dict[int, InvalidEvent] = {}
@@ -113,12 +113,12 @@ class BatchResult:
         return result
 
     @property
-    def outcomes(self) -> tuple[Outcome, ...]:
+    def outcomes(self) -> tuple[AppendOutcome, ...]:
         """One outcome per event, in input order."""
         if self._outcomes is None:
             offset, errors = self._offset, self._errors
             self._outcomes = tuple(
-                Outcome(i + offset, event_id, status, errors.get(i))
+                AppendOutcome(i + offset, event_id, status, errors.get(i))
                 for i, (event_id, status) in enumerate(zip(self._ids, self._statuses, strict=True))
             )
         return self._outcomes
@@ -146,7 +146,7 @@ class BatchResult:
         return self._count(Status.REJECTED)
 
     @property
-    def errors(self) -> list[Outcome]:
+    def errors(self) -> list[AppendOutcome]:
         """The rejected outcomes, each with its error."""
         if self._outcomes is None and not self._errors:
             return []
@@ -157,7 +157,7 @@ class BatchResult:
         """True when nothing was rejected."""
         return Status.REJECTED not in self._statuses
 
-    def __iter__(self) -> Iterator[Outcome]:
+    def __iter__(self) -> Iterator[AppendOutcome]:
         return iter(self.outcomes)
 
     def __len__(self) -> int:

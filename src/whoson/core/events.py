@@ -1,14 +1,16 @@
-"""The event contract: one frozen attrs class per event type.
+"""The event contract's types: one frozen attrs class per event type.
 
-Events are parsed from plain mappings (a decoded JSON line) by
-:func:`parse_event`, which checks every rule of the contract and raises
-:class:`~whoson.core.errors.InvalidEvent` naming the field, value and rule.
-:meth:`Event.to_dict` gives the mapping back, unknown extra fields included.
+Each class declares its fields with the :class:`Kind` that says how a raw JSON
+value is read; :func:`whoson.core.parsing.parse_event` checks a mapping against
+them and builds the event. :meth:`Event.to_dict` gives the mapping back, unknown
+extra fields included. Events about one chat request share
+:class:`RequestScopedEvent`.
 
 Optional fields keep ``None`` when the producer left them out, so a round trip
 never invents a value; the properties (``Order.value``, ``RequestEvent.is_offline``)
 apply the contract's defaults.
 
+>>> from whoson.core.parsing import parse_event
 >>> event = parse_event({"id": "e1", "type": "page_view", "ts": "2026-03-01T13:00:00+01:00",
 ...                      "visitor": "v1", "url": "/shoes", "utm": "spring"})
 >>> event.ts.isoformat(), event.url
@@ -19,29 +21,25 @@ apply the contract's defaults.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from sys import intern
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import attrs
 
-from whoson.core.bounds import (
-    MAX_EVENT_BYTES,
-    check_string,
-    clean_extra,
-    json_size,
-    read_count,
-    read_money,
-)
-from whoson.core.errors import InvalidEvent, excerpt
+from whoson.core.errors import InvalidEvent
+from whoson.core.time import format_ts
 
 __all__ = [
+    "ENVELOPE",
     "EVENT_TYPES",
+    "MAX_ID",
+    "MAX_TEXT",
+    "MAX_URL",
+    "NO_EXTRA",
     "AgentStatusEvent",
     "AutoMessageClickEvent",
     "AutoMessageEvent",
@@ -51,23 +49,18 @@ __all__ = [
     "HeartbeatEvent",
     "HoldoutEvent",
     "IdentifyEvent",
+    "Kind",
     "MessageEvent",
     "OrderEvent",
     "PageLeaveEvent",
     "PageViewEvent",
-    "ParseContext",
-    "RatingScale",
     "RequestEndEvent",
     "RequestEvent",
+    "RequestScopedEvent",
     "SurveyEvent",
     "TransferEvent",
     "WidgetClickEvent",
     "WidgetImpressionEvent",
-    "admit",
-    "format_ts",
-    "parse_event",
-    "parse_ts",
-    "settle_currency",
 ]
 
 MAX_ID = 200
@@ -90,59 +83,6 @@ class Kind(Enum):
     CHOICE = "choice"
 
 
-@attrs.frozen
-class RatingScale:
-    """The closed integer range survey ratings live on (1..5 unless configured).
-
-    >>> RatingScale.parse("0..10")
-    RatingScale(low=0, high=10)
-    >>> RatingScale(1, 5).values
-    (1, 2, 3, 4, 5)
-    """
-
-    low: int = 1
-    high: int = 5
-
-    def __attrs_post_init__(self) -> None:
-        if self.low >= self.high:
-            raise ValueError(f"rating scale {self.low}..{self.high} must have low < high")
-        if self.high - self.low > 100:
-            raise ValueError(f"rating scale {self.low}..{self.high} has more than 101 values")
-
-    @property
-    def values(self) -> tuple[int, ...]:
-        """Every value of the scale, ascending."""
-        return tuple(range(self.low, self.high + 1))
-
-    @classmethod
-    def parse(cls, text: str) -> RatingScale:
-        """Read ``"1..5"`` or ``"1-5"``."""
-        match = re.fullmatch(r"\s*(-?\d+)\s*(?:\.\.|-)\s*(-?\d+)\s*", text)
-        if match is None:
-            raise ValueError(f"rating scale {text!r} must look like 1..5 or 0..10")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    def __str__(self) -> str:
-        return f"{self.low}..{self.high}"
-
-
-CurrencyConverter = Callable[[Decimal, str, datetime], Decimal]
-
-
-@attrs.frozen
-class ParseContext:
-    """The tracker settings some rules depend on.
-
-    ``currency`` is the tracker's currency (``None``: orders must not name one
-    the caller did not expect, so any is accepted and the caller fixes it);
-    ``converter`` turns an amount in another currency into the tracker's.
-    """
-
-    rating_scale: RatingScale = RatingScale()
-    currency: str | None = None
-    converter: CurrencyConverter | None = None
-
-
 def _spec(
     kind: Kind,
     *,
@@ -155,126 +95,8 @@ def _spec(
     )
 
 
-_fromisoformat = datetime.fromisoformat
-
-
-def parse_ts(raw: Any, field: str = "ts") -> datetime:
-    """An RFC 3339 timestamp with a UTC offset, in UTC, between the years 1900 and 9000.
-
-    >>> parse_ts("2026-03-29T02:30:00+02:00").isoformat()
-    '2026-03-29T00:30:00+00:00'
-    >>> try:
-    ...     parse_ts("2026-03-29T02:30:00")
-    ... except InvalidEvent as err:
-    ...     print(err.rule)
-    must carry a UTC offset (Z or +hh:mm); no guessing
-    """
-    try:
-        moment = _parse_ts(raw, field)
-    except OverflowError:
-        moment = datetime.min.replace(tzinfo=UTC)
-    if not _FIRST_YEAR <= moment.year < _LAST_YEAR:
-        raise InvalidEvent(field, raw, f"must lie between the years {_FIRST_YEAR} and {_LAST_YEAR}")
-    return moment
-
-
-# Far from datetime's own limits, where moving to a local zone would overflow.
-_FIRST_YEAR, _LAST_YEAR = 1900, 9000
-
-
-# RFC 3339 allows a leap second (second 60); Python's datetime has none.
-_LEAP = re.compile(r"^(.{10}[Tt ]\d\d:\d\d):60(?:[.,]\d+)?(?=[Zz+-]|$)")
-_GENERIC = "Invalid isoformat string"
-
-
-def _parse_ts(raw: Any, field: str) -> datetime:
-    if type(raw) is str:
-        # Fast path for a clean string; anything odd takes the checked path below.
-        try:
-            parsed = _fromisoformat(raw)
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is UTC:
-                return parsed
-            if parsed.tzinfo is not None and parsed.utcoffset() is not None:
-                return parsed.astimezone(UTC)
-    if isinstance(raw, datetime):
-        parsed = raw
-    else:
-        if not isinstance(raw, str):
-            raise InvalidEvent(field, raw, "must be an RFC 3339 string")
-        text = raw.strip()
-        if text.endswith("z"):  # RFC 3339 section 5.6: "T" and "Z" may be lower case
-            text = text[:-1] + "Z"
-        # A leap second is read as the last microsecond of its minute.
-        text = _LEAP.sub(r"\1:59.999999", text, count=1)
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError as err:
-            why = str(err)
-            rule = "must be an RFC 3339 timestamp such as 2026-03-01T12:00:00Z"
-            raise InvalidEvent(field, raw, rule if _GENERIC in why else f"{rule} ({why})") from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise InvalidEvent(field, raw, "must carry a UTC offset (Z or +hh:mm); no guessing")
-    return parsed.astimezone(UTC)
-
-
-def format_ts(moment: datetime) -> str:
-    """Write a UTC instant the way whoson stores it (``Z``, microseconds only if any).
-
-    >>> format_ts(parse_ts("2026-03-01T12:00:00.250+00:00"))
-    '2026-03-01T12:00:00.250000Z'
-    """
-    text = moment.astimezone(UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z"
-
-
-def _read_string(field: str, raw: Any, limit: int, *, identifier: bool = True) -> str:
-    if not isinstance(raw, str):
-        raise InvalidEvent(field, raw, "must be a string")
-    if not raw:
-        raise InvalidEvent(field, raw, "must not be empty")
-    if len(raw) > limit:
-        raise InvalidEvent(field, raw, f"must be at most {limit} characters (has {len(raw)})")
-    check_string(field, raw, identifier=identifier)
-    return raw
-
-
-def _read_field(field: str, raw: Any, meta: Mapping[str, Any], ctx: ParseContext) -> Any:
-    kind: Kind = meta["kind"]
-    if kind is Kind.ID:
-        return _read_string(field, raw, MAX_ID)
-    if kind is Kind.URL:
-        return _read_string(field, raw, MAX_URL, identifier=False)
-    if kind is Kind.TEXT:
-        if isinstance(raw, str) and len(raw) <= MAX_TEXT:
-            check_string(field, raw, identifier=False)
-            return raw
-        return _read_string(field, raw, MAX_TEXT, identifier=False)
-    if kind is Kind.MONEY:
-        return read_money(field, raw)
-    if kind is Kind.BOOL:
-        if not isinstance(raw, bool):
-            raise InvalidEvent(field, raw, "must be true or false")
-        return raw
-    if kind is Kind.COUNT:
-        return read_count(field, raw)
-    if kind is Kind.RATING:
-        scale = ctx.rating_scale
-        return read_count(field, raw, scale.low, scale.high, f"must be on the rating scale {scale}")
-    if kind is Kind.CURRENCY:
-        if not isinstance(raw, str) or re.fullmatch(r"[A-Z]{3}", raw) is None:
-            raise InvalidEvent(field, raw, "must be an ISO 4217 code such as 'EUR'")
-        return raw
-    choices: tuple[str, ...] = meta["choices"]
-    if raw not in choices or not isinstance(raw, str):
-        raise InvalidEvent(field, raw, "must be one of " + ", ".join(map(repr, choices)))
-    return raw
-
-
 # Most events carry no extra field: they all share this empty, read-only mapping.
-_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
 def _json_value(value: Any) -> Any:
@@ -296,7 +118,7 @@ class Event:
     id: str
     ts: datetime
     visitor: str | None = None
-    extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, hash=False, repr=False)
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, hash=False, repr=False)
 
     @property
     def type(self) -> str:
@@ -392,6 +214,7 @@ class CartUpdateEvent(Event):
 class OrderEvent(Event):
     """A purchase; its :attr:`value` is ``subtotal - discount``.
 
+    >>> from whoson.core.parsing import parse_event
     >>> e = parse_event({"id": "o", "type": "order", "ts": "2026-03-01T12:00:00Z", "visitor": "v",
     ...                  "order": "A1", "subtotal": "100.00", "discount": 15, "shipping": 4.9})
     >>> e.value
@@ -473,11 +296,27 @@ SIDES = ("visitor", "agent")
 
 
 @attrs.frozen(kw_only=True)
-class RequestEvent(Event):
+class RequestScopedEvent(Event):
+    """An event inside one chat request, which it names in ``request`` (required).
+
+    The base of :class:`RequestEvent`, :class:`MessageEvent`, :class:`CallJoinedEvent`,
+    :class:`TransferEvent` and :class:`RequestEndEvent`; :class:`SurveyEvent` names
+    its request optionally, so it is not one.
+    """
+
+    request: str = _spec(Kind.ID, required=True)
+
+    @property
+    def request_id(self) -> str:
+        """The request this event names."""
+        return self.request
+
+
+@attrs.frozen(kw_only=True)
+class RequestEvent(RequestScopedEvent):
     """A text or video chat request was created by a visitor, an agent or a rule."""
 
     TYPE: ClassVar[str] = "request"
-    request: str = _spec(Kind.ID, required=True)
     channel: str = _spec(Kind.CHOICE, required=True, choices=CHANNELS)
     initiator: str = _spec(Kind.CHOICE, required=True, choices=INITIATORS)
     agent: str | None = _spec(Kind.ID)
@@ -494,18 +333,12 @@ class RequestEvent(Event):
     def _check(self) -> None:
         _require_agent_when(self, "initiator", "agent")
 
-    @property
-    def request_id(self) -> str:
-        """The request this event names."""
-        return self.request
-
 
 @attrs.frozen(kw_only=True)
-class MessageEvent(Event):
+class MessageEvent(RequestScopedEvent):
     """A text message inside a request, from the visitor or an agent."""
 
     TYPE: ClassVar[str] = "message"
-    request: str = _spec(Kind.ID, required=True)
     sender: str = _spec(Kind.CHOICE, required=True, choices=SIDES)
     agent: str | None = _spec(Kind.ID)
     chars: int | None = _spec(Kind.COUNT)
@@ -518,18 +351,12 @@ class MessageEvent(Event):
     def _check(self) -> None:
         _require_agent_when(self, "sender", "agent")
 
-    @property
-    def request_id(self) -> str:
-        """The request this event names."""
-        return self.request
-
 
 @attrs.frozen(kw_only=True)
-class CallJoinedEvent(Event):
+class CallJoinedEvent(RequestScopedEvent):
     """A side joined the video call."""
 
     TYPE: ClassVar[str] = "call_joined"
-    request: str = _spec(Kind.ID, required=True)
     participant: str = _spec(Kind.CHOICE, required=True, choices=SIDES)
     agent: str | None = _spec(Kind.ID)
 
@@ -541,18 +368,12 @@ class CallJoinedEvent(Event):
     def _check(self) -> None:
         _require_agent_when(self, "participant", "agent")
 
-    @property
-    def request_id(self) -> str:
-        """The request this event names."""
-        return self.request
-
 
 @attrs.frozen(kw_only=True)
-class TransferEvent(Event):
+class TransferEvent(RequestScopedEvent):
     """The conversation moved to another agent (an escalation if ``escalation``)."""
 
     TYPE: ClassVar[str] = "transfer"
-    request: str = _spec(Kind.ID, required=True)
     from_agent: str | None = _spec(Kind.ID)
     to_agent: str | None = _spec(Kind.ID)
     escalation: bool | None = _spec(Kind.BOOL)
@@ -562,27 +383,16 @@ class TransferEvent(Event):
         """Whether the transfer went to a second level or supervisor."""
         return bool(self.escalation)
 
-    @property
-    def request_id(self) -> str:
-        """The request this event names."""
-        return self.request
-
 
 @attrs.frozen(kw_only=True)
-class RequestEndEvent(Event):
+class RequestEndEvent(RequestScopedEvent):
     """The request or conversation ended."""
 
     TYPE: ClassVar[str] = "request_end"
-    request: str = _spec(Kind.ID, required=True)
     reason: str | None = _spec(
         Kind.CHOICE, choices=("closed", "declined", "cancelled", "missed", "timeout")
     )
     resolved: bool | None = _spec(Kind.BOOL)
-
-    @property
-    def request_id(self) -> str:
-        """The request this event names."""
-        return self.request
 
 
 @attrs.frozen(kw_only=True)
@@ -618,198 +428,3 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RequestEndEvent, SurveyEvent, AgentStatusEvent,
     )
 }
-
-# Per type, computed once: the fields after the envelope as (name, metadata,
-# required) and every key the type knows, so that parsing a line does no
-# per-call bookkeeping.
-_FIELDS: dict[type[Event], tuple[tuple[str, Mapping[str, Any], bool], ...]] = {
-    cls: tuple(
-        (f.name, f.metadata, bool(f.metadata["required"]))
-        for f in attrs.fields(cls)
-        if f.name not in ("id", "ts", "visitor", "extra")
-    )
-    for cls in EVENT_TYPES.values()
-}
-# Per field: the (shortest, longest) plain string accepted without further checks.
-_PLAIN = {Kind.ID: (1, MAX_ID), Kind.URL: (1, MAX_URL), Kind.TEXT: (0, MAX_TEXT)}
-_PLANS: dict[type[Event], tuple[tuple[str, Mapping[str, Any], bool, int, int], ...]] = {
-    cls: tuple(
-        (name, meta, required, *_PLAIN.get(meta["kind"], (1, 0))) for name, meta, required in fields
-    )
-    for cls, fields in _FIELDS.items()
-}
-_KNOWN: dict[type[Event], frozenset[str]] = {
-    cls: frozenset(ENVELOPE) | {name for name, _, _ in fields} for cls, fields in _FIELDS.items()
-}
-
-
-def parse_event(data: Mapping[str, Any] | Event, ctx: ParseContext = ParseContext()) -> Event:
-    """Check a mapping against the event contract and build its typed event.
-
-    A typed event passes through after the context-dependent checks (rating
-    scale, currency). JSON ``null`` in an optional field counts as absent.
-
-    >>> parse_event({"id": "x", "type": "request", "ts": "2026-03-01T12:00:00Z",
-    ...              "visitor": "v", "request": "r1", "channel": "text", "initiator": "agent"})
-    Traceback (most recent call last):
-    ...
-    whoson.core.errors.InvalidEvent: event 'x': field 'agent' = None: is required when initiator is 'agent'
-    """
-    if type(data) is not dict:
-        if isinstance(data, Event):
-            data = data.to_dict()
-        elif not isinstance(data, Mapping):
-            raise InvalidEvent("event", data, "must be a JSON object")
-    raw_id = data.get("id")
-    event_id = _read_string("id", raw_id, MAX_ID) if raw_id is not None else None
-    if event_id is None:
-        raise InvalidEvent("id", raw_id, "is required")
-    try:
-        return _parse_checked(data, event_id, ctx)
-    except InvalidEvent as err:
-        if err.event_id is None:
-            err.event_id = event_id
-        raise
-    except (RecursionError, ArithmeticError, TypeError, ValueError) as err:
-        # A safety net: no value may escape the contract as anything but a rejection.
-        raise InvalidEvent("event", event_id, f"cannot be read: {type(err).__name__}: {err}",
-                           event_id=event_id) from None
-
-
-def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) -> Event:
-    type_name = data.get("type")
-    cls = EVENT_TYPES.get(type_name) if isinstance(type_name, str) else None
-    if cls is None:
-        raise InvalidEvent("type", type_name, "must be one of " + ", ".join(sorted(EVENT_TYPES)))
-    raw_ts = data.get("ts")
-    if raw_ts is None:
-        raise InvalidEvent("ts", None, "is required")
-    ts = parse_ts(raw_ts)
-    visitor = data.get("visitor")
-    if visitor is None:
-        if cls.VISITOR_REQUIRED:
-            raise InvalidEvent("visitor", None, f"is required on {cls.TYPE} events")
-    elif type(visitor) is not str or not 0 < len(visitor) <= MAX_ID or not visitor.isprintable():
-        visitor = _read_string("visitor", visitor, MAX_ID)
-    else:
-        # Visitor ids, urls, agents and request ids repeat across events: one copy each.
-        visitor = intern(visitor)
-    values: dict[str, Any] = {}
-    for name, meta, required, shortest, longest in _PLANS[cls]:
-        raw = data.get(name)
-        if raw is None:
-            if required:
-                raise InvalidEvent(name, None, f"is required on {cls.TYPE} events")
-            continue
-        # Plain strings and booleans are by far the most common values: accept them
-        # inline; anything else (and every error) goes through _read_field.
-        if type(raw) is str:
-            if (shortest <= len(raw) <= longest or raw in meta["choices"]) and raw.isprintable():
-                values[name] = intern(raw)
-                continue
-        elif (raw is True or raw is False) and meta["kind"] is Kind.BOOL:
-            values[name] = raw
-            continue
-        values[name] = _read_field(name, raw, meta, ctx)
-    known = _KNOWN[cls]
-    extra: Mapping[str, Any] = _NO_EXTRA
-    size = 0
-    if not known.issuperset(data):
-        extra, size = _read_extras(data, known)
-    event = cls(id=event_id, ts=ts, visitor=visitor, extra=extra, **values)
-    # Cheap upper bound first (an escaped character takes at most 6 bytes); measure only above it.
-    size += 64 * (len(values) + 4) + 6 * (
-        len(event_id) + len(visitor or "") + sum(len(v) for v in values.values() if type(v) is str)
-    )
-    if size > MAX_EVENT_BYTES:
-        _check_size(event)
-    event._check()
-    if isinstance(event, OrderEvent):
-        event = settle_currency(event, ctx)
-    return event
-
-
-def _read_extras(data: Mapping[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], int]:
-    """The fields the type does not know, as exact JSON values, and their encoded size."""
-    extra: dict[str, Any] = {}
-    size = 0
-    for key, value in data.items():
-        if key in known:
-            continue
-        if not isinstance(key, str):
-            raise InvalidEvent(str(excerpt(key)), key, "field names must be strings")
-        if len(key) <= MAX_EVENT_BYTES:  # a longer name sinks the event by its size anyway
-            check_string(key, key, identifier=False)
-        extra[key], value_size = clean_extra(key, value)
-        size += len(key) * 6 + 4 + value_size
-    return extra, size
-
-
-def _check_size(event: Event) -> None:
-    """Refuse an event whose compact JSON exceeds the bound, naming its largest field."""
-    total, shares = json_size(event.to_dict())
-    if total > MAX_EVENT_BYTES:
-        largest = max(shares, key=shares.__getitem__)
-        raise InvalidEvent(
-            largest, event.to_dict()[largest],
-            f"makes the event at least {total} bytes as JSON; an event encodes to at most "
-            f"{MAX_EVENT_BYTES} bytes (64 KiB)",
-            event_id=event.id,
-        )
-
-
-def settle_currency(event: OrderEvent, ctx: ParseContext) -> OrderEvent:
-    """Convert an order in a foreign currency with the context's converter, or reject it."""
-    if event.currency is None or ctx.currency is None or event.currency == ctx.currency:
-        return event
-    if ctx.converter is None:
-        raise InvalidEvent(
-            "currency", event.currency,
-            f"must be the tracker's currency {ctx.currency!r} (no converter configured)",
-            event_id=event.id,
-        )
-
-    def convert(amount: Decimal | None) -> Decimal | None:
-        if amount is None or ctx.converter is None:
-            return amount
-        return ctx.converter(amount, event.currency or "", event.ts)
-
-    extra = dict(event.extra)
-    extra["original"] = {
-        "currency": event.currency,
-        "subtotal": event.subtotal,
-        **{k: v for k in ("discount", "shipping", "tax") if (v := getattr(event, k)) is not None},
-    }
-    return attrs.evolve(
-        event,
-        subtotal=ctx.converter(event.subtotal, event.currency, event.ts),
-        discount=convert(event.discount),
-        shipping=convert(event.shipping),
-        tax=convert(event.tax),
-        currency=ctx.currency,
-        extra=extra,
-    )
-
-
-def admit(event: Event, ctx: ParseContext) -> Event:
-    """Re-check an already typed event against the context's settings.
-
-    The rating scale and the currency are settings of a tracker, so an event
-    built elsewhere (or read with other settings) is checked again here.
-
-    >>> survey = parse_event({"id": "s", "type": "survey", "ts": "2026-03-01T12:00:00Z",
-    ...                       "visitor": "v", "rating": 9}, ParseContext(RatingScale(0, 10)))
-    >>> admit(survey, ParseContext())
-    Traceback (most recent call last):
-    ...
-    whoson.core.errors.InvalidEvent: event 's': field 'rating' = 9: must be on the rating scale 1..5
-    """
-    if isinstance(event, SurveyEvent) and event.rating is not None:
-        scale = ctx.rating_scale
-        if not scale.low <= event.rating <= scale.high:
-            raise InvalidEvent(
-                "rating", event.rating, f"must be on the rating scale {scale}", event_id=event.id
-            )
-    if isinstance(event, OrderEvent):
-        return settle_currency(event, ctx)
-    return event

@@ -10,7 +10,7 @@ visitor's events in time order, and both read the same request.
 a visitor's sessions start; :func:`whoson.core.projection.sessionise` and the
 live view's per-visitor fold both ask it.
 
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> fold = RequestFold()
 >>> for raw in [
 ...     {"id": "1", "type": "request", "ts": "2026-03-01T12:00:00Z", "visitor": "v",

@@ -16,16 +16,16 @@ __all__ = [
     "Agent",
     "Conversation",
     "Order",
-    "Outcome",
     "PageView",
     "Request",
+    "RequestOutcome",
     "Session",
     "Survey",
     "Visitor",
 ]
 
 
-class Outcome(StrEnum):
+class RequestOutcome(StrEnum):
     """Where a request stands at ``as_of``."""
 
     CONVERSATION = "conversation"
@@ -124,13 +124,13 @@ class Request:
             return self.first_agent_response is not None
         return self.first_visitor_response is not None
 
-    def outcome(self, as_of: datetime, response_timeout: timedelta) -> Outcome:
+    def outcome(self, as_of: datetime, response_timeout: timedelta) -> RequestOutcome:
         """Conversation, pending (young, not ended) or unsuccessful at ``as_of``."""
         if self.is_conversation:
-            return Outcome.CONVERSATION
+            return RequestOutcome.CONVERSATION
         if self.ended is None and as_of - self.created < response_timeout:
-            return Outcome.PENDING
-        return Outcome.UNSUCCESSFUL
+            return RequestOutcome.PENDING
+        return RequestOutcome.UNSUCCESSFUL
 
     def conversation(self) -> Conversation | None:
         """The conversation this request became, if it did."""

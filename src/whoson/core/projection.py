@@ -6,7 +6,7 @@ events seen, so the state depends only on *which* events arrived, never on
 their arrival order. Each event must arrive once: the store removes
 duplicates before the projection sees them.
 
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> p = Projection()
 >>> for raw in [
 ...     {"id": "1", "type": "request", "ts": "2026-03-01T12:00:00Z", "visitor": "v",

@@ -11,7 +11,7 @@ contract (money ``decimal(38,6)``, booleans, integers, strings) and
 keeps the settings the events were checked with (rating scale, currency).
 
 >>> import tempfile, os
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> table = events_table([parse_event({"id": "o1", "type": "order", "ts": "2026-03-01T12:00:00Z",
 ...                                    "visitor": "v", "order": "A", "subtotal": "9.90"})])
 >>> table.num_rows, str(table.schema.field("subtotal").type), str(table.schema.field("ts").type)
@@ -31,7 +31,8 @@ import attrs
 
 from whoson.codec import dumps
 from whoson.core.errors import ConfigError, WhosonError
-from whoson.core.events import EVENT_TYPES, Event, Kind, RatingScale
+from whoson.core.events import EVENT_TYPES, Event, Kind
+from whoson.core.settings import RatingScale
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -294,7 +295,8 @@ def read_events(directory: str) -> Iterator[Event]:
     import pyarrow.dataset as ds
 
     from whoson.codec import loads
-    from whoson.core.events import ParseContext, parse_event
+    from whoson.core.parsing import parse_event
+    from whoson.core.settings import ParseContext
 
     scale, _ = read_settings(directory)
     ctx = ParseContext(rating_scale=scale or RatingScale())

@@ -1,7 +1,8 @@
 """Live view settings: timeouts, signal thresholds and url patterns.
 
 Every threshold is data, so a shop can tune "lingering" per page without code.
-Durations accept a :class:`~datetime.timedelta` or a number of seconds.
+Durations accept a :class:`~datetime.timedelta`, a number of seconds or text such as
+``"2m"`` (read by :func:`whoson.core.time.parse_duration`).
 
 >>> config = LiveConfig(lingering_by_url=(("*/pricing*", 60),))
 >>> config.lingering_for("/pricing").total_seconds(), config.lingering_for("/").total_seconds()
@@ -19,22 +20,10 @@ from typing import Any
 
 import attrs
 
+from whoson.core.time import parse_duration
 from whoson.live.patterns import UrlPattern, url_matches
 
-__all__ = ["LiveConfig", "to_timedelta"]
-
-
-def to_timedelta(value: timedelta | float | int) -> timedelta:
-    """A duration from a timedelta or a number of seconds.
-
-    >>> to_timedelta(90)
-    datetime.timedelta(seconds=90)
-    """
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"a duration must be a timedelta or seconds, not {value!r}")
-    return timedelta(seconds=value)
+__all__ = ["LiveConfig"]
 
 
 def _positive(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -55,7 +44,7 @@ def _patterns(values: Iterable[UrlPattern]) -> tuple[UrlPattern, ...]:
 def _overrides(
     values: Iterable[tuple[UrlPattern, timedelta | float | int]],
 ) -> tuple[tuple[UrlPattern, timedelta], ...]:
-    return tuple((_patterns((pattern,))[0], to_timedelta(seconds)) for pattern, seconds in values)
+    return tuple((_patterns((pattern,))[0], parse_duration(seconds)) for pattern, seconds in values)
 
 
 @attrs.frozen(cache_hash=True)
@@ -77,13 +66,13 @@ class LiveConfig:
     """
 
     presence_timeout: timedelta = attrs.field(
-        default=timedelta(seconds=120), converter=to_timedelta, validator=_positive
+        default=timedelta(seconds=120), converter=parse_duration, validator=_positive
     )
     session_timeout: timedelta = attrs.field(
-        default=timedelta(minutes=30), converter=to_timedelta, validator=_positive
+        default=timedelta(minutes=30), converter=parse_duration, validator=_positive
     )
     lingering: timedelta = attrs.field(
-        default=timedelta(seconds=120), converter=to_timedelta, validator=_positive
+        default=timedelta(seconds=120), converter=parse_duration, validator=_positive
     )
     lingering_by_url: tuple[tuple[UrlPattern, timedelta], ...] = attrs.field(
         default=(), converter=_overrides
@@ -93,13 +82,13 @@ class LiveConfig:
         default=("*/checkout*", "*/cart*"), converter=_patterns
     )
     stuck_on_checkout: timedelta = attrs.field(
-        default=timedelta(seconds=90), converter=to_timedelta, validator=_positive
+        default=timedelta(seconds=90), converter=parse_duration, validator=_positive
     )
     cart_at_risk: timedelta = attrs.field(
-        default=timedelta(seconds=600), converter=to_timedelta, validator=_positive
+        default=timedelta(seconds=600), converter=parse_duration, validator=_positive
     )
     expected_wait_window: timedelta = attrs.field(
-        default=timedelta(hours=1), converter=to_timedelta, validator=_positive
+        default=timedelta(hours=1), converter=parse_duration, validator=_positive
     )
     expected_wait_samples: int = attrs.field(default=50, validator=_positive)
 

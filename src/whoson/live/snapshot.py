@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from whoson.core.events import format_ts
+from whoson.core.time import format_ts
 
 __all__ = [
     "CHAT_STATES",

@@ -44,7 +44,7 @@ def is_visitor_activity(event: Event) -> bool:
     transfers and request ends carry the visitor id but say nothing about the
     visitor still being there, so they do not keep a visitor online.
 
-    >>> from whoson.core.events import parse_event
+    >>> from whoson.core.parsing import parse_event
     >>> is_visitor_activity(parse_event({"id": "m", "type": "message", "request": "r",
     ...     "ts": "2026-03-01T12:00:00Z", "visitor": "v", "sender": "agent", "agent": "ann"}))
     False

@@ -1,7 +1,7 @@
 """The live view: who is on the site now, folded from events as they arrive.
 
 >>> from datetime import UTC, datetime
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> view = LiveView()
 >>> view.apply(parse_event({"id": "1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
 ...                         "visitor": "v1", "url": "/pricing"}))
@@ -330,7 +330,7 @@ class LiveView:
         is open); ``events`` counts the visitor's applied events, so a caller can
         tell cheaply whether anything about the visitor changed.
 
-        >>> from whoson.core.events import parse_event
+        >>> from whoson.core.parsing import parse_event
         >>> view = LiveView()
         >>> view.apply(parse_event({"id": "1", "type": "page_view", "ts": "2026-03-01T12:00:00Z",
         ...                         "visitor": "v1", "url": "/"}))

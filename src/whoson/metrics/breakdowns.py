@@ -127,7 +127,7 @@ def _referrer_host(referrer: str | None) -> str:
 def session_value(dimension: str, first_view: PageViewEvent | None, number: int) -> str:
     """The value of a session-level dimension for a session (``number`` 1 = first ever).
 
-    >>> from whoson.core.events import parse_event
+    >>> from whoson.core.parsing import parse_event
     >>> view = parse_event({"id": "1", "type": "page_view", "ts": "2026-03-02T09:00:00Z",
     ...     "visitor": "v", "url": "/?utm_source=mail", "referrer": "https://News.example/a"})
     >>> [session_value(d, view, 2) for d in ("referrer", "utm_source", "utm_campaign", "returning")]

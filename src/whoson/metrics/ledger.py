@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sortedcontainers import SortedDict
 
 from whoson.core.events import AgentStatusEvent, Event, OrderEvent
-from whoson.core.models import Outcome, Request
+from whoson.core.models import Request, RequestOutcome
 from whoson.core.projection import Projection
 from whoson.metrics.contributions import (
     Settings,
@@ -384,7 +384,7 @@ def pending_adjustments(
         request = projection.request(request_id)
         if request is None or request.created != created:
             continue
-        if request.outcome(params.as_of, params.response_timeout) is not Outcome.PENDING:
+        if request.outcome(params.as_of, params.response_timeout) is not RequestOutcome.PENDING:
             continue
         adjustment = Tally()
         adjustment.count(("pend", request.initiator))

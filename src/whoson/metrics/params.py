@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from whoson.core.errors import ConfigError
-from whoson.core.events import RatingScale, parse_ts
+from whoson.core.settings import RatingScale
+from whoson.core.time import parse_duration, parse_ts
 
 __all__ = [
     "DEFAULTS",
@@ -43,9 +44,6 @@ __all__ = [
 # whatever the caller's thread-local context happens to be.
 _MONEY_CONTEXT = DefaultContext.copy()
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-# Windows and timeouts beyond a century are typing mistakes, not settings.
-_LONGEST = timedelta(days=36_525)
 # Instants whoson accepts as range bounds: wide, but far from datetime's limits,
 # where moving to another zone or adding a day would overflow.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -55,26 +53,6 @@ MAX_DAYS = 36_525
 
 Instant = datetime | date | str | None
 """A range bound or moment as callers give it: an aware datetime, a date (local midnight) or text."""
-
-
-def parse_duration(text: str | timedelta) -> timedelta:
-    """Read ``30s``, ``10m``, ``24h``, ``7d`` (or ``1h30m``) as a timedelta.
-
-    >>> parse_duration("7d"), parse_duration("1h30m")
-    (datetime.timedelta(days=7), datetime.timedelta(seconds=5400))
-    """
-    if isinstance(text, timedelta):
-        return text
-    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhdw])", text.strip().lower())
-    if not parts or re.fullmatch(r"(\s*\d+(?:\.\d+)?\s*[smhdw])+\s*", text.strip().lower()) is None:
-        raise ConfigError(f"duration {text!r} must look like 30s, 10m, 24h or 7d")
-    try:
-        duration = timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
-    except OverflowError:
-        duration = _LONGEST + timedelta(days=1)
-    if duration > _LONGEST:
-        raise ConfigError(f"duration {text!r} is longer than {_LONGEST.days} days")
-    return duration
 
 
 def zone(name: str) -> ZoneInfo:

@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 import attrs
 
-from whoson.core.events import RatingScale
+from whoson.core.settings import RatingScale
 from whoson.metrics.derive import mean_of
 from whoson.metrics.params import ratio
 from whoson.metrics.tally import Tally

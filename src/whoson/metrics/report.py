@@ -12,8 +12,8 @@ from typing import Any
 
 import attrs
 
-from whoson.core.events import format_ts
 from whoson.core.projection import Projection
+from whoson.core.time import format_ts
 from whoson.metrics.agents import AgentFigures, agent_figures
 from whoson.metrics.auto_messages import AutoMessageFigures, auto_message_figures
 from whoson.metrics.breakdowns import BreakdownRow, breakdown

@@ -20,7 +20,8 @@ It holds no store: the caller hands over ``history(as_of)``, the applied
 events up to ``as_of`` in store order, for the paths that need them.
 
 >>> from datetime import UTC, datetime
->>> from whoson.core.events import ParseContext, parse_event
+>>> from whoson.core.parsing import parse_event
+>>> from whoson.core.settings import ParseContext
 >>> reporter = Reporter(now=lambda: datetime(2026, 3, 2, tzinfo=UTC))
 >>> reporter.apply(parse_event({"id": "e1", "type": "widget_click", "ts": "2026-03-01T12:00:00Z",
 ...                             "visitor": "v1"}, ParseContext()))

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import attrs
 
-from whoson.core.events import RatingScale
+from whoson.core.settings import RatingScale
 from whoson.metrics.conversations import conversation_count
 from whoson.metrics.derive import INITIATORS, acceptance
 from whoson.metrics.ledger import View

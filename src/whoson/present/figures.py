@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from whoson.core.events import parse_ts
+from whoson.core.time import parse_ts
 from whoson.metrics.params import zone
 from whoson.present.values import kind_of, show, show_change
 

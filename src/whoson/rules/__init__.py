@@ -3,6 +3,7 @@
 See :class:`RuleEngine`, :func:`load_rules` and docs/rules.md.
 """
 
+from whoson.core.time import parse_duration
 from whoson.rules.conditions import (
     All,
     Any,
@@ -17,7 +18,7 @@ from whoson.rules.conditions import (
     VisitedInOrder,
 )
 from whoson.rules.engine import RuleEngine, fired_id
-from whoson.rules.loading import load_rules, parse_duration, rules_from_data
+from whoson.rules.loading import load_rules, rules_from_data
 from whoson.rules.model import Action, Invite, Limits, Rule, ShowMessage
 from whoson.rules.visitor_conditions import (
     AgentsOnline,

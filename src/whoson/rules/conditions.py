@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import attrs
 
-from whoson.live.config import to_timedelta
+from whoson.core.time import parse_duration
 from whoson.live.patterns import UrlPattern, describe_pattern, url_matches
 from whoson.live.rows import VisitorFacts
 
@@ -110,7 +110,7 @@ class TimeOnPage(Condition):
     The page stops counting when a ``page_leave`` closes it.
     """
 
-    at_least: timedelta = attrs.field(converter=to_timedelta, validator=_non_negative)
+    at_least: timedelta = attrs.field(converter=parse_duration, validator=_non_negative)
 
     def holds(self, facts: VisitorFacts) -> bool:
         """See the class docstring."""
@@ -135,7 +135,7 @@ class TimeOnPage(Condition):
 class TimeOnSite(Condition):
     """The current session started at least this long ago (a timedelta or seconds)."""
 
-    at_least: timedelta = attrs.field(converter=to_timedelta, validator=_non_negative)
+    at_least: timedelta = attrs.field(converter=parse_duration, validator=_non_negative)
 
     def holds(self, facts: VisitorFacts) -> bool:
         """See the class docstring."""

@@ -1,7 +1,7 @@
 """The rules engine: evaluates rules on events and on the clock, fires events.
 
 >>> from datetime import UTC, datetime, timedelta
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> from whoson.live import LiveView
 >>> from whoson.rules.conditions import TimeOnPage, UrlMatches
 >>> from whoson.rules.model import Invite, Rule
@@ -33,16 +33,9 @@ import attrs
 from sortedcontainers import SortedList
 
 from whoson.core.errors import ConfigError
-from whoson.core.events import (
-    MAX_ID,
-    AgentStatusEvent,
-    AutoMessageEvent,
-    Event,
-    HoldoutEvent,
-    RequestEvent,
-    format_ts,
-    parse_event,
-)
+from whoson.core.events import MAX_ID, AgentStatusEvent, AutoMessageEvent, Event, HoldoutEvent, RequestEvent
+from whoson.core.parsing import parse_event
+from whoson.core.time import format_ts
 from whoson.live.rows import VisitorFacts
 from whoson.live.view import LiveView
 from whoson.rules.model import Invite, Rule, in_holdout

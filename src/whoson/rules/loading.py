@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -55,6 +54,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from whoson.core.errors import ConfigError
+from whoson.core.time import parse_duration
 from whoson.live.patterns import UrlPattern, pattern_from_data
 from whoson.live.signals import SIGNALS
 from whoson.rules import conditions as c
@@ -63,28 +63,12 @@ from whoson.rules.model import Action, Invite, Limits, Rule, ShowMessage
 
 __all__ = ["load_rules", "parse_duration", "rules_from_data"]
 
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """A duration from seconds (a number) or text like ``"90s"``, ``"10m"``, ``"1.5h"``, ``"7d"``.
-
-    >>> parse_duration("10m"), parse_duration(90)
-    (datetime.timedelta(seconds=600), datetime.timedelta(seconds=90))
-    """
-    if isinstance(value, bool):
-        raise ValueError("must be a number of seconds or a duration like '90s', '10m', '1h'")
-    if isinstance(value, (int, float, Decimal)):
-        if value < 0:
-            raise ValueError("must be >= 0")
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
-        match = _DURATION.fullmatch(value)
-        if match is not None:
-            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-    raise ValueError(f"must be a number of seconds or a duration like '90s', '10m', '1h' "
-                     f"(got {value!r})")
+def _duration(value: Any) -> timedelta:
+    """A condition's or a cooldown's duration: :func:`parse_duration`, and not negative."""
+    duration = parse_duration(value)
+    if duration < timedelta(0):
+        raise ConfigError("must be >= 0")
+    return duration
 
 
 def load_rules(path: str | os.PathLike[str]) -> tuple[Rule, ...]:
@@ -243,8 +227,8 @@ def _patterns(value: Any, where: str) -> tuple[UrlPattern, ...]:
 _CONDITIONS: dict[str, _Reader] = {
     "url": lambda v, w: c.UrlMatches(pattern_from_data(v, w)),
     "referrer": lambda v, w: c.ReferrerMatches(pattern_from_data(v, w)),
-    "time_on_page": _simple(lambda v: c.TimeOnPage(parse_duration(v))),
-    "time_on_site": _simple(lambda v: c.TimeOnSite(parse_duration(v))),
+    "time_on_page": _simple(lambda v: c.TimeOnPage(_duration(v))),
+    "time_on_site": _simple(lambda v: c.TimeOnSite(_duration(v))),
     "pages_viewed": _simple(lambda v: c.PagesViewedAtLeast(_count(v))),
     "page_visits": _simple(lambda v: c.PageVisitsAtLeast(_count(v))),
     "visited_in_order": lambda v, w: c.VisitedInOrder(_patterns(v, w)),
@@ -326,7 +310,7 @@ def _limits(value: Any, where: str) -> Limits:
     cooldown: timedelta | None = None
     if "cooldown" in table:
         try:
-            cooldown = parse_duration(table["cooldown"])
+            cooldown = _duration(table["cooldown"])
         except ValueError as err:
             raise ConfigError(f"{where}: limits.cooldown: {err}") from None
         if cooldown <= timedelta(0):

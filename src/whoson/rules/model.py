@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import attrs
 
-from whoson.live.config import to_timedelta
+from whoson.core.time import parse_duration
 from whoson.rules.conditions import Condition
 
 __all__ = ["Action", "Invite", "Limits", "Rule", "ShowMessage", "in_holdout"]
@@ -29,7 +29,7 @@ MAX_RULE_NAME = 100
 def _optional_duration(value: timedelta | float | int | None) -> timedelta | None:
     if value is None:
         return None
-    duration = to_timedelta(value)
+    duration = parse_duration(value)
     if duration <= timedelta(0):
         raise ValueError(f"cooldown must be positive, got {duration}")
     return duration

@@ -4,7 +4,7 @@ An event is stored as compact JSON of :meth:`~whoson.core.events.Event.to_dict`.
 Decimals are written as JSON numbers with exactly their digits and read back
 as :class:`~decimal.Decimal`, so ``12.50`` stays ``Decimal('12.50')``.
 
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> event = parse_event({"id": "o1", "type": "order", "ts": "2026-03-01T12:00:00Z",
 ...                      "visitor": "v", "order": "A1", "subtotal": "100.10", "note": "gift"})
 >>> text = encode_event(event)
@@ -24,7 +24,8 @@ from typing import Any
 
 import attrs
 
-from whoson.core.events import EVENT_TYPES, Event, parse_ts
+from whoson.core.events import EVENT_TYPES, Event
+from whoson.core.time import parse_ts
 
 __all__ = ["decode_event", "encode_event", "from_micros", "to_micros"]
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import attrs
 
-from whoson.core.batch import BatchResult, Outcome, Status
+from whoson.core.batch import AppendOutcome, BatchResult, Status
 from whoson.core.errors import ConfigError, InvalidEvent
 from whoson.core.events import EVENT_TYPES, Event
 from whoson.stores.base import Order, StoreSettings
@@ -92,7 +92,7 @@ def strict_result(result: BatchResult) -> BatchResult:
     rule = STRICT_RULE.format(index=first)
     return BatchResult(
         tuple(
-            Outcome(o.index, o.event_id, Status.REJECTED,
+            AppendOutcome(o.index, o.event_id, Status.REJECTED,
                     InvalidEvent("batch", first, rule, event_id=o.event_id))
             if o.status is Status.ACCEPTED else o
             for o in result.outcomes

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 import attrs
 
-from whoson.core.batch import BatchResult, Outcome, Status
+from whoson.core.batch import AppendOutcome, BatchResult, Status
 from whoson.core.errors import InvalidEvent, StoreError
-from whoson.core.events import Event, RatingScale
+from whoson.core.events import Event
+from whoson.core.settings import RatingScale
 from whoson.stores._codec import encode_event, to_micros
 from whoson.stores.base import StoreSettings
 
@@ -62,7 +63,7 @@ class Prepared:
     events: list[Event]
     rows: list[Row]
     where: list[int]
-    refused: list[Outcome]
+    refused: list[AppendOutcome]
 
     @classmethod
     def of(cls, batch: Sequence[Event], *, forbid_nul: bool = False) -> Prepared:
@@ -70,7 +71,7 @@ class Prepared:
         events: list[Event] = []
         rows: list[Row] = []
         where: list[int] = []
-        refused: list[Outcome] = []
+        refused: list[AppendOutcome] = []
         for index, event in enumerate(batch):
             if not isinstance(event, Event):
                 kind = type(event).__name__
@@ -80,7 +81,7 @@ class Prepared:
             except (TypeError, ValueError) as err:
                 error = InvalidEvent("event", event.id, f"cannot be stored: {err}",
                                      event_id=event.id)
-                refused.append(Outcome(index, event.id, Status.REJECTED, error))
+                refused.append(AppendOutcome(index, event.id, Status.REJECTED, error))
                 continue
             events.append(event)
             where.append(index)

@@ -34,7 +34,8 @@ from typing import Literal
 import attrs
 
 from whoson.core.batch import BatchResult
-from whoson.core.events import Event, RatingScale
+from whoson.core.events import Event
+from whoson.core.settings import RatingScale
 
 __all__ = ["POLL_INTERVAL", "Order", "Store", "StoreSettings", "StoredEvent"]
 

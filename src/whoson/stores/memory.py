@@ -3,7 +3,7 @@
 It keeps the events in arrival order plus four small indexes (id, event time,
 visitor, type) so that each kind of read touches only what it returns.
 
->>> from whoson.core.events import parse_event
+>>> from whoson.core.parsing import parse_event
 >>> store = MemoryStore()
 >>> e = parse_event({"id": "1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z", "visitor": "v"})
 >>> store.append([e, e]).duplicates

@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from whoson.core.events import EVENT_TYPES, Event, ParseContext, parse_event
+from whoson.core.events import EVENT_TYPES, Event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext
 
 __all__ = ["BASE_TS", "make_event", "sample_events"]
 
@@ -53,7 +55,7 @@ def make_event(
     visitor to ``"v1"`` (none for ``agent_status``); ``ts`` to
     :data:`BASE_TS`. Unknown ``fields`` become extras. A field given as
     ``None`` is left out. The event goes through
-    :func:`~whoson.core.events.parse_event`, so an invalid combination raises
+    :func:`~whoson.core.parsing.parse_event`, so an invalid combination raises
     :class:`~whoson.core.errors.InvalidEvent`.
 
     >>> e = make_event("message", id="m1", request="r9", sender="agent", agent="ann")

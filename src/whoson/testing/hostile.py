@@ -1,6 +1,6 @@
 """The store contract's checks of hostile values: every backend accepts exactly the same events.
 
-Validation belongs to the event contract (:func:`~whoson.core.events.parse_event`),
+Validation belongs to the event contract (:func:`~whoson.core.parsing.parse_event`),
 so a store never sees a value it could not hold: these checks feed a store
 the extreme values the contract *accepts* (and expects back exactly), and,
 through a :class:`~whoson.Tracker`, the values it *refuses* (and expects

@@ -7,7 +7,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from whoson.core.errors import ConfigError
-from whoson.core.events import RatingScale
+from whoson.core.settings import RatingScale
 from whoson.stores.base import StoreSettings
 from whoson.testing._base import ContractBase, _at, _ids_of, _raises, _same, _skip
 from whoson.testing.events import make_event

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from whoson.core.batch import Status
-from whoson.core.events import Event, parse_event
+from whoson.core.events import Event
+from whoson.core.parsing import parse_event
 from whoson.stores.base import Store, StoreSettings
 from whoson.testing._base import ContractBase, _at, _ids_of, _same, _skip, _statuses
 from whoson.testing.events import make_event

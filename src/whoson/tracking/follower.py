@@ -8,7 +8,8 @@ before it answers, it catches up with what others appended since its
 
 >>> from datetime import UTC, datetime
 >>> from whoson.clock import FixedClock
->>> from whoson.core.events import ParseContext, parse_event
+>>> from whoson.core.parsing import parse_event
+>>> from whoson.core.settings import ParseContext
 >>> from whoson.live import LiveConfig
 >>> from whoson.metrics.reporter import Reporter
 >>> from whoson.stores.memory import MemoryStore
@@ -30,7 +31,8 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from whoson.clock import Clock
-from whoson.core.events import Event, ParseContext
+from whoson.core.events import Event
+from whoson.core.settings import ParseContext
 from whoson.live import LiveConfig, LiveView
 from whoson.metrics.reporter import Reporter
 from whoson.rules import Rule

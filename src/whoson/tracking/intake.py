@@ -3,7 +3,7 @@
 Events that fail validation never reach the store; :meth:`Intake.merge`
 puts their rejections back among the store's outcomes, in input order.
 
->>> from whoson.core.events import ParseContext
+>>> from whoson.core.settings import ParseContext
 >>> from whoson.core.batch import BatchResult
 >>> intake = Intake.of([{"id": "a", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z",
 ...                      "visitor": "v"}, {"id": "b"}], lambda raw: admit(raw, ParseContext()))
@@ -18,10 +18,12 @@ from typing import Any
 
 import attrs
 
-from whoson.core.batch import BatchResult, Outcome, Status
+from whoson.core.batch import AppendOutcome, BatchResult, Status
 from whoson.core.errors import InvalidEvent
-from whoson.core.events import Event, MessageEvent, ParseContext, parse_event
-from whoson.core.events import admit as admit_event
+from whoson.core.events import Event, MessageEvent
+from whoson.core.parsing import admit as admit_event
+from whoson.core.parsing import parse_event
+from whoson.core.settings import ParseContext
 
 __all__ = ["EventInput", "Intake", "accepted", "admit"]
 
@@ -42,7 +44,7 @@ class Intake:
 
     events: list[Event]
     indexes: list[int]
-    early: dict[int, Outcome]
+    early: dict[int, AppendOutcome]
     count: int
 
     @classmethod
@@ -55,7 +57,7 @@ class Intake:
                 event = admit(raw)
             except InvalidEvent as error:
                 event_id = raw.id if isinstance(raw, Event) else _raw_id(raw)
-                intake.early[index] = Outcome(index, event_id, Status.REJECTED, error)
+                intake.early[index] = AppendOutcome(index, event_id, Status.REJECTED, error)
                 continue
             intake.events.append(event)
             intake.indexes.append(index)
@@ -65,7 +67,7 @@ class Intake:
         """The store's ``result`` for :attr:`events` with the early rejections, in input order."""
         if not self.early:
             return result
-        merged: list[Outcome] = []
+        merged: list[AppendOutcome] = []
         stored = iter(zip(self.indexes, result.outcomes, strict=False))
         for i in range(self.count):
             if i in self.early:
@@ -74,7 +76,7 @@ class Intake:
             position, outcome = next(stored, (i, None))
             if outcome is None:
                 unwritten = InvalidEvent("batch", None, "not written: strict batch had a rejection")
-                merged.append(Outcome(i, None, Status.REJECTED, unwritten))
+                merged.append(AppendOutcome(i, None, Status.REJECTED, unwritten))
             else:
                 merged.append(attrs.evolve(outcome, index=position))
         return BatchResult(tuple(merged)).evolve(fired=result.fired)

@@ -6,10 +6,10 @@ line (raising :class:`~whoson.logfile.LogFormatError`), the lines before it
 stored.
 
 >>> import io
->>> from whoson.core.batch import BatchResult, Outcome, Status
->>> from whoson.core.events import ParseContext
+>>> from whoson.core.batch import BatchResult, AppendOutcome, Status
+>>> from whoson.core.settings import ParseContext
 >>> log = io.BytesIO(b'{"id":"a","type":"heartbeat","ts":"2026-03-01T12:00:00Z","visitor":"v"}\\n{"id":\\n')
->>> write = lambda batch: BatchResult(tuple(Outcome(i, e.id, Status.ACCEPTED) for i, e in enumerate(batch)))
+>>> write = lambda batch: BatchResult(tuple(AppendOutcome(i, e.id, Status.ACCEPTED) for i, e in enumerate(batch)))
 >>> result = load_log(log, ParseContext(), admit=lambda event: event, write=write)
 >>> result.accepted, result.rejected, result.errors[0].line
 (1, 1, 2)
@@ -26,7 +26,8 @@ import attrs
 
 from whoson.core.batch import BatchResult, Status
 from whoson.core.errors import InvalidEvent
-from whoson.core.events import Event, ParseContext
+from whoson.core.events import Event
+from whoson.core.settings import ParseContext
 from whoson.logfile import LogError, LogFormatError, iter_log
 
 __all__ = ["BATCH_SIZE", "LoadResult", "load_log"]

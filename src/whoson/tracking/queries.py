@@ -17,9 +17,9 @@ from typing import Any
 
 from whoson.clock import Clock
 from whoson.core.events import Event
+from whoson.core.time import parse_duration
 from whoson.live import LivePage, LiveView, VisitorDetail, WaitingRequest
 from whoson.live.scoring import InviteModel, fit_on_history
-from whoson.metrics.params import parse_duration
 from whoson.rules import RuleEngine
 from whoson.stores.base import Store
 from whoson.tracking import writing

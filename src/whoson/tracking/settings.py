@@ -1,6 +1,6 @@
 """A tracker's settings: checked when configured, reconciled with the store's, written back.
 
-The settings events are validated with (:class:`~whoson.core.events.ParseContext`)
+The settings events are validated with (:class:`~whoson.core.settings.ParseContext`)
 are the tracker's currency, converter and rating scale. A store remembers the
 currency and the rating scale it was filled with; a tracker over it adopts
 them, and refuses settings that contradict events already stored.
@@ -20,7 +20,8 @@ import re
 import attrs
 
 from whoson.core.errors import ConfigError
-from whoson.core.events import CurrencyConverter, Event, OrderEvent, ParseContext, RatingScale
+from whoson.core.events import Event, OrderEvent
+from whoson.core.settings import CurrencyConverter, ParseContext, RatingScale
 from whoson.stores.base import Store, StoreSettings
 
 __all__ = ["adopt_currency", "configure", "settle"]

@@ -8,7 +8,8 @@ limits).
 
 >>> from datetime import UTC, datetime
 >>> from whoson.clock import FixedClock
->>> from whoson.core.events import ParseContext, parse_event
+>>> from whoson.core.parsing import parse_event
+>>> from whoson.core.settings import ParseContext
 >>> from whoson.live import LiveConfig
 >>> from whoson.metrics.reporter import Reporter
 >>> from whoson.stores.memory import MemoryStore
@@ -27,8 +28,9 @@ from datetime import datetime
 
 import attrs
 
-from whoson.core.batch import CURRENCY_RULE, BatchResult, Outcome
-from whoson.core.events import Event, admit
+from whoson.core.batch import CURRENCY_RULE, AppendOutcome, BatchResult
+from whoson.core.events import Event
+from whoson.core.parsing import admit
 from whoson.tracking.follower import Follower
 from whoson.tracking.intake import accepted
 
@@ -94,7 +96,7 @@ def record_fired(follower: Follower, fired: list[Event], now: datetime) -> list[
     return stored
 
 
-def _is_currency_rejection(outcome: Outcome) -> bool:
+def _is_currency_rejection(outcome: AppendOutcome) -> bool:
     """Whether the store rejected the event for naming another currency than its own."""
     error = outcome.error
     prefix = CURRENCY_RULE.split("{", 1)[0]

@@ -40,7 +40,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from whoson.core.errors import InvalidEvent
-from whoson.core.events import AutoMessageEvent, Event, MessageEvent, format_ts
+from whoson.core.events import AutoMessageEvent, Event, MessageEvent
+from whoson.core.time import format_ts
 from whoson.live import ConversationSummary, VisitorDetail
 from whoson.tracker import Tracker
 

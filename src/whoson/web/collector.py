@@ -40,7 +40,7 @@ import attrs
 from whoson.codec import JSONError, dumps, loads
 from whoson.core.batch import BatchResult, Status
 from whoson.core.errors import WhosonError
-from whoson.core.events import format_ts
+from whoson.core.time import format_ts
 from whoson.tracker import Tracker
 from whoson.web.config import MAX_AGE_MS, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, WebConfig
 from whoson.web.enrich import Enricher, bot_reason, client_address, device

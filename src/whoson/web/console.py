@@ -47,7 +47,7 @@ from starlette.routing import BaseRoute, Route
 
 from whoson.codec import JSONError, dumps, loads
 from whoson.core.errors import InvalidEvent
-from whoson.core.events import format_ts
+from whoson.core.time import format_ts
 from whoson.tracker import Tracker
 from whoson.web import auth
 from whoson.web.chat import ChatRefused, ChatService, NotFound, chat_service

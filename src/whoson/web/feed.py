@@ -50,7 +50,8 @@ from typing import Any
 import attrs
 
 from whoson.codec import dumps
-from whoson.core.events import Event, MessageEvent, format_ts
+from whoson.core.events import Event, MessageEvent
+from whoson.core.time import format_ts
 from whoson.live import VisitorSnapshot, url_matches
 from whoson.tracker import Tracker
 

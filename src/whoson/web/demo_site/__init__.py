@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from whoson.core.events import format_ts
+from whoson.core.time import format_ts
 from whoson.tracker import Tracker
 from whoson.web.collector import VISITOR_COOKIE, _cookie
 
