@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 
 from tests import reference as ref  # noqa: E402
 
-__all__ = ["install", "load", "report", "run"]
+__all__ = ["install", "load", "report", "run", "uninstall"]
 
 _ORIGINAL: dict[str, Callable[..., Any]] = {}
 
@@ -270,6 +270,14 @@ def install() -> None:
     for name, function in replacements.items():
         _ORIGINAL[name] = getattr(ref, name)
         setattr(ref, name, function)
+
+
+def uninstall() -> None:
+    """Put the reference's own functions back (the tests compare both)."""
+    for name, function in _ORIGINAL.items():
+        setattr(ref, name, function)
+    _ORIGINAL.clear()
+    _CURVES.clear()
 
 
 def load(path: str) -> list[Any]:
