@@ -255,6 +255,7 @@ class TestWholeReportPeers:
     def test_plain_python_equals_the_reference(self, log_path: Path) -> None:
         """The indexes change nothing: the peer's report is the quadratic reference's own."""
         from bench import peer_python
+
         from tests import reference
 
         events = peer_python.load(str(log_path))
