@@ -1,6 +1,6 @@
 """The whole report in DuckDB: the SQL of whoson's duckdb engine over DuckDB's own read of the log.
 
-Hand-written SQL for all ~18,000 figures of the report (per-agent daily
+Hand-written SQL for all the figures of the report (8,041 at 1M events) (per-agent daily
 rows, sessions, pages, waiting-time estimates, experiments...) was not
 written; bench/peer_duckdb.py hand-writes 280 of them. This peer runs the
 queries that whoson's duckdb engine (``whoson.engines``, ``--engine duckdb``)
