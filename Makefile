@@ -45,11 +45,11 @@ typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
 
 bench: $(STAMP_DEV)
-	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/pip install --quiet -e '.[bench,sql]'
 	$(BIN)/python bench/run.py
 
 bench-quick: $(STAMP_DEV)
-	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/pip install --quiet -e '.[bench,sql]'
 	$(BIN)/python bench/run.py --quick
 
 clean:

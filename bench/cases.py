@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.figures import to_plain, whoson_figures
+from bench.figures import report_figures, to_plain, whoson_figures
 from bench.measure import Timer, peak_rss, repeat, rss, settle
 
 __all__ = ["CASES", "main", "twenty_rules"]
@@ -65,7 +65,10 @@ def case_tracker(log: str, as_of: str, report_budget: float = 8.0) -> dict[str, 
         report = tracker.report(as_of=moment)
     out["first_report_s"] = first.seconds
     out["cold_s"] = load.seconds + first.seconds
+    held = settle() - base
+    out["report_bytes_per_event"] = held / events if events else None
     out["figures"] = to_plain(whoson_figures(report))
+    out["report"] = to_plain(report_figures(report))
     out["warm_full"] = repeat(lambda: tracker.report(as_of=moment), budget=report_budget)
     # The last calendar day (a date bound: local midnight, on a slot boundary) and the
     # last 24 hours (a bound anywhere in a slot), which whoson computes differently.
@@ -73,6 +76,19 @@ def case_tracker(log: str, as_of: str, report_budget: float = 8.0) -> dict[str, 
     out["warm_day"] = repeat(lambda: tracker.report(start=today, as_of=moment), budget=report_budget / 2)
     since = moment - timedelta(days=1)
     out["warm_24h"] = repeat(lambda: tracker.report(start=since, as_of=moment), budget=report_budget / 2)
+    # Parameters off the default path: as_of in the past, another attribution window.
+    # The first call is left out (it may build caches), as for the full report.
+    hour_before = moment - timedelta(hours=1)
+    tracker.report(as_of=hour_before)
+    out["warm_asof_1h"] = repeat(lambda: tracker.report(as_of=hour_before), times=3, budget=report_budget)
+    tracker.report(as_of=moment, attribution_window="3d")
+    out["warm_window_3d"] = repeat(
+        lambda: tracker.report(as_of=moment, attribution_window="3d"), times=3, budget=report_budget
+    )
+    # The live view is built on first use: the first online() on a tracker holding the log.
+    with Timer() as online:
+        tracker.online(moment)
+    out["first_online_s"] = online.seconds
     return out
 
 
@@ -131,27 +147,32 @@ def case_record(log: str, budget: float = 30.0) -> dict[str, Any]:
 
 
 def case_sqlite(log: str, db: str) -> dict[str, Any]:
-    """JSONL -> Tracker over a SQLite store (batched appends)."""
-    from whoson import Tracker
-    from whoson.stores.sqlite import SQLiteStore
+    """``whoson ingest LOG --into sqlite:///DB`` (the command line, run in this process)."""
+    import contextlib
+    import io
+
+    from whoson.cli.main import main as whoson
 
     Path(db).unlink(missing_ok=True)
-    tracker = Tracker(SQLiteStore(db), currency=CURRENCY)
-    with Timer() as load:
-        result = tracker.load(log)
-    tracker.close()
+    with open(log, "rb") as lines:
+        events = sum(1 for _ in lines)
+    quiet = io.StringIO()
+    with Timer() as load, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        status = whoson(["ingest", log, "--into", f"sqlite:///{db}", "--currency", CURRENCY])
+    if status != 0:
+        raise RuntimeError(f"whoson ingest exited with {status}: {quiet.getvalue()[-500:]}")
     size = sum(p.stat().st_size for p in Path(db).parent.glob(Path(db).name + "*"))
     return {
-        "events": result.accepted,
+        "events": events,
         "load_s": load.seconds,
-        "rate": result.accepted / load.seconds,
-        "file_bytes_per_event": size / result.accepted if result.accepted else None,
+        "rate": events / load.seconds,
+        "file_bytes_per_event": size / events if events else None,
         "peak_rss": peak_rss(),
     }
 
 
 def case_sqlite_cold(db: str, as_of: str) -> dict[str, Any]:
-    """Open a tracker over an existing SQLite store (replays it) and report."""
+    """Open a tracker over an existing SQLite store and report (run twice: the first and second time)."""
     from whoson import Tracker
     from whoson.stores.sqlite import SQLiteStore
 
@@ -188,6 +209,27 @@ def case_pandas(log: str) -> dict[str, Any]:
 
     result = peer_pandas.run(log)
     result["figures"] = to_plain(result["figures"])
+    result["peak_rss"] = peak_rss()
+    return result
+
+
+def case_python(log: str, as_of: str) -> dict[str, Any]:
+    """The plain-Python peer: tests/reference.py with indexes (bench/peer_python.py), the whole report."""
+    from bench import peer_python
+    from bench.figures import flatten
+
+    result = peer_python.run(log, _as_of(as_of))
+    result["report"] = to_plain(flatten(result["report"]))
+    result["peak_rss"] = peak_rss()
+    return result
+
+
+def case_sql(log: str, as_of: str) -> dict[str, Any]:
+    """The DuckDB peer: read_json + the duckdb engine's SQL (bench/peer_sql.py), the whole report."""
+    from bench import peer_sql
+
+    result = peer_sql.run(log, _as_of(as_of))
+    result["report"] = to_plain(report_figures(result["report"]))
     result["peak_rss"] = peak_rss()
     return result
 
@@ -352,6 +394,9 @@ CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "record": case_record,
     "sqlite": case_sqlite,
     "sqlite_cold": case_sqlite_cold,
+    "sqlite_again": case_sqlite_cold,
+    "sql": case_sql,
+    "python": case_python,
     "duckdb": case_duckdb,
     "pandas": case_pandas,
     "live": case_live,

@@ -21,7 +21,9 @@ __all__ = [
     "Figures",
     "Mismatch",
     "compare",
+    "flatten",
     "from_plain",
+    "report_figures",
     "scale_values",
     "to_plain",
     "whoson_figures",
@@ -100,6 +102,33 @@ def whoson_figures(report: Any) -> Figures:
         for key in DAILY_KEYS:
             figures[f"daily.{day}.{key}"] = row[key]
     return figures
+
+
+def flatten(tree: Any, prefix: str = "") -> Figures:
+    """Every leaf of a report tree (``Report.to_dict()`` or the reference's dict) as a flat figure set.
+
+    Keys are JSON paths, list items by position (``agents.0.daily.3.conversations``),
+    so the order of rows is compared too. Strings (dates, urls, agent ids, feedback
+    text) are leaves like numbers.
+
+    >>> flatten({"a": {"b": 1}, "rows": [{"x": None}, {"x": 2.5}]})
+    {'a.b': 1, 'rows.0.x': None, 'rows.1.x': 2.5}
+    """
+    figures: Figures = {}
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            figures.update(flatten(value, f"{prefix}{key}."))
+    elif isinstance(tree, (list, tuple)):
+        for index, value in enumerate(tree):
+            figures.update(flatten(value, f"{prefix}{index}."))
+    else:
+        figures[prefix[:-1]] = tree
+    return figures
+
+
+def report_figures(report: Any) -> Figures:
+    """Every figure of a whoson report (the whole ``to_dict()`` tree), flattened."""
+    return flatten(report.to_dict())
 
 
 def daily_key(day: date | str, key: str) -> str:

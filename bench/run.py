@@ -33,9 +33,13 @@ from bench.figures import compare, from_plain  # noqa: E402
 from bench.logs import DAYS, OUT, make_log, newest_ts  # noqa: E402
 from bench.tables import goals, render  # noqa: E402
 
-SIZE_CASES = ("tracker", "store", "record", "sqlite", "sqlite_cold", "duckdb", "pandas")
+SIZE_CASES = (
+    "tracker", "sql", "python", "sqlite", "sqlite_cold", "sqlite_again", "store", "record", "duckdb", "pandas",
+)
 ONCE_CASES = ("live", "rules")
 ALL_CASES = SIZE_CASES + ONCE_CASES
+# The older peers compute only the core figures (280 at 1M); run them with --cases.
+DEFAULT_CASES = tuple(case for case in ALL_CASES if case not in ("duckdb", "pandas"))
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)
 
@@ -135,11 +139,15 @@ def cpu_share(results: dict[str, Any], once: dict[str, Any]) -> float | None:
 
 
 def check_figures(results: dict[str, Any]) -> dict[str, Any]:
-    """Compare each peer's figures with whoson's; a list of mismatches per peer."""
+    """Compare each peer's figures with whoson's; a list of mismatches per peer.
+
+    The whole-report peers (``sql``, ``python``) are compared on every figure of
+    the report, the older ones (``duckdb``, ``pandas``) on the core figures.
+    """
     checks: dict[str, Any] = {}
-    whoson = results.get("tracker", {}).get("figures")
-    for peer in ("duckdb", "pandas"):
-        theirs = results.get(peer, {}).get("figures")
+    for peer, key in (("sql", "report"), ("python", "report"), ("duckdb", "figures"), ("pandas", "figures")):
+        whoson = results.get("tracker", {}).get(key)
+        theirs = results.get(peer, {}).get(key)
         if whoson is None or theirs is None:
             checks[peer] = None
             continue
@@ -184,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = sorted({parse_size(s) for s in args.sizes.split(",") if s.strip()})
     else:
         sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    cases = [c.strip() for c in args.cases.split(",")] if args.cases else list(ALL_CASES)
+    cases = [c.strip() for c in args.cases.split(",")] if args.cases else list(DEFAULT_CASES)
     unknown = set(cases) - set(ALL_CASES)
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
@@ -206,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "live": _available("whoson.live"),
         "rules": _available("whoson.rules"),
         "duckdb": _available("duckdb"),
+        "ibis": _available("ibis") and _available("duckdb"),
         "pandas": _available("pandas"),
     }
     results: dict[str, dict[str, Any]] = {}
@@ -225,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             needs = {
                 "sqlite": "sqlite",
                 "sqlite_cold": "sqlite",
+                "sqlite_again": "sqlite",
+                "sql": "ibis",
                 "duckdb": "duckdb",
                 "pandas": "pandas",
             }.get(case)
@@ -234,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if case == "store" and size > parse_size(args.store_max):
                 per_size[case] = {"error": f"skipped above --store-max {args.store_max}"}
                 continue
-            if case == "sqlite_cold" and "error" in per_size.get("sqlite", {"error": ""}):
+            if case in ("sqlite_cold", "sqlite_again") and "error" in per_size.get("sqlite", {"error": ""}):
                 per_size[case] = {"error": "not available (no SQLite store was built)"}
                 continue
             kwargs: dict[str, Any] = {
@@ -243,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "record": {"log": str(log), "budget": args.record_budget},
                 "sqlite": {"log": str(log), "db": str(db)},
                 "sqlite_cold": {"db": str(db), "as_of": as_of},
+                "sqlite_again": {"db": str(db), "as_of": as_of},
+                "sql": {"log": str(log), "as_of": as_of},
+                "python": {"log": str(log), "as_of": as_of},
                 "duckdb": {"log": str(log)},
                 "pandas": {"log": str(log)},
             }[case]

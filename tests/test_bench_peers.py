@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.figures import DAILY_KEYS, compare, daily_key, whoson_figures
+from bench.figures import DAILY_KEYS, compare, daily_key, flatten, report_figures, whoson_figures
 
 from whoson import Tracker
 from whoson.logfile import write_log
@@ -237,6 +237,47 @@ class TestWhosonAgrees:
         assert len(_LOG) == tracker.load(log_path).accepted
         report = tracker.report(as_of=AS_OF)
         assert [] == [str(m) for m in compare(expected_figures(), whoson_figures(report))]
+
+
+class TestWholeReportPeers:
+    """The whole-report peers agree with whoson on every figure of the tiny log's report."""
+
+    def test_plain_python(self, log_path: Path) -> None:
+        """The indexed reference gives whoson's whole report, leaf by leaf."""
+        from bench import peer_python
+
+        tracker = Tracker()
+        tracker.load(log_path)
+        expected = report_figures(tracker.report(as_of=AS_OF))
+        actual = flatten(peer_python.report(peer_python.load(str(log_path)), AS_OF))
+        assert [] == [str(m) for m in compare(expected, actual)]
+
+    def test_plain_python_equals_the_reference(self, log_path: Path) -> None:
+        """The indexes change nothing: the peer's report is the quadratic reference's own."""
+        from bench import peer_python
+
+        from tests import reference
+
+        events = peer_python.load(str(log_path))
+        params = {"as_of": AS_OF, "attribution_window": timedelta(days=3), "fcr_window": timedelta(hours=1)}
+        peer_python.install()
+        indexed = reference.reference_report(events, **params)
+        peer_python.uninstall()
+        assert reference.reference_report(events, **params) == indexed
+
+    def test_duckdb_sql(self, log_path: Path) -> None:
+        """The duckdb engine's SQL over DuckDB's read of the file gives whoson's whole report."""
+        pytest.importorskip("ibis")
+        pytest.importorskip("duckdb")
+        from bench import peer_sql
+
+        tracker = Tracker()
+        tracker.load(log_path)
+        result = peer_sql.run(str(log_path), AS_OF, warm_budget=0.0)
+        assert len(_LOG) == result["rows"]
+        expected = report_figures(tracker.report(as_of=AS_OF))
+        assert [] == [str(m) for m in compare(expected, report_figures(result["report"]))]
+        assert result["results_checked"] > 0
 
 
 class TestCompare:

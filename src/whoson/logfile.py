@@ -197,6 +197,29 @@ def _scan(stream: Iterable[bytes], ctx: ParseContext,
             yield line, None, LogError.from_invalid(line, err, source)
 
 
+_new = object.__new__
+_set_line = LogItem.__dict__["line"].__set__
+_set_event = LogItem.__dict__["event"].__set__
+_set_error = LogItem.__dict__["error"].__set__
+
+
+def _log_item(line: int, event: Event | None, error: LogError | None) -> LogItem:
+    """``LogItem(line, event, error)`` for the hot loop: the slots set directly.
+
+    ``LogItem`` has no validators or converters, so this builds the same
+    object as its ``__init__`` (which goes through ``object.__setattr__`` once
+    per field, the frozen class's way) in about half the time.
+
+    >>> _log_item(3, None, None) == LogItem(3)
+    True
+    """
+    item = _new(LogItem)
+    _set_line(item, line)
+    _set_event(item, event)
+    _set_error(item, error)
+    return item
+
+
 def _text_lines(stream: IO[str]) -> Iterator[bytes]:
     for text in stream:
         yield text.encode("utf-8", "surrogateescape")
@@ -245,8 +268,9 @@ def iter_log(source: LogSource, ctx: ParseContext = DEFAULT_CONTEXT, *,
     >>> print(items[1].error)
     line 2: invalid JSON: Expecting ',' delimiter at column 7
     """
+    item = _log_item
     for line, event, error in _scan_source(source, ctx, name):
-        yield LogItem(line, event, error)
+        yield item(line, event, error)
 
 
 def read_events(source: LogSource, ctx: ParseContext = DEFAULT_CONTEXT, *, strict: bool = False,

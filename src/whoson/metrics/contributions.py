@@ -237,7 +237,7 @@ def widget_into(tally: Tally, event: Event, visitor: str) -> None:
 
 
 def _sessions(projection: Projection, visitor: str, settings: Settings, slots: _Slots) -> None:
-    for session in projection.sessions(visitor, settings.session_timeout):
+    for session in projection.session_facts(visitor, settings.session_timeout):
         tally = slots.at(session.start)
         if tally is None:
             continue
