@@ -61,7 +61,7 @@ class TestSQLiteFile:
         with sqlite3.connect(path) as db:
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                        (str(SCHEMA_VERSION + 1),))
-        with pytest.raises(StoreError, match=r"schema version 2, newer than .*upgrade whoson"):
+        with pytest.raises(StoreError, match=rf"schema version {SCHEMA_VERSION + 1}, newer than .*upgrade whoson"):
             SQLiteStore(path)
 
     def test_garbled_schema_version_is_refused(self, tmp_path: Path) -> None:
