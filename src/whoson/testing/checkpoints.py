@@ -57,7 +57,7 @@ class CheckpointContract(ContractBase):
             return
         store.save_checkpoint("a", "v1", 1, b"first")
         store.save_checkpoint("b", "v1", 1, b"other")
-        store.save_checkpoint("a", "v2", 5, bytearray(b"second"))
+        store.save_checkpoint("a", "v2", 5, b"second")
         _same(("v2", 5, b"second"), store.load_checkpoint("a"))
         _same(("v1", 1, b"other"), store.load_checkpoint("b"))
 
