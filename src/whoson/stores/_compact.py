@@ -23,13 +23,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from whoson.core.events import EVENT_TYPES, Event
-from whoson.stores._codec import _FAST, _check_keys, _NeedsSlowPath, _write, from_micros, to_micros
+from whoson.stores._codec import (
+    _check_keys,
+    _NeedsSlowPath,
+    _write,
+    fast_json,
+    from_micros,
+    to_micros,
+)
 
 __all__ = ["INTERNED", "SPECS", "PreRow", "Spec", "Strings", "decode_row", "dump", "pre_row", "row_body"]
 
@@ -50,6 +58,7 @@ class Spec:
     interned: tuple[int, ...]
     money: frozenset[int]
     has_request: bool
+    values: Callable[[Event], list[Any]]
 
 
 def _spec(cls: type[Event]) -> Spec:
@@ -67,7 +76,18 @@ def _spec(cls: type[Event]) -> Spec:
             money.add(len(names))
         names.append(field.name)
     interned = tuple(i for i, name in enumerate(names) if name in INTERNED)
-    return Spec(cls, tuple(names), interned, frozenset(money), has_request)
+    return Spec(cls, tuple(names), interned, frozenset(money), has_request, _getter(names))
+
+
+def _getter(names: list[str]) -> Callable[[Event], list[Any]]:
+    """A function giving an event's values of ``names``, as a new list."""
+    if not names:
+        return lambda event: []
+    if len(names) == 1:
+        (name,) = names
+        return lambda event: [getattr(event, name)]
+    many = attrgetter(*names)
+    return lambda event: list(many(event))
 
 
 SPECS = {name: _spec(cls) for name, cls in EVENT_TYPES.items()}
@@ -79,7 +99,7 @@ PreRow = tuple[str, str, int, str | None, str | None, list[Any], str | None]
 def dump(value: Any) -> str:
     """Compact JSON of ``value``, decimals written with exactly their digits."""
     try:
-        return _FAST.encode(value)
+        return fast_json(value)
     except _NeedsSlowPath:
         out: list[str] = []
         _write(value, out)
@@ -88,37 +108,33 @@ def dump(value: Any) -> str:
 
 def pre_row(event: Event) -> PreRow:
     """What can be encoded of ``event`` outside the write transaction; ``ValueError``/``TypeError`` if unstorable."""
-    spec = SPECS[event.TYPE]
-    values = [getattr(event, name) for name in spec.fields]
+    kind = event.TYPE
+    values = SPECS[kind].values(event)
     while values and values[-1] is None:
         values.pop()
     extras = None
-    if event.extra:
-        _check_keys(event.extra)
-        extras = dump(dict(event.extra))
+    extra = event.extra
+    if extra:
+        _check_keys(extra)
+        extras = dump(dict(extra))
     request = event.request_id
-    texts = [event.id, event.visitor or "", request or "", extras or ""]
-    texts.extend(v for v in values if isinstance(v, str))
+    visitor = event.visitor
     # A lone surrogate is a valid Python str but not UTF-8: find it before the batch does.
+    texts = [v for v in values if isinstance(v, str)]
+    texts += (event.id, visitor or "", request or "", extras or "")
     "\x01".join(texts).encode("utf-8")
-    return (event.id, event.TYPE, to_micros(event.ts), event.visitor, request, values, extras)
+    return (event.id, kind, to_micros(event.ts), visitor, request, values, extras)
 
 
-def row_body(spec: Spec, values: list[Any], extras: str | None, intern: Callable[[str], int]) -> str:
-    """The body JSON of a pre-row's ``values`` and ``extras``, interned fields replaced by ids."""
-    if spec.interned:
-        values = list(values)
-        size = len(values)
-        for i in spec.interned:
-            if i < size:
-                value = values[i]
-                if isinstance(value, str):
-                    values[i] = intern(value)
-                elif value is not None:
-                    values[i] = [value]
+def row_body(spec: Spec, values: list[Any], extras: str | None) -> str:
+    """The body JSON of a pre-row's ``values`` (interned fields already ids) and ``extras``.
+
+    >>> row_body(SPECS["heartbeat"], [7], '{"tag":"x"}')
+    '[7,{"tag":"x"}]'
+    """
     if extras is None:
         return dump(values)
-    values.extend([None] * (len(spec.fields) - len(values)))
+    values = values + [None] * (len(spec.fields) - len(values))
     text = dump(values)
     return f"{text[:-1]}{',' if values else ''}{extras}]"
 

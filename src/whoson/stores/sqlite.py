@@ -44,6 +44,7 @@ from whoson.stores._compact import (
     PreRow,
     Strings,
     decode_row,
+    dump,
     pre_row,
     row_body,
 )
@@ -392,13 +393,26 @@ class SQLiteStore(SQLStore[sqlite3.Connection, Any]):
             return number
 
         codes = self._codes_for(tx, {row[1] for row in rows})
+        get = ids.get
         out = []
         position = before
+        # This loop runs once per stored event: interned fields become ids in place.
         for event_id, kind, ts, visitor, request, values, extras in rows:
             position += 1
+            spec = SPECS[kind]
+            if spec.interned:
+                size = len(values)
+                for i in spec.interned:
+                    if i < size:
+                        value = values[i]
+                        if value.__class__ is str:
+                            values[i] = get(value) or intern(value)
+                        elif value is not None:
+                            values[i] = [value]
+            body = dump(values) if extras is None else row_body(spec, values, extras)
             out.append((position, event_id, codes[kind], ts,
-                        None if visitor is None else intern(visitor), request,
-                        row_body(SPECS[kind], values, extras, intern)))
+                        None if visitor is None else (get(visitor) or intern(visitor)),
+                        request, body))
         if fresh:
             tx.executemany("INSERT INTO strings (id, text) VALUES (?, ?)", fresh)
         return out
