@@ -44,8 +44,8 @@ _FAST = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_refuse
 )
 # The C encoder behind _FAST, made once: JSONEncoder.encode builds it again on every call.
-_C_ENCODER = json.encoder.c_make_encoder
-_ONE_SHOT = (
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ONE_SHOT: Any = (
     _C_ENCODER(None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, False)
     if _C_ENCODER is not None else None
 )
@@ -56,6 +56,8 @@ def fast_json(value: Any) -> str:
     if _ONE_SHOT is None:  # pragma: no cover - CPython always has the C encoder
         return _FAST.encode(value)
     return "".join(_ONE_SHOT(value, 0))
+
+
 _SCALAR = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 

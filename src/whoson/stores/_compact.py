@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from operator import attrgetter
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import attrs
