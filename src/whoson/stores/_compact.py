@@ -59,6 +59,8 @@ class Spec:
     money: frozenset[int]
     has_request: bool
     values: Callable[[Event], list[Any]]
+    kinds: tuple[int, ...]
+    """Per field: 0 plain, 1 interned, 2 money."""
 
 
 def _spec(cls: type[Event]) -> Spec:
@@ -76,7 +78,8 @@ def _spec(cls: type[Event]) -> Spec:
             money.add(len(names))
         names.append(field.name)
     interned = tuple(i for i, name in enumerate(names) if name in INTERNED)
-    return Spec(cls, tuple(names), interned, frozenset(money), has_request, _getter(names))
+    kinds = tuple(1 if i in interned else 2 if i in money else 0 for i in range(len(names)))
+    return Spec(cls, tuple(names), interned, frozenset(money), has_request, _getter(names), kinds)
 
 
 def _getter(names: list[str]) -> Callable[[Event], list[Any]]:
@@ -145,18 +148,17 @@ def decode_row(
 ) -> Event:
     """The event of a version-2 row (``body`` already parsed); ``IndexError`` for an unknown string id."""
     fields = spec.fields
-    count = len(fields)
-    extra: Mapping[str, Any] = body[count] if len(body) > count else {}
+    extra: Mapping[str, Any] = body[len(fields)] if len(body) > len(fields) else {}
     values: dict[str, Any] = {}
-    interned, money = spec.interned, spec.money
-    for i, value in enumerate(body[:count]):
+    # zip stops at the shorter: the extras object after the fields is not a field.
+    for name, kind, value in zip(fields, spec.kinds, body, strict=False):
         if value is None:
             continue
-        if i in interned:
-            value = texts[value] if type(value) is int else value[0]
-        elif i in money and not isinstance(value, Decimal):
+        if kind == 1:
+            value = texts[value] if value.__class__ is int else value[0]
+        elif kind == 2 and not isinstance(value, Decimal):
             value = Decimal(value)
-        values[fields[i]] = value
+        values[name] = value
     if spec.has_request and request is not None:
         values["request"] = request
     return spec.cls(id=event_id, ts=from_micros(ts), visitor=visitor, extra=extra, **values)

@@ -25,6 +25,7 @@ to in their own format, never rewritten.
 from __future__ import annotations
 
 import json
+import json.scanner
 import os
 import sqlite3
 import threading
@@ -104,6 +105,8 @@ _INSERT_V2 = ("INSERT INTO events (position, id, type, ts, visitor, request, bod
 _COLUMNS_V1 = "position, body"
 _COLUMNS_V2 = "position, id, type, ts, visitor, request, body"
 _DECODER = json.JSONDecoder(parse_float=Decimal)
+# The decoder's scanner called directly: a body is one JSON array with no surrounding space.
+_SCAN: Any = json.scanner.make_scanner(_DECODER)  # type: ignore[arg-type]
 
 
 def _each_chunk(db: sqlite3.Connection, sql: str, values: Sequence[str]) -> Iterator[Any]:
@@ -488,22 +491,24 @@ class SQLiteStore(SQLStore[sqlite3.Connection, Any]):
             return
         texts = self._strings.texts
         names = self._type_names
-        decode = _DECODER.decode
+        scan = _SCAN
         for position, event_id, code, ts, visitor, request, body in rows:
-            values = decode(body)
-            for attempt in (1, 2):
+            values = scan(body, 0)[0]
+            try:
+                event = decode_row(SPECS[names[code]], event_id, ts,
+                                   None if visitor is None else texts[visitor],
+                                   request, values, texts)
+            except (IndexError, KeyError):
+                # Strings or a type code another writer added since this object last looked.
+                self._catch_up_codes(db)
+                texts, names = self._strings.texts, self._type_names
                 try:
-                    spec = SPECS[names[code]]
-                    event = decode_row(spec, event_id, ts,
+                    event = decode_row(SPECS[names[code]], event_id, ts,
                                        None if visitor is None else texts[visitor],
                                        request, values, texts)
-                    break
                 except (IndexError, KeyError):
-                    if attempt == 2:
-                        raise StoreError(f"{self._where}: row {position} names an unknown "
-                                         "string or event type") from None
-                    self._catch_up_codes(db)
-                    texts, names = self._strings.texts, self._type_names
+                    raise StoreError(f"{self._where}: row {position} names an unknown "
+                                     "string or event type") from None
             yield StoredEvent(position, event)
 
     def _catch_up_codes(self, db: sqlite3.Connection | None) -> None:
