@@ -185,7 +185,11 @@ class PostgresStore(SQLStore["psycopg.Cursor[Any]", Row]):
                         cur.execute(statement)
                     cur.executemany("INSERT INTO whoson_meta (key, value) VALUES (%s, %s)",
                                     initial_meta(settings))
-                cur.execute(_CHECKPOINTS)
+                # Only when missing: a role that may read but not create must still open the store.
+                cur.execute("SELECT to_regclass('whoson_checkpoints') IS NULL")
+                missing = cur.fetchone()
+                if missing is not None and missing[0]:
+                    cur.execute(_CHECKPOINTS)
 
         self._call(run)
 
