@@ -18,7 +18,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -197,35 +196,6 @@ class TestPostgresDetails:
         """An unreachable server gives a StoreError."""
         with pytest.raises(StoreError, match="cannot open PostgreSQL store"):
             PostgresStore(f"host=127.0.0.1 port={_free_port()} user=nobody connect_timeout=2")
-
-    def test_concurrent_writers_lose_nothing(self, server: Server) -> None:
-        """Two store objects appending overlapping batches from four threads store each id once."""
-        dsn = server.schema_dsn()
-        stores = [PostgresStore(dsn), PostgresStore(dsn)]
-        events = [make_event("message", id=f"m{i}", visitor=f"v{i % 9}", request=f"r{i % 9}")
-                  for i in range(400)]
-        errors: list[BaseException] = []
-
-        def work(worker: int) -> None:
-            try:
-                for begin in range(worker * 50, worker * 50 + 400, 25):
-                    assert stores[worker % 2].append(events[begin % 400:][:25]).ok
-            except BaseException as err:  # surfaced in the main thread
-                errors.append(err)
-
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert not errors
-        stored = list(stores[1].read())
-        assert sorted(e.id for e in events) == sorted(item.event.id for item in stored)
-        positions = [item.position for item in stored]
-        assert positions == sorted(set(positions))
-        assert len(events) == len(stores[0])
-        for store in stores:
-            store.close()
 
 
 class TestPostgresConnections:

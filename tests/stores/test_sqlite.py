@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import attrs
 import pytest
 
 from whoson.core.errors import ConfigError, StoreError, StoreLockedError
+from whoson.core.events import Event
 from whoson.core.settings import RatingScale
+from whoson.stores._rows import event_row, initial_meta
 from whoson.stores.base import Store, StoreSettings
-from whoson.stores.sqlite import SCHEMA_VERSION, SQLiteStore
+from whoson.stores.sqlite import _SCHEMA_V1, SCHEMA_VERSION, SQLiteStore
 from whoson.testing import StoreContract, make_event, sample_events
 
 
@@ -41,6 +45,120 @@ class TestSQLiteStore(StoreContract):
         return functools.partial(SQLiteStore, store.path)
 
 
+def make_v1_file(path: Path, events: list[Event] = ()) -> Path:  # type: ignore[assignment]
+    """A store file as whoson wrote it before schema version 2 (the whole event as JSON)."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        for statement in _SCHEMA_V1:
+            db.execute(statement)
+        meta = dict(initial_meta(StoreSettings()))
+        meta["event_count"] = str(len(events))
+        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+        db.executemany("INSERT INTO events (id, type, ts, visitor, request, body)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", [event_row(e) for e in events])
+    return path
+
+
+class TestSQLiteVersion1Store(TestSQLiteStore):
+    """A file of schema version 1 keeps the whole store contract, in its own format."""
+
+    def create_store(self) -> SQLiteStore:
+        self.count += 1
+        store = SQLiteStore(make_v1_file(self.folder / f"v1-{self.count}.db"))
+        assert 1 == store.schema_version
+        return store
+
+
+class TestSQLiteFormats:
+    """Files of every schema version open, read and append; reading never changes them."""
+
+    def test_new_files_are_version_2(self, tmp_path: Path) -> None:
+        """A new file is written in the compact format, with the event type codes in meta."""
+        with SQLiteStore(tmp_path / "s.db") as store:
+            store.append(sample_events())
+            assert SCHEMA_VERSION == store.schema_version == 2
+        with closing(sqlite3.connect(tmp_path / "s.db")) as db:
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            types = {name for (name,) in db.execute("SELECT type FROM events")}
+        assert "2" == meta["schema_version"]
+        assert {int} == {type(code) for code in types}
+
+    def test_version_1_file_reads_as_before(self, tmp_path: Path) -> None:
+        """Every event of a version-1 file reads back equal, by every kind of query."""
+        events = sample_events()
+        path = make_v1_file(tmp_path / "old.db", events)
+        with SQLiteStore(path, create=False) as store:
+            assert 1 == store.schema_version
+            assert events == [item.event for item in store.read()]
+            assert sorted(events, key=lambda e: e.sort_key) == [
+                item.event for item in store.read(order="time")]
+            expected = [e for e in events if e.visitor == "v-sample" and e.type == "message"]
+            assert expected == [item.event for item in store.read(visitor="v-sample",
+                                                                  types={"message"})]
+            assert len(events) == len(store)
+
+    def test_version_1_file_appends_in_its_own_format(self, tmp_path: Path) -> None:
+        """Appending to a version-1 file adds version-1 rows; a resend is a duplicate."""
+        events = sample_events()
+        path = make_v1_file(tmp_path / "old.db", events[:5])
+        with SQLiteStore(path) as store:
+            result = store.append(events)
+            assert (len(events) - 5, 5) == (result.accepted, result.duplicates)
+            assert events == [item.event for item in store.read()]
+        with closing(sqlite3.connect(path)) as db:
+            version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            bodies = [body for (body,) in db.execute("SELECT body FROM events ORDER BY position")]
+        assert ("1",) == version
+        assert [e.id for e in events] == [json.loads(body)["id"] for body in bodies]
+
+    @pytest.mark.parametrize("version", [1, 2])
+    def test_reading_changes_nothing(self, tmp_path: Path, version: int) -> None:
+        """Opening with create=False and reading leaves the file's bytes as they were."""
+        path = tmp_path / "s.db"
+        if version == 1:
+            make_v1_file(path, sample_events())
+        else:
+            with SQLiteStore(path) as store:
+                store.append(sample_events())
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        with SQLiteStore(path, create=False) as store:
+            assert len(sample_events()) == len(list(store.read(order="time")))
+            assert store.load_checkpoint("tracker") is None
+            assert store.get("sample-order") is not None
+        after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        assert before == after
+
+    def test_other_object_sees_new_strings(self, tmp_path: Path) -> None:
+        """A store object reads events whose interned text another object wrote after it opened."""
+        path = tmp_path / "s.db"
+        with SQLiteStore(path) as first, SQLiteStore(path) as second:
+            first.append([make_event("heartbeat", id="h1", visitor="v1", url="/a")])
+            assert ["/a"] == [item.event.url for item in second.read()]  # type: ignore[attr-defined]
+            second.append([make_event("heartbeat", id="h2", visitor="v2", url="/b")])
+            expected = [("v1", "/a"), ("v2", "/b")]
+            assert expected == [(item.event.visitor, item.event.url)  # type: ignore[attr-defined]
+                                for item in first.read()]
+            assert ["h2"] == [item.event.id for item in first.read(visitor="v2")]
+            stored = first.get("h2")
+            assert stored is not None
+            assert "v2" == stored.event.visitor
+
+    def test_failed_write_forgets_its_strings(self, tmp_path: Path) -> None:
+        """Strings interned by an append that rolled back are not remembered as stored."""
+        path = tmp_path / "s.db"
+        with SQLiteStore(path, busy_timeout=0.05) as store:
+            assert store._db is not None
+            store._db.execute("CREATE TRIGGER fail BEFORE INSERT ON events"
+                              " WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'no'); END")
+            with pytest.raises(StoreError):
+                store.append([make_event("heartbeat", id="bad", visitor="ghost", url="/ghost")])
+            store._db.execute("DROP TRIGGER fail")
+            store.append([make_event("heartbeat", id="ok", visitor="real", url="/real")])
+            stored = store.get("ok")
+            assert stored is not None
+            assert ("real", "/real") == (stored.event.visitor, stored.event.url)  # type: ignore[attr-defined]
+
+
 class TestSQLiteFile:
     """How SQLiteStore treats the file it is given."""
 
@@ -61,7 +179,7 @@ class TestSQLiteFile:
         with sqlite3.connect(path) as db:
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                        (str(SCHEMA_VERSION + 1),))
-        with pytest.raises(StoreError, match=r"schema version 2, newer than .*upgrade whoson"):
+        with pytest.raises(StoreError, match=rf"schema version {SCHEMA_VERSION + 1}, newer than .*upgrade whoson"):
             SQLiteStore(path)
 
     def test_garbled_schema_version_is_refused(self, tmp_path: Path) -> None:
@@ -212,37 +330,7 @@ class TestSQLiteLongRequests:
 
 
 class TestSQLiteConcurrency:
-    """Several store objects on one file, used from several threads."""
-
-    def test_concurrent_writers_lose_nothing(self, tmp_path: Path) -> None:
-        """Two store objects appending overlapping batches from four threads store each id once."""
-        path = tmp_path / "s.db"
-        stores = [SQLiteStore(path, busy_timeout=30), SQLiteStore(path, busy_timeout=30)]
-        events = [make_event("message", id=f"m{i}", visitor=f"v{i % 9}", request=f"r{i % 9}")
-                  for i in range(600)]
-        errors: list[BaseException] = []
-
-        def work(worker: int) -> None:
-            store = stores[worker % 2]
-            try:
-                for begin in range(worker * 50, worker * 50 + 600, 25):
-                    result = store.append(events[begin % 600:][:25])
-                    assert result.ok
-            except BaseException as err:  # surfaced in the main thread
-                errors.append(err)
-
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert not errors
-        stored = list(stores[0].read())
-        assert sorted(e.id for e in events) == sorted(item.event.id for item in stored)
-        assert list(range(1, 601)) == [item.position for item in stored]
-        assert len(events) == len(stores[1])
-        for store in stores:
-            store.close()
+    """Several store objects on one file (writers in threads and processes: the contract)."""
 
     def test_reader_while_writing(self, tmp_path: Path) -> None:
         """A read in progress keeps its snapshot while another object appends."""

@@ -44,6 +44,21 @@ def _refuse(value: Any) -> Any:
 _FAST = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_refuse
 )
+# The C encoder behind _FAST, made once: JSONEncoder.encode builds it again on every call.
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ONE_SHOT: Any = (
+    _C_ENCODER(None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    if _C_ENCODER is not None else None
+)
+
+
+def fast_json(value: Any) -> str:
+    """``_FAST.encode(value)`` without rebuilding the encoder; raises ``_NeedsSlowPath`` on a Decimal."""
+    if _ONE_SHOT is None:  # pragma: no cover - CPython always has the C encoder
+        return _FAST.encode(value)
+    return "".join(_ONE_SHOT(value, 0))
+
+
 _SCALAR = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
@@ -92,7 +107,7 @@ def encode_event(event: Event) -> str:
         _check_keys(event.extra)
     data = event.to_dict()
     try:
-        return _FAST.encode(data)
+        return fast_json(data)
     except _NeedsSlowPath:
         out: list[str] = []
         _write(data, out)

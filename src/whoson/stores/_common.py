@@ -18,7 +18,7 @@ from whoson.core.errors import ConfigError, InvalidEvent
 from whoson.core.events import EVENT_TYPES, Event
 from whoson.stores.base import Order, StoreSettings
 
-__all__ = ["STRICT_RULE", "ReadQuery", "check_settings_change", "strict_result"]
+__all__ = ["STRICT_RULE", "ReadQuery", "check_checkpoint", "check_settings_change", "strict_result"]
 
 STRICT_RULE = "not written: strict batch with a rejected event at index {index}"
 
@@ -127,3 +127,26 @@ def check_settings_change(
         f"rating scale {current.rating_scale}; cannot switch to currency={new.currency!r}, "
         f"rating scale {new.rating_scale}"
     )
+
+
+def check_checkpoint(name: str, version: str, position: int, blob: bytes) -> None:
+    """Refuse, with ``TypeError``/``ValueError``, checkpoint arguments a store would misfile.
+
+    >>> check_checkpoint("tracker", "v1", -1, b"")
+    Traceback (most recent call last):
+    ...
+    ValueError: checkpoint position -1 must be >= 0
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"checkpoint name {name!r} must be a non-empty string")
+    if not isinstance(version, str):
+        raise TypeError(f"checkpoint version must be a string, not {type(version).__name__}")
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise TypeError(f"checkpoint position must be an int, not {type(position).__name__}")
+    if position < 0:
+        raise ValueError(f"checkpoint position {position} must be >= 0")
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise TypeError(f"checkpoint blob must be bytes, not {type(blob).__name__}")
+    if "\x00" in name or "\x00" in version:
+        raise ValueError("NUL characters are not allowed in a checkpoint's name or version")
+    (name + version).encode("utf-8")

@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -32,15 +33,17 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-"""The table layout this version of whoson writes; stores with a newer one are refused."""
+"""The table layout of the PostgreSQL store (SQLite has its own, see ``whoson.stores.sqlite``)."""
 
 APPLICATION = "whoson"
 
 Row = tuple[str, str, int, str | None, str | None, str]
 """(id, type, ts in microseconds, visitor, request, JSON body)."""
 
+R = TypeVar("R")
 
-def event_row(event: Event, *, forbid_nul: bool = False) -> Row:
+
+def event_row(event: Event, forbid_nul: bool = False) -> Row:
     """The row of ``event``; ``ValueError``/``TypeError`` if it cannot be stored.
 
     ``forbid_nul`` refuses NUL characters in the indexed text columns, which
@@ -57,19 +60,22 @@ def event_row(event: Event, *, forbid_nul: bool = False) -> Row:
 
 
 @attrs.frozen
-class Prepared:
+class Prepared(Generic[R]):
     """A batch split into storable events (with their rows) and those refused up front."""
 
     events: list[Event]
-    rows: list[Row]
+    rows: list[R]
     where: list[int]
     refused: list[AppendOutcome]
 
     @classmethod
-    def of(cls, batch: Sequence[Event], *, forbid_nul: bool = False) -> Prepared:
-        """Encode every event of ``batch``; those that cannot be stored are rejected."""
+    def of(cls, batch: Sequence[Any], encode: Callable[[Event], R]) -> Prepared[R]:
+        """Encode every event of ``batch`` with ``encode``; those that cannot be stored are rejected.
+
+        ``encode`` raises ``TypeError`` or ``ValueError`` for an event it cannot store.
+        """
         events: list[Event] = []
-        rows: list[Row] = []
+        rows: list[R] = []
         where: list[int] = []
         refused: list[AppendOutcome] = []
         for index, event in enumerate(batch):
@@ -77,7 +83,7 @@ class Prepared:
                 kind = type(event).__name__
                 raise TypeError(f"append takes Event objects (see parse_event), got {kind}")
             try:
-                rows.append(event_row(event, forbid_nul=forbid_nul))
+                rows.append(encode(event))
             except (TypeError, ValueError) as err:
                 error = InvalidEvent("event", event.id, f"cannot be stored: {err}",
                                      event_id=event.id)
@@ -96,7 +102,7 @@ class Prepared:
         outcomes.sort(key=lambda outcome: outcome.index)
         return BatchResult(tuple(outcomes))
 
-    def accepted_rows(self, result: BatchResult) -> list[Row]:
+    def accepted_rows(self, result: BatchResult) -> list[R]:
         """Rows of the events ``result`` (the classification of :attr:`events`) accepted."""
         accepted = Status.ACCEPTED
         return [row for row, status in zip(self.rows, result.statuses(), strict=True)
@@ -128,16 +134,16 @@ def settings_from_meta(meta: dict[str, str], where: str) -> StoreSettings:
         raise StoreError(f"{where} has unreadable settings: {err}") from err
 
 
-def check_meta(meta: dict[str, str], where: str) -> None:
-    """Refuse a store of another application, or of an unknown or newer schema version."""
+def check_meta(meta: dict[str, str], where: str, *, newest: int = SCHEMA_VERSION) -> None:
+    """Refuse a store of another application, or of an unknown schema version or one above ``newest``."""
     if meta.get("application") != APPLICATION:
         raise StoreError(f"{where} is not a whoson store")
     raw = meta.get("schema_version", "")
     version = int(raw) if raw.isdigit() else None
     if version is None or version < 1:
         raise StoreError(f"{where} has an unknown whoson schema version {raw!r}")
-    if version > SCHEMA_VERSION:
+    if version > newest:
         raise StoreError(
             f"{where} has whoson schema version {version}, newer than this whoson "
-            f"supports ({SCHEMA_VERSION}); upgrade whoson to open it"
+            f"supports ({newest}); upgrade whoson to open it"
         )

@@ -20,6 +20,13 @@ currency inside its write: the first accepted order naming a currency fixes
 it, and orders in another currency are rejected, whichever process sent them.
 Settings (currency, rating scale) are kept with the data so that a report
 cannot silently use another scale than the store was filled with.
+
+A store also keeps **checkpoints**: named blobs (``save_checkpoint``,
+``load_checkpoint``) with a version string and the store position they were
+taken at, so that a tracker can start from a saved projection instead of
+replaying every event. A checkpoint is opaque to the store: saving one never
+changes events, positions or settings, and judging whether one is still
+usable (its version, its position) is the caller's business.
 """
 
 from __future__ import annotations
@@ -133,6 +140,36 @@ class Store(ABC):
     @abstractmethod
     def save_settings(self, settings: StoreSettings) -> None:
         """Record ``settings``; refused with ConfigError if events were validated otherwise."""
+
+    def save_checkpoint(self, name: str, version: str, position: int, blob: bytes) -> None:
+        """Keep ``blob`` under ``name``, replacing the checkpoint saved under it before.
+
+        ``version`` says what wrote the blob (a reader refuses a version it does
+        not know) and ``position`` the store position it reflects. Durable
+        stores keep checkpoints across reopening; saving never changes events,
+        positions or settings, and is safe while other processes append.
+        Refused with ``ValueError``/``TypeError`` for an empty name, a negative
+        position or a blob that is not bytes. Costs O(len(blob)).
+
+        >>> from whoson.stores.memory import MemoryStore
+        >>> store = MemoryStore()
+        >>> store.save_checkpoint("tracker", "projection-3", 0, b"state")
+        >>> store.load_checkpoint("tracker")
+        ('projection-3', 0, b'state')
+        >>> store.load_checkpoint("other") is None
+        True
+
+        The default raises ``NotImplementedError`` (stores written before
+        checkpoints existed); whoson's own stores all implement it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no checkpoints")
+
+    def load_checkpoint(self, name: str) -> tuple[str, int, bytes] | None:
+        """The checkpoint saved under ``name`` as ``(version, position, blob)``, or ``None``.
+
+        Costs O(len(blob)). See :meth:`save_checkpoint`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no checkpoints")
 
     def close(self) -> None:  # noqa: B027 - optional for stores without resources
         """Release resources; the default has none."""

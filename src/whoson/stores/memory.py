@@ -22,7 +22,12 @@ from datetime import datetime
 
 from whoson.core.batch import BatchResult, classify
 from whoson.core.events import Event
-from whoson.stores._common import ReadQuery, check_settings_change, strict_result
+from whoson.stores._common import (
+    ReadQuery,
+    check_checkpoint,
+    check_settings_change,
+    strict_result,
+)
 from whoson.stores.base import Order, Store, StoredEvent, StoreSettings
 
 __all__ = ["MemoryStore"]
@@ -60,6 +65,7 @@ class MemoryStore(Store):
         self._by_visitor: dict[str, list[int]] = {}
         self._by_type: dict[str, list[int]] = {}
         self._owners: dict[str, str] = {}
+        self._checkpoints: dict[str, tuple[str, int, bytes]] = {}
         self._lock = threading.RLock()
         # Woken by every append that stores something, for wait().
         self._appended = threading.Condition(self._lock)
@@ -273,3 +279,22 @@ class MemoryStore(Store):
             for position in self._by_type.get("order", ())
             if (currency := getattr(events[position - 1], "currency", None)) is not None
         }
+
+    def save_checkpoint(self, name: str, version: str, position: int, blob: bytes) -> None:
+        """Keep ``blob`` under ``name`` (in memory, gone with the store); O(len(blob)) to copy it.
+
+        >>> store = MemoryStore()
+        >>> store.save_checkpoint("t", "v1", 0, b"a")
+        >>> store.save_checkpoint("t", "v2", 0, b"b")
+        >>> store.load_checkpoint("t")
+        ('v2', 0, b'b')
+        """
+        check_checkpoint(name, version, position, blob)
+        with self._lock:
+            self._checkpoints[name] = (version, position, bytes(blob))
+
+    def load_checkpoint(self, name: str) -> tuple[str, int, bytes] | None:
+        """The checkpoint saved under ``name``, or ``None``; O(1)."""
+        check_checkpoint(name, "", 0, b"")
+        with self._lock:
+            return self._checkpoints.get(name)

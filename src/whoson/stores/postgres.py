@@ -22,26 +22,19 @@ back as duplicates. Connecting gives up after ``connect_timeout`` seconds
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from whoson.core.batch import BatchResult, classify
 from whoson.core.errors import StoreError
 from whoson.core.events import Event
 from whoson.stores._codec import decode_event, to_micros
-from whoson.stores._common import ReadQuery, check_settings_change, strict_result
-from whoson.stores._rows import (
-    Prepared,
-    check_meta,
-    initial_meta,
-    settings_from_meta,
-    settings_rows,
-)
-from whoson.stores.base import POLL_INTERVAL, Order, Store, StoredEvent, StoreSettings
+from whoson.stores._common import ReadQuery
+from whoson.stores._rows import Row, check_meta, event_row, initial_meta
+from whoson.stores._sql import SQLStore
+from whoson.stores.base import POLL_INTERVAL, Order, StoredEvent, StoreSettings
 from whoson.stores.url import redact
 
 if TYPE_CHECKING:
@@ -69,6 +62,9 @@ _SCHEMA = (
     "CREATE INDEX whoson_events_visitor ON whoson_events (visitor, position)",
     "CREATE INDEX whoson_events_request ON whoson_events (request) WHERE request IS NOT NULL",
 )
+# Added after schema version 1 shipped; created (if missing) by every opener.
+_CHECKPOINTS = ("CREATE TABLE IF NOT EXISTS whoson_checkpoints (name TEXT PRIMARY KEY,"
+                " version TEXT NOT NULL, position BIGINT NOT NULL, blob BYTEA NOT NULL)")
 _CHUNK = 2000
 # Serialises the creation of the tables by concurrent first openers.
 _SCHEMA_LOCK = 0x77686F736F6E
@@ -85,7 +81,7 @@ def _import_psycopg() -> Any:
     return psycopg
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore["psycopg.Cursor[Any]", Row]):
     """Events in PostgreSQL; several store objects and processes may share the tables.
 
     ``dsn`` is a libpq connection string or ``postgresql://`` URL. One
@@ -108,6 +104,7 @@ class PostgresStore(Store):
         self._listener: psycopg.Connection[Any] | None = None
         self._listening = threading.Lock()
         self._closed = False
+        self._where = "PostgreSQL store"
         self._db: psycopg.Connection[Any] | None = self._connect()
         try:
             self._prepare_schema(settings or StoreSettings())
@@ -183,11 +180,16 @@ class PostgresStore(Store):
                 row = cur.fetchone()
                 if row is not None and row[0]:
                     self._check_meta(self._meta(cur))
-                    return
-                for statement in _SCHEMA:
-                    cur.execute(statement)
-                cur.executemany("INSERT INTO whoson_meta (key, value) VALUES (%s, %s)",
-                                initial_meta(settings))
+                else:
+                    for statement in _SCHEMA:
+                        cur.execute(statement)
+                    cur.executemany("INSERT INTO whoson_meta (key, value) VALUES (%s, %s)",
+                                    initial_meta(settings))
+                # Only when missing: a role that may read but not create must still open the store.
+                cur.execute("SELECT to_regclass('whoson_checkpoints') IS NULL")
+                missing = cur.fetchone()
+                if missing is not None and missing[0]:
+                    cur.execute(_CHECKPOINTS)
 
         self._call(run)
 
@@ -199,56 +201,81 @@ class PostgresStore(Store):
     def _check_meta(self, meta: dict[str, str]) -> None:
         check_meta(meta, "PostgreSQL table whoson_meta")
 
-    def append(self, events: Iterable[Event], *, strict: bool = False) -> BatchResult:
-        """Store the new events of ``events`` in one transaction; O(b log n) for b events.
+    # -- hooks of the shared append pipeline (whoson.stores._sql) ---------------------------
 
-        The store's currency is read and, if this batch settles it, written in
-        the same transaction. Retried once on a new connection if the server
-        dropped the old one.
-        """
-        prepared = Prepared.of(list(events), forbid_nul=True)
-        ids = [event.id for event in prepared.events]
-        requests = sorted({r for e in prepared.events if (r := e.request_id)})
+    def _write(self, work: Callable[[psycopg.Cursor[Any]], _T]) -> _T:
+        return self._in_transaction(work)
 
-        def write(cur: psycopg.Cursor[Any]) -> BatchResult:
-            cur.execute("SELECT body FROM whoson_events WHERE id = ANY(%s)", (ids,))
-            stored = {event.id: event for event in map(decode_event, (b for (b,) in cur))}
-            cur.execute(
-                "SELECT DISTINCT ON (request) request, visitor FROM whoson_events"
-                " WHERE request = ANY(%s) AND visitor IS NOT NULL ORDER BY request, position",
-                (requests,),
-            )
-            owners = dict(cur.fetchall())
-            currency = self._settings(self._meta(cur)).currency
-            classified = classify(prepared.events, stored=stored, owners=owners, currency=currency)
-            result = prepared.merge(classified.result)
-            if strict and not result.ok:
-                return strict_result(result).evolve(currency=currency)
-            rows = prepared.accepted_rows(classified.result)
-            if not rows:
-                return result.evolve(positions=(), currency=currency)
-            cur.execute("SELECT COALESCE(MAX(position), 0) FROM whoson_events")
-            before = _scalar(cur.fetchone())
-            with cur.copy("COPY whoson_events (id, type, ts, visitor, request, body)"
-                          " FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            # Writers take turns (the counter row lock), so the rows past `before` are ours.
-            cur.execute("SELECT position FROM whoson_events WHERE position > %s ORDER BY position",
-                        (before,))
-            positions = tuple(position for (position,) in cur.fetchall())
-            cur.execute(
-                "UPDATE whoson_meta SET value = (value::bigint + %s)::text"
-                " WHERE key = 'event_count'",
-                (len(rows),),
-            )
-            if classified.currency != currency:
-                cur.execute("UPDATE whoson_meta SET value = %s WHERE key = 'currency'",
-                            (json.dumps(classified.currency),))
-            cur.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, str(positions[-1])))
-            return result.evolve(positions=positions, currency=classified.currency)
+    def _encode(self, event: Event) -> Row:
+        return event_row(event, True)
 
-        return self._in_transaction(write)
+    def _stored(self, tx: psycopg.Cursor[Any], ids: list[str]) -> dict[str, Event]:
+        tx.execute("SELECT body FROM whoson_events WHERE id = ANY(%s)", (ids,))
+        return {event.id: event for event in map(decode_event, (b for (b,) in tx))}
+
+    def _owners(self, tx: psycopg.Cursor[Any], requests: list[str]) -> dict[str, str]:
+        tx.execute(
+            "SELECT DISTINCT ON (request) request, visitor FROM whoson_events"
+            " WHERE request = ANY(%s) AND visitor IS NOT NULL ORDER BY request, position",
+            (requests,),
+        )
+        return dict(tx.fetchall())
+
+    def _read_meta(self, tx: psycopg.Cursor[Any]) -> dict[str, str]:
+        return self._meta(tx)
+
+    def _write_meta(self, tx: psycopg.Cursor[Any], values: dict[str, str]) -> None:
+        tx.executemany("UPDATE whoson_meta SET value = %s WHERE key = %s",
+                       [(value, key) for key, value in values.items()])
+
+    def _insert(self, tx: psycopg.Cursor[Any], rows: list[Row]) -> tuple[int, ...]:
+        tx.execute("SELECT COALESCE(MAX(position), 0) FROM whoson_events")
+        before = _scalar(tx.fetchone())
+        with tx.copy("COPY whoson_events (id, type, ts, visitor, request, body) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        # Writers take turns (the counter row lock), so the rows past `before` are ours.
+        tx.execute("SELECT position FROM whoson_events WHERE position > %s ORDER BY position",
+                   (before,))
+        return tuple(position for (position,) in tx.fetchall())
+
+    def _count_added(self, tx: psycopg.Cursor[Any], added: int) -> None:
+        tx.execute("UPDATE whoson_meta SET value = (value::bigint + %s)::text"
+                   " WHERE key = 'event_count'", (added,))
+
+    def _stored_count(self, tx: psycopg.Cursor[Any]) -> int:
+        tx.execute("SELECT value FROM whoson_meta WHERE key = 'event_count'")
+        return _scalar(tx.fetchone())
+
+    def _order_currencies(self, tx: psycopg.Cursor[Any]) -> list[str]:
+        tx.execute(
+            "SELECT DISTINCT currency FROM (SELECT body::json ->> 'currency' AS currency"
+            " FROM whoson_events WHERE type = 'order') AS orders WHERE currency IS NOT NULL"
+        )
+        return [currency for (currency,) in tx.fetchall()]
+
+    def _appended(self, tx: psycopg.Cursor[Any], positions: tuple[int, ...]) -> None:
+        tx.execute("SELECT pg_notify(%s, %s)", (_CHANNEL, str(positions[-1])))
+
+    def _put_checkpoint(self, name: str, version: str, position: int, blob: bytes) -> None:
+        def run(db: psycopg.Connection[Any]) -> None:
+            # Its own table and transaction: appends (which lock the counter row) go on meanwhile.
+            with db.transaction(), db.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO whoson_checkpoints (name, version, position, blob)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET"
+                    " version = EXCLUDED.version, position = EXCLUDED.position,"
+                    " blob = EXCLUDED.blob",
+                    (name, version, position, blob),
+                )
+
+        self._call(run)
+
+    def _get_checkpoint(self, name: str) -> tuple[str, int, bytes] | None:
+        row = self._call(lambda db: db.execute(
+            "SELECT version, position, blob FROM whoson_checkpoints WHERE name = %s", (name,)
+        ).fetchone())
+        return None if row is None else (row[0], int(row[1]), bytes(row[2]))
 
     def read(
         self,
@@ -384,37 +411,9 @@ class PostgresStore(Store):
 
         def run(db: psycopg.Connection[Any]) -> StoreSettings:
             with db.cursor() as cur:
-                return self._settings(self._meta(cur))
+                return self._settings_of(self._meta(cur))
 
         return self._call(run)
-
-    @staticmethod
-    def _settings(meta: dict[str, str]) -> StoreSettings:
-        return settings_from_meta(meta, "PostgreSQL store")
-
-    def save_settings(self, settings: StoreSettings) -> None:
-        """Save ``settings``; ConfigError if events were validated otherwise.
-
-        With events stored, only a missing currency may be fixed, and only to
-        the one stored orders name, if any (O(n) to check). Otherwise O(1).
-        """
-        def run(cur: psycopg.Cursor[Any]) -> None:
-            count = _scalar(cur.fetchone())
-            current = self._settings(self._meta(cur))
-
-            def order_currencies() -> list[str]:
-                cur.execute(
-                    "SELECT DISTINCT currency FROM (SELECT body::json ->> 'currency' AS currency"
-                    " FROM whoson_events WHERE type = 'order') AS orders"
-                    " WHERE currency IS NOT NULL"
-                )
-                return [currency for (currency,) in cur.fetchall()]
-
-            check_settings_change(current, settings, count, order_currencies)
-            cur.executemany("UPDATE whoson_meta SET value = %s WHERE key = %s",
-                            [(value, key) for key, value in settings_rows(settings)])
-
-        self._in_transaction(run)
 
     def close(self) -> None:
         """Close the connections; later calls raise StoreError. Closing twice is harmless."""

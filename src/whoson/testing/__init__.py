@@ -19,7 +19,8 @@ and exact decimals. :class:`StoreContract` is the behaviour every
             return functools.partial(MyStore, ...)
 
 pytest then runs every ``test_*`` method against your store (the contract
-itself is not collected), including the hostile-value checks of
+itself is not collected), including the checkpoint checks of
+:mod:`whoson.testing.checkpoints` (skipped for a store that keeps none) and the hostile-value checks of
 :mod:`whoson.testing.hostile`: values at every bound of the event contract
 must come back exactly, values past them must be rejected alone. The checks are plain ``assert`` statements that
 name what was expected and what came back, so the contract needs pytest only
@@ -32,6 +33,7 @@ to run, not to import.
 
 from __future__ import annotations
 
+from whoson.testing.checkpoints import CheckpointContract
 from whoson.testing.events import BASE_TS, make_event, sample_events
 from whoson.testing.hostile import HostileContract
 from whoson.testing.reading import ReadContract
@@ -41,7 +43,8 @@ from whoson.testing.writing import WriteContract
 __all__ = ["BASE_TS", "StoreContract", "make_event", "sample_events"]
 
 
-class StoreContract(WriteContract, ReadContract, SharingContract, HostileContract):
+class StoreContract(WriteContract, ReadContract, SharingContract, CheckpointContract,
+                    HostileContract):
     """What every store must do, as ``test_*`` methods; subclass and define ``create_store``.
 
     Durable backends also define ``reopen_store``; the tests that need it are

@@ -67,6 +67,10 @@ class ContractBase:
         """Close ``store`` and open its data again; ``None`` for a non-durable backend."""
         return None
 
+    def store_opener(self, store: Store) -> Callable[[], Store] | None:
+        """A picklable callable opening ``store``'s data again, or ``None`` if it cannot."""
+        return None
+
     def new_store(self) -> Store:
         """:meth:`create_store`, remembered so that teardown closes it."""
         store = self.create_store()

@@ -76,10 +76,6 @@ class SharingContract(ContractBase):
 
     __test__ = False
 
-    def store_opener(self, store: Store) -> Callable[[], Store] | None:
-        """A picklable callable opening ``store``'s data again, or ``None`` if it cannot."""
-        return None
-
     def break_connections(self, store: Store) -> bool:
         """Cut ``store``'s connections as a server restart would; ``False`` if not applicable."""
         return False
@@ -146,6 +142,42 @@ class SharingContract(ContractBase):
         _same(["accepted"], _statuses(store.append([
             make_event("order", id="o2", order="A2", currency="USD")])))
         _same("USD", store.settings.currency)
+
+    def test_concurrent_writer_threads_lose_nothing(self) -> None:
+        """Four threads on two store objects (one when the store cannot be reopened) appending
+        overlapping batches store each id once, at distinct increasing positions."""
+        store = self.new_store()
+        opener = self.store_opener(store)
+        second = store if opener is None else opener()
+        events = [make_event("message", id=f"m{i:03d}", visitor=f"v{i % 9}", request=f"r{i % 9}",
+                             ts=_at(i)) for i in range(400)]
+        errors: list[BaseException] = []
+
+        def work(worker: int) -> None:
+            target = (store, second)[worker % 2]
+            try:
+                for begin in range(worker * 50, worker * 50 + 400, 25):
+                    result = target.append(events[begin % 400:][:25])
+                    assert result.ok, [o.error for o in result.errors]
+            except BaseException as err:  # surfaced in the main thread
+                errors.append(err)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            if second is not store:
+                second.close()
+        _same([], errors)
+        stored = list(store.read())
+        _same(sorted(e.id for e in events), sorted(_ids_of(iter(stored))))
+        positions = [item.position for item in stored]
+        _same(sorted(set(positions)), positions)
+        _same(len(events), len(store))
+        _same(positions[-1], store.position)
 
     def test_two_writer_processes_lose_nothing(self) -> None:
         """Two processes appending overlapping batches store each id once, at one position each."""
