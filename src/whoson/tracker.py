@@ -680,11 +680,14 @@ class Tracker:
         if engine != "python":
             from whoson.engines import report_events
 
-            if by is not None or compare is not None:
-                raise ConfigError(f"engine {engine!r} does not compute breakdowns or comparisons yet; "
-                                  "use engine='python' for by= and compare=")
+            compared = None
+            if compare is not None:
+                before = previous_bounds(compare, params.start, params.end, start, end)
+                compared = self.report_params(*before, **{**options, "as_of": params.as_of})
             stored = self.store.read(end=params.as_of + _MICROSECOND)
-            return report_events((s.event for s in stored), params, engine, spark_master)
+            report = report_events((s.event for s in stored), params, engine, spark_master,
+                                   by=by, previous=compared)
+            return attrs.evolve(report, currency=self.currency)
         projection = self._projection_until(params.as_of)
         ledger = self._ledger if projection is self._projection else None
         report = build_report(projection, params, ledger, by=by)
