@@ -141,7 +141,10 @@ def report(source: str, engine: str = "python", *, spark_master: str | None = No
     if scale is not None:
         settings["rating_scale"] = scale
     if is_store_url(source):
-        tracker = Tracker.open(source, **settings)
+        from whoson.stores.url import open_store
+
+        # Reading never creates a store.
+        tracker = Tracker(open_store(source, create=False), **settings)
     else:
         tracker = Tracker(**settings)
         if not os.path.exists(source):
