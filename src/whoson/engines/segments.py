@@ -117,7 +117,13 @@ class Segments:
     # -- values ---------------------------------------------------------------------
 
     def valued_events(self) -> ir.Table:
-        """Every event with a visitor: ``id``, ``visitor``, ``us``, ``type`` and its session's ``value``."""
+        """Every event with a visitor: ``id``, ``visitor``, ``us``, ``type`` and its session's ``value``.
+
+        The sessions and first page views are materialised once; the value
+        itself (and the join with Python's mapping for ``referrer`` and
+        ``utm_*``) is a cheap expression on top, left lazy: Spark cannot
+        cache a table built on an in-memory one.
+        """
         if self._valued is not None:
             return self._valued
         dim = self.dimension
@@ -125,33 +131,31 @@ class Segments:
                                                    "referrer", "country", "device")
         if dim == "returning":
             value = ibis.ifelse(numbered.number == 1, "new", "returning")
-            valued = numbered.select("id", "visitor", "us", "type", value=value)
+            self._valued = self.keep(numbered.select("id", "visitor", "us", "type", value=value))
+            return self._valued
+        raw_field = _PLAIN.get(dim) or _MAPPED[dim]
+        views = numbered.filter(numbered.type == "page_view")
+        first = _first_per(views, ["visitor", "number"])
+        first = first.select(
+            fv_visitor="visitor", fv_number="number", fv_raw=first[raw_field], fv_seen=ibis.literal(1)
+        )
+        joined = numbered.left_join(
+            first, (numbered.visitor == first.fv_visitor) & (numbered.number == first.fv_number)
+        )
+        joined = self.keep(joined.select("id", "visitor", "us", "type", "fv_raw", "fv_seen"))
+        if dim in _PLAIN:
+            value = joined.fv_raw.coalesce(ibis.literal(NONE))
         else:
-            raw_field = _PLAIN.get(dim) or _MAPPED[dim]
-            views = numbered.filter(numbered.type == "page_view")
-            first = _first_per(views, ["visitor", "number"])
-            first = self.keep(first.select(
-                fv_visitor="visitor", fv_number="number", fv_raw=first[raw_field], fv_seen=ibis.literal(1)
-            ))
-            joined = numbered.left_join(
-                first, (numbered.visitor == first.fv_visitor) & (numbered.number == first.fv_number)
-            )
-            if dim in _PLAIN:
-                value = joined.fv_raw.coalesce(ibis.literal(NONE))
-            else:
-                value = self._mapped(joined, first)
-                joined = value[1]
-                value = value[0]
-            value = ibis.ifelse(joined.fv_seen.isnull(), ibis.literal(NONE), value)
-            valued = joined.select("id", "visitor", "us", "type", value=value)
-        self._valued = self.keep(valued)
+            value, joined = self._mapped(joined)
+        value = ibis.ifelse(joined.fv_seen.isnull(), ibis.literal(NONE), value)
+        self._valued = joined.select("id", "visitor", "us", "type", value=value)
         return self._valued
 
-    def _mapped(self, joined: ir.Table, first: ir.Table) -> tuple[ir.StringValue, ir.Table]:
+    def _mapped(self, joined: ir.Table) -> tuple[ir.StringValue, ir.Table]:
         """The value from Python's mapping of the distinct raw fields, and the table joined with it."""
         import pyarrow as pa
 
-        raws = [row["fv_raw"] for row in self.rows(first.select("fv_raw").distinct())
+        raws = [row["fv_raw"] for row in self.rows(joined.select("fv_raw").distinct())
                 if row["fv_raw"] is not None]
         mapping = value_map(self.dimension, raws)
         table = ibis.memtable(pa.table({
@@ -159,7 +163,7 @@ class Segments:
             "map_value": pa.array(list(mapping.values()), pa.string()),
         }))
         joined = joined.left_join(table, joined.fv_raw == table.map_raw)
-        # A first page view without a referrer is (direct); without a url field value, (none).
+        # A first page view without a referrer is (direct) (a url is always there).
         missing = ibis.literal("(direct)") if self.dimension == "referrer" else ibis.literal(NONE)
         return ibis.ifelse(joined.fv_raw.isnull(), missing, joined.map_value), joined
 
