@@ -125,3 +125,26 @@ class TestStoreSource:
         out = tmp_path / "out"
         assert (4, 0) == (export(url, str(out)).written, export(url, str(out)).written)
         assert {"rating_scale": "1..5", "currency": "EUR"} == json.loads((out / "_whoson.json").read_text())
+
+
+class TestReadingNeverCreates:
+    """Exporting or reporting a missing store from Python is an error, and no file appears."""
+
+    def test_export_missing_store(self, tmp_path: Path) -> None:
+        """export() of a missing SQLite store raises StoreError; neither the store nor DIR is made."""
+        from whoson.core.errors import StoreError
+
+        missing = tmp_path / "missing.db"
+        with pytest.raises(StoreError, match="no such store"):
+            export(f"sqlite:///{missing}", str(tmp_path / "out"))
+        assert [] == sorted(p.name for p in tmp_path.iterdir())
+
+    def test_report_missing_store(self, tmp_path: Path) -> None:
+        """whoson.engines.report() of a missing store raises StoreError and creates nothing."""
+        from whoson.core.errors import StoreError
+        from whoson.engines import report
+
+        missing = tmp_path / "missing.db"
+        with pytest.raises(StoreError, match="no such store"):
+            report(f"sqlite:///{missing}", "duckdb")
+        assert [] == sorted(p.name for p in tmp_path.iterdir())

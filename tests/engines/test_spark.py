@@ -67,15 +67,22 @@ class TestSparkEngine:
     """Spark on a Parquet export: the same JSON tree as python on the log."""
 
     def test_same_report_on_a_dst_weekend(self, spark: Any, tmp_path: Path) -> None:
-        """Berlin falls back on 2026-10-25: a 25-hour day, a sub-range, an earlier as_of, a cost."""
+        """Berlin falls back on 2026-10-25: a 25-hour day, a sub-range, an earlier as_of, a cost,
+        and a breakdown by referrer (host names read in Python, joined back as a small table).
+
+        One report keeps the Spark part of the suite short; a comparison is two runs of the
+        same definition (covered on duckdb in test_analysis.py).
+        """
         log = tmp_path / "shop.jsonl"
         write_log(log, simulate(visitors=40, days=3, seed=11, start=date(2026, 10, 24)))
         export(str(log), str(tmp_path / "pq"))
         kwargs: dict[str, Any] = {
             "tz": "Europe/Berlin", "start": "2026-10-25", "as_of": "2026-10-26T18:00:00Z",
-            "attribution_window": "2d", "cost": "300.00",
+            "attribution_window": "2d", "cost": "300.00", "by": "referrer",
         }
         expected = report(str(log), "python", **kwargs).to_dict()
         actual = report(str(tmp_path / "pq"), "spark", spark_master="local[2]", **kwargs).to_dict()
         assert expected["requests"]["total"] > 0
+        assert len(expected["breakdown"]) > 1
         assert_reports_equal(actual, expected)
+

@@ -126,8 +126,17 @@ class TestReporterPath:
         from_scratch = build_report(tracker.projection, params)
         assert from_scratch.to_dict() == tracker.report("2026-03-02", "2026-03-03").to_dict()
 
-    def test_engines_refuse_breakdowns_in_one_place(self) -> None:
-        """A SQL engine asked for a breakdown is refused before any event is read."""
+    def test_an_unknown_dimension_is_refused_before_any_engine_runs(self) -> None:
+        """A breakdown by an unknown dimension is refused whatever the engine."""
         tracker = Tracker(clock=FixedClock(NOW))
-        with pytest.raises(ConfigError, match="breakdowns"):
-            tracker.report(engine="duckdb", by="country")
+        with pytest.raises(ConfigError, match="colour"):
+            tracker.report(engine="duckdb", by="colour")
+
+    def test_engines_give_the_python_breakdown_and_comparison(self) -> None:
+        """The duckdb engine's breakdown and comparison equal the python engine's."""
+        pytest.importorskip("ibis")
+        tracker = Tracker(clock=FixedClock(NOW))
+        clicks(tracker, 5)
+        options = {"by": "country", "compare": "previous", "start": "2026-03-02", "end": "2026-03-03"}
+        expected = tracker.report(**options).to_dict()
+        assert expected == tracker.report(engine="duckdb", **options).to_dict()

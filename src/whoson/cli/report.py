@@ -118,10 +118,6 @@ def run(args: argparse.Namespace) -> int:
     if os.path.isdir(args.source):
         from whoson.engines.command import parquet_report
 
-        if args.by is not None or args.compare is not None:
-            # Said, not silently dropped: the Parquet path computes neither yet.
-            raise UsageError("--by and --compare are not computed on an exported Parquet "
-                             "directory yet: report the log or the store (engine python)")
         with busy(f"computing the report on {args.engine}"):
             report = parquet_report(args)
         write_report(report, fmt, args)

@@ -81,9 +81,14 @@ def _parquet_table(con: Any, engine: str, directory: str) -> Any:
 
 
 def report_events(
-    events: Iterable[Event], params: ReportParams, engine: str, spark_master: str | None = None
+    events: Iterable[Event], params: ReportParams, engine: str, spark_master: str | None = None,
+    *, by: str | None = None, previous: ReportParams | None = None,
 ) -> Report:
-    """The report of ``params`` over typed events, computed by ``engine`` (duckdb or spark)."""
+    """The report of ``params`` over typed events, computed by ``engine`` (duckdb or spark).
+
+    ``by`` adds a breakdown; ``previous`` (the compared range's parameters)
+    adds ``previous`` and ``change``.
+    """
     import ibis
 
     from whoson.engines.parquet import events_table
@@ -92,12 +97,12 @@ def report_events(
     table = events_table(events)
     con = connect(engine, spark_master)
     if engine == "duckdb":
-        return engine_report(con, ibis.memtable(table), params)
+        return engine_report(con, ibis.memtable(table), params, by, previous)
     import pyarrow.parquet as pq
 
     with tempfile.TemporaryDirectory(prefix="whoson-events-") as directory:
         pq.write_table(table, os.path.join(directory, "events.parquet"))
-        return engine_report(con, _parquet_table(con, engine, directory), params)
+        return engine_report(con, _parquet_table(con, engine, directory), params, by, previous)
 
 
 def report(source: str, engine: str = "python", *, spark_master: str | None = None, **options: Any) -> Report:
@@ -120,26 +125,28 @@ def report(source: str, engine: str = "python", *, spark_master: str | None = No
     if is_parquet_dir(source):
         saved_scale, _ = read_settings(source)
         probe = Tracker(rating_scale=saved_scale or scale or DEFAULTS.rating_scale)
-        params = probe.report_params(**options)
-        if engine == "python":
-            from whoson.engines.parquet import read_events
+        if engine != "python":
+            from whoson.engines.analysis import parquet_engine_report
 
-            batch: list[Event] = []
-            for event in read_events(source):
-                batch.append(event)
-                if len(batch) >= 10_000:
-                    probe.record_many(batch)
-                    batch.clear()
-            probe.record_many(batch)
-            return probe.report(**options)
-        from whoson.engines.run import engine_report
+            con = connect(engine, spark_master)
+            return parquet_engine_report(probe, con, _parquet_table(con, engine, source), options)
+        from whoson.engines.parquet import read_events
 
-        con = connect(engine, spark_master)
-        return engine_report(con, _parquet_table(con, engine, source), params)
+        batch: list[Event] = []
+        for event in read_events(source):
+            batch.append(event)
+            if len(batch) >= 10_000:
+                probe.record_many(batch)
+                batch.clear()
+        probe.record_many(batch)
+        return probe.report(**options)
     if scale is not None:
         settings["rating_scale"] = scale
     if is_store_url(source):
-        tracker = Tracker.open(source, **settings)
+        from whoson.stores.url import open_store
+
+        # Reading never creates a store.
+        tracker = Tracker(open_store(source, create=False), **settings)
     else:
         tracker = Tracker(**settings)
         if not os.path.exists(source):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from whoson.cli.common import UsageError
 from whoson.core.errors import ConfigError
+from whoson.metrics.compare import parse_compare
 from whoson.metrics.report import Report
 
 __all__ = ["newest_ts", "parquet_report"]
@@ -52,6 +53,7 @@ def parquet_report(args: argparse.Namespace) -> Report:
             start=args.start, end=args.end, tz=args.tz, as_of=as_of,
             attribution_window=args.attribution_window, response_timeout=args.response_timeout,
             fcr_window=args.fcr_window, session_timeout=args.session_timeout, cost=args.cost,
+            by=args.by, compare=parse_compare(args.compare) if args.compare is not None else None,
             **({"rating_scale": args.rating_scale} if args.rating_scale else {}),
         )
     except ConfigError as error:

@@ -111,7 +111,7 @@ class Definition:
         requests = self.events.filter(self.events.type == "request")
         first = _first(requests, "request")
         return first.select(
-            "request", "visitor", "channel", "initiator", creator=first.agent, url=first.url,
+            "request", "visitor", "channel", "initiator", "department", creator=first.agent, url=first.url,
             offline=first.offline.fill_null(False), created=first.us, cid=first.id,
         )
 
@@ -386,8 +386,12 @@ class Definition:
         clicks = ev.filter((ev.type == "auto_message_click") & ev.visitor.notnull())
         return clicks.filter(self.in_range(clicks.us))
 
-    def sessions(self, winners: ir.Table) -> ir.Table:
-        """Every session of every visitor (as of as_of): start, number, cart, orders."""
+    def numbered_events(self) -> ir.Table:
+        """Every event with a visitor, with the ``number`` of its session (1 = the visitor's first).
+
+        Sessions as :func:`whoson.core.projection.session_groups` cuts them:
+        a new explicit page_view session id, or a gap of ``session_timeout``.
+        """
         b = self.bounds
         ev = self.events.filter(self.events.visitor.notnull())
         ev = ev.mutate(explicit=ibis.ifelse(ev.type == "page_view", ev.session, ibis.null("string")))
@@ -410,6 +414,11 @@ class Definition:
         )
         ev = ev.mutate(_start=_flag(starts))
         ev = ev.mutate(number=ev._start.cumsum(group_by=ev.visitor, order_by=order))
+        return ev.drop("_start", "prev_us", "prev_explicit", "explicit")
+
+    def sessions(self, winners: ir.Table) -> ir.Table:
+        """Every session of every visitor (as of as_of): start, number, cart, orders."""
+        ev = self.numbered_events()
         counted = winners.select(win_id="id")
         ev = ev.left_join(counted, ev.id == counted.win_id)
         cart = ibis.ifelse(ev.type == "cart_update", ev.value, ibis.null("decimal(38, 6)"))
@@ -462,7 +471,7 @@ class Definition:
                 group_by=touches.order_id, order_by=[ibis.desc("c_engaged"), ibis.desc("c_request")]
             )
         )
-        last = ranked.filter(ranked._rank == 0).select("order_id", "c_channel", "c_agent")
+        last = ranked.filter(ranked._rank == 0).select("order_id", "c_channel", "c_agent", "c_request")
         return orders.left_join(last, "order_id").drop("order_id_right")
 
     def order_counts(self, attributed: ir.Table) -> ir.Table:

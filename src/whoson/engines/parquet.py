@@ -211,7 +211,9 @@ def export(
 ) -> ExportResult:
     """Write the valid, de-duplicated events of ``source`` that ``directory`` lacks.
 
-    ``source`` is a JSON Lines log or a store URL. A log is read with the
+    ``source`` is a JSON Lines log or a store URL (which must exist: a
+    missing store is a :class:`~whoson.core.errors.StoreError`, never
+    created). A log is read with the
     ingest rules of :meth:`whoson.Tracker.load`; its bad lines are returned
     in ``errors`` (and not written). Events whose id is already exported are
     skipped, so running the export again appends only new events. Cost: the
@@ -235,7 +237,8 @@ def export(
     if is_store_url(source):
         from whoson.stores.url import open_store
 
-        store = open_store(source)
+        # Reading never creates a store (a typo must not become an empty SQLite file).
+        store = open_store(source, create=False)
         with store:
             settings = store.settings
             if settings.rating_scale != scale and (rating_scale or saved_scale):

@@ -16,15 +16,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from whoson.engines.definition import EPOCH, SLOT_US, Bounds, Definition
 from whoson.engines.parquet import cents
+from whoson.metrics.breakdowns import BreakdownRow
 from whoson.metrics.experiments import EXPOSURES, WAITS, exposure_member, wait_member
 from whoson.metrics.ledger import View, report_dates
 from whoson.metrics.params import ReportParams, rank_positions
 from whoson.metrics.report import Report, assemble
 from whoson.metrics.tally import Ranked, Tally
 
-__all__ = ["EngineTally", "bounds_of", "engine_report", "engine_view"]
+__all__ = ["EngineTally", "bounds_of", "engine_parts", "engine_report", "engine_view"]
 
 TOP = 10
 _QUANTILES = (0.5, 0.9)
@@ -104,6 +107,13 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
     Cost: about fifteen engine queries over the events; the python side
     handles only per-day, per-agent and top-10 rows.
     """
+    return engine_parts(con, events, params)[0]
+
+
+def engine_parts(
+    con: Any, events: Any, params: ReportParams, by: str | None = None
+) -> tuple[View, tuple[BreakdownRow, ...]]:
+    """The range view and, with ``by``, the breakdown rows (see :mod:`whoson.engines.segments`)."""
     import ibis
     import pyarrow as pa
 
@@ -119,7 +129,7 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
     if bounds.end is not None and high is not None:
         high = min(high, bounds.end - 1)
     if not extent["n"] or low is None or high is None or low > high:
-        return View(EngineTally(), {}, {}, dates)
+        return View(EngineTally(), {}, {}, dates), ()
     slot_rows = _slots(params, low, high)
     slots = ibis.memtable(pa.table(
         {key: pa.array([row[key] for row in slot_rows], pa.int64()) for key in ("slot", "day", "hour")}
@@ -134,10 +144,20 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
     sessions = _keep(con, d.sessions(winners), kept)
     try:
         _fill(con, d, collector, requests, attributed, surveys, sessions, winners)
+        rows = _breakdown(con, d, by, requests, attributed, kept) if by is not None else ()
     finally:
         for name, table in reversed(kept):
             _release(con, name, table)
-    return collector.view()
+    return collector.view(), rows
+
+
+def _breakdown(con: Any, d: Definition, by: str, requests: Any, attributed: Any,
+               kept: list[tuple[str, Any]]) -> tuple[BreakdownRow, ...]:
+    from whoson.engines.segments import Segments, breakdown_rows
+
+    segments = Segments(d, by, requests, attributed,
+                        keep=lambda expr: _keep(con, expr, kept), rows=lambda expr: _rows(con, expr))
+    return breakdown_rows(segments)
 
 
 def _with_micros(con: Any, events: Any) -> Any:
@@ -341,7 +361,21 @@ class _Collector:
         return View(total, by_date, by_hour, self.dates)
 
 
-def engine_report(con: Any, events: Any, params: ReportParams) -> Report:
-    """The report of ``params`` computed by the engine behind ``con`` over ``events``."""
-    return assemble(engine_view(con, events, params), params)
+def engine_report(
+    con: Any, events: Any, params: ReportParams, by: str | None = None,
+    previous: ReportParams | None = None,
+) -> Report:
+    """The report of ``params`` computed by the engine behind ``con`` over ``events``.
+
+    ``by`` adds the breakdown by that dimension; ``previous`` (the compared
+    range's parameters) adds ``previous`` and ``change``: a second run of the
+    definition, joined by the shared :meth:`~whoson.metrics.report.Report.compared_with`.
+    """
+    range_view, rows = engine_parts(con, events, params, by)
+    report = assemble(range_view, params)
+    if by is not None:
+        report = attrs.evolve(report, breakdown=rows)
+    if previous is not None:
+        report = report.compared_with(engine_report(con, events, previous, by))
+    return report
 

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Literal, Unpack
 
-from whoson.core.errors import ConfigError
 from whoson.core.events import Event
 from whoson.core.projection import Projection
 from whoson.metrics.breakdowns import check_dimension
@@ -110,15 +109,17 @@ class Reporter:
         params = self.params(start, end, **options)
         if by is not None:
             check_dimension(by)
+        previous = None
+        if compare is not None:
+            before = previous_bounds(compare, params.start, params.end, start, end)
+            same: ReportOptions = {**options, "as_of": params.as_of}
+            previous = self.params(*before, **same)
         if engine != "python":
-            return self._on_engine(params, history, engine, spark_master, by, compare)
+            return self._on_engine(params, history, engine, spark_master, by, previous)
         projection, ledger = self._source(params, history)
         report = build_report(projection, params, ledger, by=by)
-        if compare is None:
+        if previous is None:
             return report
-        before = previous_bounds(compare, params.start, params.end, start, end)
-        same: ReportOptions = {**options, "as_of": params.as_of}
-        previous = self.params(*before, **same)
         return report.compared_with(build_report(projection, previous, ledger, by=by))
 
     def _source(self, params: ReportParams, history: History) -> tuple[Projection, Ledger | None]:
@@ -133,12 +134,14 @@ class Reporter:
 
     @staticmethod
     def _on_engine(params: ReportParams, history: History, engine: str, spark_master: str | None,
-                   by: str | None, compare: object) -> Report:
-        """The report computed by a SQL engine over the history up to ``as_of``."""
+                   by: str | None, previous: ReportParams | None) -> Report:
+        """The report computed by a SQL engine over the history up to ``as_of``.
+
+        ``previous`` (the compared range's parameters) is a second run of the
+        same definition; ``by`` is grouped in the engine.
+        """
         from whoson.engines import report_events
 
-        if by is not None or compare is not None:
-            raise ConfigError(f"engine {engine!r} does not compute breakdowns or comparisons yet; "
-                              "use engine='python' for by= and compare=")
-        return report_events(history(params.as_of), params, engine, spark_master)
+        return report_events(history(params.as_of), params, engine, spark_master,
+                             by=by, previous=previous)
 
