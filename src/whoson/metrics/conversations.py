@@ -17,7 +17,7 @@ transfers, FCR) are in :mod:`whoson.metrics.support`.
 ... ])
 >>> figures = tracker.report().conversations
 >>> figures.total, figures.video, figures.avg_duration_minutes
-(1, 1, 2.0)
+(1, 1, 3.0)
 """
 
 from __future__ import annotations
