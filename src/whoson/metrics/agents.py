@@ -28,7 +28,7 @@ import attrs
 from whoson.core.models import Conversation, Request
 from whoson.metrics.derive import mean_of, minutes, seconds
 from whoson.metrics.params import ratio
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Key, Kind, Tally, declare
 
 if TYPE_CHECKING:
     from whoson.metrics.ledger import View
@@ -58,23 +58,23 @@ __all__ = [
     "survey_into",
 ]
 
-AGENTS = Key("agents", Kind.SET, doc="agents named by an in-range event or credited with a figure")
-INITIATED = Key("a_init", Kind.COUNT, ("agent",), doc="in-range agent requests the agent created")
-INITIATED_OTHER = Key("a_init_other", Kind.COUNT, ("agent",), doc="of those, the visitor responded")
-INITIATED_PENDING = Key("a_pend", Kind.COUNT, ("agent",), doc="of those, pending at as_of (report time)")
-INITIATED_PENDING_OTHER = Key("a_pend_other", Kind.COUNT, ("agent",),
+AGENTS = declare("agents", Kind.SET, doc="agents named by an in-range event or credited with a figure")
+INITIATED = declare("a_init", Kind.COUNT, ("agent",), doc="in-range agent requests the agent created")
+INITIATED_OTHER = declare("a_init_other", Kind.COUNT, ("agent",), doc="of those, the visitor responded")
+INITIATED_PENDING = declare("a_pend", Kind.COUNT, ("agent",), doc="of those, pending at as_of (report time)")
+INITIATED_PENDING_OTHER = declare("a_pend_other", Kind.COUNT, ("agent",),
                               doc="pending ones the visitor responded to (report time)")
-FIRST_RESPONSE_SUM = Key("a_fr_sum", Kind.SUM, ("agent",),
+FIRST_RESPONSE_SUM = declare("a_fr_sum", Kind.SUM, ("agent",),
                          doc="waits of in-range visitor requests the agent answered first, microseconds")
-FIRST_RESPONSES = Key("a_fr_n", Kind.COUNT, ("agent",), doc="how many such requests")
-AGENT_CONVERSATIONS = Key("a_conv", Kind.COUNT, ("agent",),
+FIRST_RESPONSES = declare("a_fr_n", Kind.COUNT, ("agent",), doc="how many such requests")
+AGENT_CONVERSATIONS = declare("a_conv", Kind.COUNT, ("agent",),
                           doc="conversations of in-range requests the agent took part in")
-AGENT_HANDLE = Key("a_handle", Kind.SUM, ("agent",), doc="their handle times, microseconds")
-ATTRIBUTED_AGENT_ORDERS = Key("a_att_orders", Kind.COUNT, ("agent",),
+AGENT_HANDLE = declare("a_handle", Kind.SUM, ("agent",), doc="their handle times, microseconds")
+ATTRIBUTED_AGENT_ORDERS = declare("a_att_orders", Kind.COUNT, ("agent",),
                               doc="in-range orders attributed to a conversation the agent was last in")
-ATTRIBUTED_AGENT_SALES = Key("a_att_sales", Kind.MONEY, ("agent",), doc="their value")
-RATING_SUM = Key("a_rating_sum", Kind.SUM, ("agent",), doc="ratings of in-range surveys crediting the agent")
-RATED = Key("a_rating_n", Kind.COUNT, ("agent",), doc="how many such ratings")
+ATTRIBUTED_AGENT_SALES = declare("a_att_sales", Kind.MONEY, ("agent",), doc="their value")
+RATING_SUM = declare("a_rating_sum", Kind.SUM, ("agent",), doc="ratings of in-range surveys crediting the agent")
+RATED = declare("a_rating_n", Kind.COUNT, ("agent",), doc="how many such ratings")
 
 # ------------------------------------------------------------------ contributions
 

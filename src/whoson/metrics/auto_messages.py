@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import attrs
 
-from whoson.core.events import AutoMessageClickEvent
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.core.events import AutoMessageClickEvent, AutoMessageEvent
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "AUTO_CLICKS",
@@ -38,20 +38,20 @@ __all__ = [
 
 TOP = 10
 
-AUTO_SHOWN = Key("auto_shown", Kind.COUNT, doc="in-range auto_message events")
-AUTO_CLICKS = Key("auto_clicks", Kind.COUNT, doc="in-range auto_message_click events")
-TRIGGER_CLICKS = Key("trigger_clicks", Kind.BAG, doc="trigger -> in-range clicks")
-LINK_CLICKS = Key("link_clicks", Kind.BAG, doc="(trigger, link) -> in-range clicks naming a link")
+AUTO_SHOWN = declare("auto_shown", Kind.COUNT, doc="in-range auto_message events")
+AUTO_CLICKS = declare("auto_clicks", Kind.COUNT, doc="in-range auto_message_click events")
+TRIGGER_CLICKS = declare("trigger_clicks", Kind.BAG, doc="trigger -> in-range clicks")
+LINK_CLICKS = declare("link_clicks", Kind.BAG, doc="(trigger, link) -> in-range clicks naming a link")
 
 # ------------------------------------------------------------------ contributions
 
 
-def shown_into(tally: Tally) -> None:
+def shown_into(tally: Tally, event: AutoMessageEvent, visitor: str) -> None:
     """An auto message shown in the tally's slot."""
     tally.count((AUTO_SHOWN,))
 
 
-def click_into(tally: Tally, event: AutoMessageClickEvent) -> None:
+def click_into(tally: Tally, event: AutoMessageClickEvent, visitor: str) -> None:
     """An auto message clicked in the tally's slot."""
     tally.count((AUTO_CLICKS,))
     tally.put(TRIGGER_CLICKS, event.trigger)

@@ -20,7 +20,9 @@ declared tally keys) lives in that family's module: :mod:`~whoson.metrics.visito
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -155,10 +157,21 @@ _AGENT_FIELDS: dict[type[Event], tuple[str, ...]] = {
 }
 
 
+# Per event type, the family function that counts one in-range event of it (most types: none).
+_EVENT_INTO: dict[type[Event], Callable[[Tally, Any, str], None]] = {
+    PageViewEvent: pages.page_view_into,
+    WidgetImpressionEvent: widget_into,
+    WidgetClickEvent: widget_into,
+    AutoMessageEvent: auto_messages.shown_into,
+    AutoMessageClickEvent: auto_messages.click_into,
+}
+
+
 def _events(projection: Projection, visitor: str, slots: Slots) -> None:
     keep = slots.keep
     current: int | None = None
     tally = Tally()
+    agent_fields, event_into_of = _AGENT_FIELDS, _EVENT_INTO
     for event in projection.timelines.get(visitor, ()):
         ts = event.ts
         if not keep(ts):
@@ -168,7 +181,15 @@ def _events(projection: Projection, visitor: str, slots: Slots) -> None:
             current = slot
             tally = slots.tally(slot)
             visitors.presence_into(tally, visitor)
-        event_into(tally, event, visitor)
+        # event_into, inlined: this loop runs once per event of the report.
+        kind = type(event)
+        for name in agent_fields[kind]:
+            agent = getattr(event, name)
+            if agent is not None:
+                agents.named_into(tally, agent)
+        into = event_into_of.get(kind)
+        if into is not None:
+            into(tally, event, visitor)
 
 
 def event_into(tally: Tally, event: Event, visitor: str) -> None:
@@ -178,15 +199,9 @@ def event_into(tally: Tally, event: Event, visitor: str) -> None:
         agent = getattr(event, name)
         if agent is not None:
             agents.named_into(tally, agent)
-    if kind is PageViewEvent:
-        assert isinstance(event, PageViewEvent)
-        pages.page_view_into(tally, event, visitor)
-    elif kind is WidgetImpressionEvent or kind is WidgetClickEvent:
-        widget_into(tally, event, visitor)
-    elif kind is AutoMessageEvent:
-        auto_messages.shown_into(tally)
-    elif isinstance(event, AutoMessageClickEvent):
-        auto_messages.click_into(tally, event)
+    into = _EVENT_INTO.get(kind)
+    if into is not None:
+        into(tally, event, visitor)
 
 
 def _sessions(projection: Projection, visitor: str, settings: Settings, slots: Slots) -> None:

@@ -30,7 +30,7 @@ import attrs
 from whoson.core.models import Conversation
 from whoson.metrics.derive import CHANNELS, INITIATORS, minutes
 from whoson.metrics.slots import micros
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "CONVERSATIONS",
@@ -41,8 +41,8 @@ __all__ = [
     "conversation_into",
 ]
 
-CONVERSATIONS = Key("conv", Kind.COUNT, ("channel", "initiator"), doc="conversations of in-range requests")
-DURATION = Key("conv_duration", Kind.SUM, doc="their durations, microseconds")
+CONVERSATIONS = declare("conv", Kind.COUNT, ("channel", "initiator"), doc="conversations of in-range requests")
+DURATION = declare("conv_duration", Kind.SUM, doc="their durations, microseconds")
 
 # ------------------------------------------------------------------ contributions
 

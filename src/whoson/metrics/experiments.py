@@ -30,7 +30,7 @@ from whoson.core.events import HoldoutEvent, RequestEndEvent, RequestEvent
 from whoson.core.projection import Projection
 from whoson.live.config import LiveConfig
 from whoson.metrics.params import money_ratio, ratio
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "EXPOSURES",
@@ -53,8 +53,8 @@ PRESENCE_TIMEOUT = LiveConfig().presence_timeout
 WAIT_POINTS = (15, 30, 60, 120, 300)
 _Z95 = NormalDist().inv_cdf(0.975)
 _MICROS = timedelta(microseconds=1)
-EXPOSURES = Key("exposures", Kind.BAG, doc="one member per in-range exposure (see exposure_member)")
-WAITS = Key("waits", Kind.BAG, doc="one member per in-range visitor request (see wait_member)")
+EXPOSURES = declare("exposures", Kind.BAG, doc="one member per in-range exposure (see exposure_member)")
+WAITS = declare("waits", Kind.BAG, doc="one member per in-range visitor request (see wait_member)")
 
 At = Callable[[datetime], Tally | None]
 

@@ -31,7 +31,7 @@ from whoson.metrics.contributions import (
 )
 from whoson.metrics.params import ReportParams
 from whoson.metrics.slots import Settings, SlotTallies, slot_of, slot_start
-from whoson.metrics.tally import Key, Kind, Tally, declared_keys
+from whoson.metrics.tally import Kind, Tally, declared_keys
 from whoson.metrics.visitors import VISITORS
 
 __all__ = [
@@ -293,7 +293,7 @@ class View:
 
 # The bags figures only count by distinct member (merged as set unions when read),
 # derived from the declarations: every family module is imported by now (contributions).
-DISTINCT = frozenset(key for key in declared_keys().values() if key.kind is Kind.SET)
+DISTINCT = frozenset(name for name, key in declared_keys().items() if key.kind is Kind.SET)
 
 
 class DaySummary:
@@ -310,10 +310,11 @@ class DaySummary:
         """Merge slot tallies; keep the request counts per local hour apart for the hourly trend."""
         parts: list[Tally] = []
         hours: dict[int, Tally] = {}
+        # Only the numbers declared ``hourly`` (the requests of the hourly trend).
+        hourly = frozenset(name for name, key in declared_keys().items() if key.hourly)
         for slot, tally in slots:
             parts.append(tally)
-            # Only the numbers declared ``hourly`` (the requests of the hourly trend).
-            requests = [(k, v) for k, v in tally.numbers.items() if _hourly(k[0]) and v]
+            requests = [(k, v) for k, v in tally.numbers.items() if k[0] in hourly and v]
             if requests:
                 hour = slot_start(slot).astimezone(tz).hour
                 bucket = hours.get(hour)
@@ -322,10 +323,6 @@ class DaySummary:
                 for key, value in requests:
                     bucket.count(key, value)
         return cls(Tally.merged(parts), hours)
-
-
-def _hourly(key: object) -> bool:
-    return isinstance(key, Key) and key.hourly
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:

@@ -29,17 +29,17 @@ import attrs
 from whoson.core.events import PageViewEvent
 from whoson.metrics.params import ratio
 from whoson.metrics.requests import URLS
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "CONVERSATION_URLS", "PAGE_VIEWS", "REQUESTERS", "VIEWERS", "PageRow", "page_rows", "page_view_into",
     "request_into",
 ]
 
-PAGE_VIEWS = Key("page_views", Kind.BAG, doc="url -> in-range page views of it")
-VIEWERS = Key("viewers", Kind.SET, doc="(url, visitor) pairs of in-range page views")
-REQUESTERS = Key("requesters", Kind.SET, doc="(url, visitor) pairs of in-range requests on the url")
-CONVERSATION_URLS = Key("conv_urls", Kind.BAG, doc="url -> in-range requests on it that became conversations")
+PAGE_VIEWS = declare("page_views", Kind.BAG, doc="url -> in-range page views of it")
+VIEWERS = declare("viewers", Kind.SET, doc="(url, visitor) pairs of in-range page views")
+REQUESTERS = declare("requesters", Kind.SET, doc="(url, visitor) pairs of in-range requests on the url")
+CONVERSATION_URLS = declare("conv_urls", Kind.BAG, doc="url -> in-range requests on it that became conversations")
 
 # ------------------------------------------------------------------ contributions
 

@@ -27,12 +27,12 @@ from whoson.core.events import RatingScale
 from whoson.core.models import Survey
 from whoson.metrics.derive import mean_of
 from whoson.metrics.params import ratio
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = ["FEEDBACK", "RATINGS", "Feedback", "RatingFigures", "average_rating", "rating_figures", "survey_into"]
 
-RATINGS = Key("rating", Kind.COUNT, ("value",), doc="in-range surveys with each rating value")
-FEEDBACK = Key("feedback", Kind.BAG,
+RATINGS = declare("rating", Kind.COUNT, ("value",), doc="in-range surveys with each rating value")
+FEEDBACK = declare("feedback", Kind.BAG,
                doc="(ts, event id, visitor, agent, rating, text) of in-range surveys with a rating or text")
 
 # ------------------------------------------------------------------ contributions

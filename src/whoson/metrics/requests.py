@@ -29,7 +29,7 @@ import attrs
 from whoson.core.models import Request
 from whoson.metrics.derive import CHANNELS, INITIATORS
 from whoson.metrics.params import ratio
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "NOT_CONVERSATION",
@@ -55,15 +55,15 @@ __all__ = [
 
 TOP = 10
 
-REQUESTS = Key("req", Kind.COUNT, ("channel", "initiator"), hourly=True,
+REQUESTS = declare("req", Kind.COUNT, ("channel", "initiator"), hourly=True,
                doc="requests created in range (also kept per local hour for the hourly trend)")
-OFFLINE = Key("offline", Kind.COUNT, doc="requests sent while no agent was online")
-OTHER_SIDE = Key("other", Kind.COUNT, ("initiator",), doc="requests the other side responded to")
-NOT_CONVERSATION = Key("not_conv", Kind.COUNT, ("initiator",), doc="requests that became no conversation")
-PENDING = Key("pend", Kind.COUNT, ("initiator",), doc="requests still pending at as_of (report time)")
-PENDING_OTHER = Key("pend_other", Kind.COUNT, ("initiator",),
+OFFLINE = declare("offline", Kind.COUNT, doc="requests sent while no agent was online")
+OTHER_SIDE = declare("other", Kind.COUNT, ("initiator",), doc="requests the other side responded to")
+NOT_CONVERSATION = declare("not_conv", Kind.COUNT, ("initiator",), doc="requests that became no conversation")
+PENDING = declare("pend", Kind.COUNT, ("initiator",), doc="requests still pending at as_of (report time)")
+PENDING_OTHER = declare("pend_other", Kind.COUNT, ("initiator",),
                     doc="pending requests the other side responded to (report time)")
-URLS = Key("urls", Kind.BAG, doc="url -> requests on it (the request's url, else the latest page view)")
+URLS = declare("urls", Kind.BAG, doc="url -> requests on it (the request's url, else the latest page view)")
 
 # ------------------------------------------------------------------ contributions
 

@@ -29,7 +29,7 @@ from whoson.core.models import Conversation, Order
 from whoson.metrics.conversations import conversation_count
 from whoson.metrics.derive import CHANNELS
 from whoson.metrics.params import money_ratio, ratio
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "ATTRIBUTED_GMV",
@@ -45,14 +45,14 @@ __all__ = [
     "sales_figures",
 ]
 
-ORDERS = Key("orders", Kind.COUNT, doc="orders in range")
-GMV = Key("gmv", Kind.MONEY, doc="their value")
-ATTRIBUTED_ORDERS = Key("att_orders", Kind.COUNT, doc="in-range orders attributed to a conversation")
-ATTRIBUTED_GMV = Key("att_gmv", Kind.MONEY, doc="their value")
-ATTRIBUTED_GMV_BY_CHANNEL = Key("att_gmv_by_channel", Kind.MONEY, ("channel",),
+ORDERS = declare("orders", Kind.COUNT, doc="orders in range")
+GMV = declare("gmv", Kind.MONEY, doc="their value")
+ATTRIBUTED_ORDERS = declare("att_orders", Kind.COUNT, doc="in-range orders attributed to a conversation")
+ATTRIBUTED_GMV = declare("att_gmv", Kind.MONEY, doc="their value")
+ATTRIBUTED_GMV_BY_CHANNEL = declare("att_gmv_by_channel", Kind.MONEY, ("channel",),
                                 doc="their value by the attributing conversation's channel")
-TALKED = Key("talked", Kind.SET, doc="visitors of conversations of in-range requests")
-BOUGHT = Key("bought", Kind.SET, doc="visitors with an attributed in-range order")
+TALKED = declare("talked", Kind.SET, doc="visitors of conversations of in-range requests")
+BOUGHT = declare("bought", Kind.SET, doc="visitors with an attributed in-range order")
 
 # ------------------------------------------------------------------ contributions
 

@@ -30,7 +30,7 @@ from whoson.metrics.conversations import conversation_count
 from whoson.metrics.derive import minutes, quantiles, seconds
 from whoson.metrics.experiments import WaitFigures
 from whoson.metrics.params import money_ratio, ratio
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "CART_ABANDONED",
@@ -50,15 +50,15 @@ __all__ = [
     "support_figures",
 ]
 
-FIRST_RESPONSE = Key("first_response", Kind.RANKED,
+FIRST_RESPONSE = declare("first_response", Kind.RANKED,
                      doc="microseconds from each in-range visitor request to its first agent response")
-HANDLE = Key("conv_handle", Kind.SUM, doc="handle times of conversations of in-range requests, microseconds")
-TRANSFERRED = Key("transferred", Kind.COUNT, doc="conversations with a transfer")
-ESCALATED = Key("escalated", Kind.COUNT, doc="conversations with an escalation")
-FCR_SETTLED = Key("fcr_den", Kind.COUNT, doc="conversations marked resolved or not")
-FCR_RESOLVED = Key("fcr_num", Kind.COUNT, doc="of those, resolved the first time")
-CART_SESSIONS = Key("cart_sessions", Kind.COUNT, doc="in-range sessions with a cart value")
-CART_ABANDONED = Key("cart_abandoned", Kind.COUNT, doc="of those, sessions without an order")
+HANDLE = declare("conv_handle", Kind.SUM, doc="handle times of conversations of in-range requests, microseconds")
+TRANSFERRED = declare("transferred", Kind.COUNT, doc="conversations with a transfer")
+ESCALATED = declare("escalated", Kind.COUNT, doc="conversations with an escalation")
+FCR_SETTLED = declare("fcr_den", Kind.COUNT, doc="conversations marked resolved or not")
+FCR_RESOLVED = declare("fcr_num", Kind.COUNT, doc="of those, resolved the first time")
+CART_SESSIONS = declare("cart_sessions", Kind.COUNT, doc="in-range sessions with a cart value")
+CART_ABANDONED = declare("cart_abandoned", Kind.COUNT, doc="of those, sessions without an order")
 
 # ------------------------------------------------------------------ contributions
 

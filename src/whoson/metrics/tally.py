@@ -1,7 +1,7 @@
 """Tally: additive sums and multisets under declared keys, the unit every report figure is derived from.
 
-Every key a figure reads is declared once, as a module-level :class:`Key`
-with its :class:`Kind`, in the family module that writes and reads it (the
+Every key a figure reads is declared once (:func:`declare`, a module-level
+:class:`Key`) with its :class:`Kind`, in the family module that writes and reads it (the
 ``visitors`` keys in :mod:`whoson.metrics.visitors`, and so on). A tally
 holds numbers (counts, sums, money) under ``(key, *dimension values)``
 tuples and bags (multisets of visitors, urls, response times, ...) under the
@@ -11,8 +11,8 @@ in a visitor's contribution and later give it back.
 Reading a key nobody declared raises :class:`UnknownKeyError` (a typo never
 reads as zero), and so does reading a key as what it is not (a count as a set).
 
->>> ORDERS_SEEN = Key("doc_orders", Kind.COUNT)
->>> BUYERS_SEEN = Key("doc_buyers", Kind.SET)
+>>> ORDERS_SEEN = declare("doc_orders", Kind.COUNT)
+>>> BUYERS_SEEN = declare("doc_buyers", Kind.SET)
 >>> a = Tally()
 >>> a.count((ORDERS_SEEN,), 2)
 >>> a.put(BUYERS_SEEN, "v1")
@@ -37,11 +37,14 @@ import enum
 import sys
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
-from typing import cast
+from typing import NewType, cast
 
 import attrs
 
-__all__ = ["Key", "Kind", "NumberKey", "Ranked", "Tally", "UnknownKeyError", "declared", "declared_keys"]
+__all__ = [
+    "Declaration", "Key", "Kind", "NumberKey", "Ranked", "Tally", "UnknownKeyError", "declare", "declared",
+    "declared_keys",
+]
 
 Number = int | Decimal
 
@@ -65,61 +68,58 @@ class Kind(enum.Enum):
 
 _NUMBERS = frozenset({Kind.COUNT, Kind.SUM, Kind.MONEY})
 _BAGS = frozenset({Kind.SET, Kind.BAG, Kind.RANKED})
-_DECLARED: dict[str, Key] = {}
+_DECLARED: dict[str, Declaration] = {}
 
 
 class UnknownKeyError(LookupError):
     """A tally key that no module declared was read (or a key was read as what it is not)."""
 
 
-class Key(str):
-    """A tally key, declared once at import time with its kind and dimension names.
+Key = NewType("Key", str)
+"""A declared tally key: the plain (interned) string it is named by, typed apart from other strings.
 
-    A key is the string it is named by (so it hashes, compares and prints as
-    that string, and costs no more than one on the hot path) plus its
-    declaration: ``kind``, the names of the dimension values that follow it in
-    a number's key tuple, and ``hourly`` (also kept per local hour, for the
-    hourly trend). Declaring a name twice with another shape, or from another
-    module, raises ``ValueError``.
+Made only by :func:`declare`, so mypy rejects a write under a string nobody
+declared; at run time it is the exact string, as cheap as a literal on the hot path.
+"""
 
-    >>> DOC_CHATS = Key("doc_chats", Kind.COUNT, ("channel",), doc="chats per channel")
-    >>> DOC_CHATS == "doc_chats", DOC_CHATS.kind, DOC_CHATS.dims
-    (True, <Kind.COUNT: 'count'>, ('channel',))
-    >>> declared("doc_chats") is DOC_CHATS
-    True
-    """
 
+@attrs.frozen
+class Declaration:
+    """What a key holds: its kind, the names of the dimension values that follow it in a number's
+    key tuple, whether it is also kept per local hour (the hourly trend), and who declared it."""
+
+    name: str
     kind: Kind
-    dims: tuple[str, ...]
-    hourly: bool
-    doc: str
-    owner: str
-
-    def __new__(
-        cls, name: str, kind: Kind, dims: tuple[str, ...] = (), *, hourly: bool = False, doc: str = ""
-    ) -> Key:
-        owner = str(sys._getframe(1).f_globals.get("__name__", "?"))
-        existing = _DECLARED.get(name)
-        if existing is not None:
-            if (existing.kind, existing.dims, existing.hourly, existing.owner) == (kind, dims, hourly, owner):
-                return existing  # the same module imported again (a reload)
-            raise ValueError(f"tally key {name!r} is already declared in {existing.owner}")
-        if hourly and kind not in _NUMBERS:
-            raise ValueError(f"tally key {name!r}: only numbers are kept per hour")
-        key = super().__new__(cls, name)
-        key.kind, key.dims, key.hourly, key.doc, key.owner = kind, dims, hourly, doc, owner
-        _DECLARED[name] = key
-        return key
-
-    def __reduce__(self) -> tuple[Callable[[str], Key], tuple[str]]:
-        return declared, (str(self),)
-
-    def __repr__(self) -> str:
-        return f"Key({str(self)!r}, {self.kind.name})"
+    dims: tuple[str, ...] = ()
+    hourly: bool = False
+    doc: str = ""
+    owner: str = "?"
 
 
-def declared(name: str) -> Key:
-    """The key declared as ``name``; :class:`UnknownKeyError` when there is none.
+def declare(
+    name: str, kind: Kind, dims: tuple[str, ...] = (), *, hourly: bool = False, doc: str = ""
+) -> Key:
+    """Declare the tally key ``name`` once, at import time; the key to write and read with.
+
+    Declaring a name again with another shape, or from another module, raises ``ValueError``.
+
+    >>> DOC_CHATS = declare("doc_chats", Kind.COUNT, ("channel",), doc="chats per channel")
+    >>> DOC_CHATS, declared("doc_chats").kind, declared("doc_chats").dims
+    ('doc_chats', <Kind.COUNT: 'count'>, ('channel',))
+    """
+    owner = str(sys._getframe(1).f_globals.get("__name__", "?"))
+    declaration = Declaration(name, kind, dims, hourly, doc, owner)
+    existing = _DECLARED.get(name)
+    if existing is not None and existing != declaration:
+        raise ValueError(f"tally key {name!r} is already declared in {existing.owner}")
+    if hourly and kind not in _NUMBERS:
+        raise ValueError(f"tally key {name!r}: only numbers are kept per hour")
+    _DECLARED[name] = declaration
+    return Key(sys.intern(name))
+
+
+def declared(name: str) -> Declaration:
+    """The declaration of key ``name``; :class:`UnknownKeyError` when there is none.
 
     >>> declared("no_such_key")
     Traceback (most recent call last):
@@ -132,7 +132,7 @@ def declared(name: str) -> Key:
     return key
 
 
-def declared_keys() -> dict[str, Key]:
+def declared_keys() -> dict[str, Declaration]:
     """Every key declared so far (the family modules declare theirs when imported), by name."""
     return dict(_DECLARED)
 
@@ -141,7 +141,7 @@ def declared_keys() -> dict[str, Key]:
 NumberKey = tuple[Key, *tuple[Hashable, ...]]
 
 
-def _bag_key(name: str, kinds: frozenset[Kind] = _BAGS) -> Key:
+def _bag_key(name: str, kinds: frozenset[Kind] = _BAGS) -> Declaration:
     key = declared(name)
     if key.kind not in kinds:
         raise UnknownKeyError(f"tally key {str(name)!r} is a {key.kind.value}, not read this way")
@@ -181,7 +181,7 @@ class Tally:
     """Numbers and bags under declared keys; ``add`` is key-wise addition.
 
     Writes (:meth:`count`, :meth:`put`) are the hot path and take the declared
-    :class:`Key` objects as they are (mypy checks that they are keys); reads
+    keys as they are (mypy checks that they are :class:`Key`); reads
     check the key's declaration, and raise :class:`UnknownKeyError` for a name
     nobody declared, so a typo never reads as zero.
     """
@@ -284,7 +284,7 @@ class Tally:
         reading, not for retracting. An undeclared bag raises
         :class:`UnknownKeyError`. O(members of the tallies).
 
-        >>> DOC_READERS = Key("doc_readers", Kind.SET)
+        >>> DOC_READERS = declare("doc_readers", Kind.SET)
         >>> a, b = Tally(), Tally()
         >>> a.put(DOC_READERS, "v1"); b.put(DOC_READERS, "v1"); b.put(DOC_READERS, "v2")
         >>> sorted(Tally.merged([a, b]).members(DOC_READERS))

@@ -23,7 +23,7 @@ import attrs
 from whoson.core.events import Event, WidgetClickEvent, WidgetImpressionEvent
 from whoson.core.models import Session
 from whoson.metrics.params import ratio
-from whoson.metrics.tally import Key, Kind, Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "CLICKED",
@@ -39,11 +39,11 @@ __all__ = [
     "widget_into",
 ]
 
-VISITORS = Key("visitors", Kind.SET, doc="visitors with an in-range event (one mark per slot)")
-SEEN = Key("seen", Kind.SET, doc="visitors with a widget impression (a click implies one)")
-CLICKED = Key("clicked", Kind.SET, doc="visitors with a widget click")
-SESSIONS = Key("sessions", Kind.COUNT, doc="sessions starting in range")
-RETURNING = Key("returning", Kind.SET, doc="visitors with a returning session starting in range")
+VISITORS = declare("visitors", Kind.SET, doc="visitors with an in-range event (one mark per slot)")
+SEEN = declare("seen", Kind.SET, doc="visitors with a widget impression (a click implies one)")
+CLICKED = declare("clicked", Kind.SET, doc="visitors with a widget click")
+SESSIONS = declare("sessions", Kind.COUNT, doc="sessions starting in range")
+RETURNING = declare("returning", Kind.SET, doc="visitors with a returning session starting in range")
 
 # ------------------------------------------------------------------ contributions
 
