@@ -11,7 +11,6 @@ top-10 orderings therefore live in one place.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,12 +19,14 @@ import attrs
 
 from whoson.engines.definition import EPOCH, SLOT_US, Bounds, Definition
 from whoson.engines.parquet import cents
+from whoson.metrics import agents, auto_messages, conversations, pages, ratings, sales, support, visitors
 from whoson.metrics.breakdowns import BreakdownRow
 from whoson.metrics.experiments import EXPOSURES, WAITS, exposure_member, wait_member
 from whoson.metrics.ledger import View, report_dates
 from whoson.metrics.params import ReportParams, rank_positions
 from whoson.metrics.report import Report, assemble
-from whoson.metrics.tally import Ranked, Tally
+from whoson.metrics.requests import NOT_CONVERSATION, OFFLINE, OTHER_SIDE, PENDING, PENDING_OTHER, REQUESTS, URLS
+from whoson.metrics.tally import NumberKey, Ranked, Tally
 
 __all__ = ["EngineTally", "bounds_of", "engine_parts", "engine_report", "engine_view"]
 
@@ -214,13 +215,13 @@ def _pages(con: Any, d: Definition, total: Tally, requests: Any) -> None:
     """The tally members :func:`~whoson.metrics.pages.page_rows` and ``top_urls`` read."""
     for row in _rows(con, d.request_urls(requests)):
         url = row["url"]
-        total.put("urls", url, row["requests"])
-        total.put("requesters", (url, row["visitor"]))
+        total.put(URLS, url, row["requests"])
+        total.put(pages.REQUESTERS, (url, row["visitor"]))
         if row["conversations"]:
-            total.put("conv_urls", url, row["conversations"])
+            total.put(pages.CONVERSATION_URLS, url, row["conversations"])
     for row in _rows(con, d.page_viewers()):
-        total.put("page_views", row["url"], row["views"])
-        total.put("viewers", (row["url"], row["visitor"]))
+        total.put(pages.PAGE_VIEWS, row["url"], row["views"])
+        total.put(pages.VIEWERS, (row["url"], row["visitor"]))
 
 
 def _experiments(con: Any, d: Definition, total: Tally, requests: Any, winners: Any) -> None:
@@ -243,80 +244,82 @@ def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any
     for row in _rows(con, d.request_counts(requests)):
         day = c.day(row["day"])
         channel, initiator = row["channel"], row["initiator"]
-        day.count(("req", channel, initiator), row["req"])
-        c.hour(row["hour"]).count(("req", channel, initiator), row["req"])
-        for name in ("offline", "conv_duration", "conv_handle", "transferred", "escalated",
-                     "fcr_den", "fcr_num"):
-            c.add(day, (name,), row[name])
-        for name in ("other", "not_conv", "pend", "pend_other"):
-            c.add(day, (name, initiator), row[name])
-        c.add(day, ("conv", channel, initiator), row["conv"])
+        day.count((REQUESTS, channel, initiator), row["req"])
+        c.hour(row["hour"]).count((REQUESTS, channel, initiator), row["req"])
+        # The definition's columns are named like the keys.
+        for key in (OFFLINE, conversations.DURATION, support.HANDLE, support.TRANSFERRED,
+                    support.ESCALATED, support.FCR_SETTLED, support.FCR_RESOLVED):
+            c.add(day, (key,), row[key])
+        for key in (OTHER_SIDE, NOT_CONVERSATION, PENDING, PENDING_OTHER):
+            c.add(day, (key, initiator), row[key])
+        c.add(day, (conversations.CONVERSATIONS, channel, initiator), row["conv"])
     for row in _rows(con, d.agent_request_counts(requests)):
         day = c.day(row["day"])
-        for name in ("a_init", "a_init_other", "a_pend", "a_pend_other"):
-            c.add(day, (name, row["agent"]), row[name])
+        for key in (agents.INITIATED, agents.INITIATED_OTHER, agents.INITIATED_PENDING,
+                    agents.INITIATED_PENDING_OTHER):
+            c.add(day, (key, row["agent"]), row[key])
     for row in _rows(con, d.first_response_agents(requests)):
         day = c.day(row["day"])
-        c.add(day, ("a_fr_sum", row["agent"]), row["a_fr_sum"])
-        c.add(day, ("a_fr_n", row["agent"]), row["a_fr_n"])
+        c.add(day, (agents.FIRST_RESPONSE_SUM, row["agent"]), row["a_fr_sum"])
+        c.add(day, (agents.FIRST_RESPONSES, row["agent"]), row["a_fr_n"])
     for row in _rows(con, d.agent_conversations(requests)):
         day = c.day(row["day"])
-        c.add(day, ("a_conv", row["agent"]), row["a_conv"])
-        c.add(day, ("a_handle", row["agent"]), row["a_handle"])
+        c.add(day, (agents.AGENT_CONVERSATIONS, row["agent"]), row["a_conv"])
+        c.add(day, (agents.AGENT_HANDLE, row["agent"]), row["a_handle"])
     summary = _rows(con, d.wait_summary(requests))[0]
     count = int(summary["n"])
     ranks = sorted({r for q in _QUANTILES for r in rank_positions(count, q)[:2]}) if count else []
     at = {row["rank"]: int(row["wait"]) for row in _rows(con, d.wait_ranks(requests, ranks))} if ranks else {}
-    c.total.ranks["first_response"] = Ranked(count, int(summary["total"] or 0), at.__getitem__)
+    c.total.ranks[support.FIRST_RESPONSE] = Ranked(count, int(summary["total"] or 0), at.__getitem__)
     _pages(con, d, c.total, requests)
     _experiments(con, d, c.total, requests, winners)
     for row in _rows(con, d.event_days()):
         day = c.day(row["day"])
-        for name in ("visitors", "seen", "clicked"):
-            day.sizes[name] = row[name]
-        c.add(day, ("auto_shown",), row["auto_shown"])
-        c.add(day, ("auto_clicks",), row["auto_clicks"])
+        for key in (visitors.VISITORS, visitors.SEEN, visitors.CLICKED):
+            day.sizes[key] = row[key]
+        c.add(day, (auto_messages.AUTO_SHOWN,), row["auto_shown"])
+        c.add(day, (auto_messages.AUTO_CLICKS,), row["auto_clicks"])
     totals = _rows(con, d.event_totals())[0]
-    for name in ("visitors", "seen", "clicked"):
-        c.total.sizes[name] = totals[name]
+    for key in (visitors.VISITORS, visitors.SEEN, visitors.CLICKED):
+        c.total.sizes[key] = totals[key]
     for row in _rows(con, d.top_triggers(TOP)):
-        c.total.put("trigger_clicks", row["trigger"], row["clicks"])
+        c.total.put(auto_messages.TRIGGER_CLICKS, row["trigger"], row["clicks"])
     for row in _rows(con, d.top_links(TOP)):
-        c.total.put("link_clicks", (row["trigger"], row["link"]), row["clicks"])
+        c.total.put(auto_messages.LINK_CLICKS, (row["trigger"], row["link"]), row["clicks"])
     for row in _rows(con, d.session_counts(sessions)):
         day = c.day(row["day"])
-        for name in ("sessions", "cart_sessions", "cart_abandoned"):
-            c.add(day, (name,), row[name])
-    c.total.sizes["returning"] = _rows(con, d.returning(sessions))[0]["returning"]
+        for key in (visitors.SESSIONS, support.CART_SESSIONS, support.CART_ABANDONED):
+            c.add(day, (key,), row[key])
+    c.total.sizes[visitors.RETURNING] = _rows(con, d.returning(sessions))[0]["returning"]
     for row in _rows(con, d.order_counts(attributed)):
         day = c.day(row["day"])
-        c.add(day, ("orders",), row["orders"])
-        c.add_money(day, ("gmv",), row["gmv"])
+        c.add(day, (sales.ORDERS,), row["orders"])
+        c.add_money(day, (sales.GMV,), row["gmv"])
         if row["att_orders"]:
-            c.add(day, ("att_orders",), row["att_orders"])
-            c.add_money(day, ("att_gmv",), row["att_gmv"])
-            c.add_money(day, ("att_gmv", row["c_channel"]), row["att_gmv"])
+            c.add(day, (sales.ATTRIBUTED_ORDERS,), row["att_orders"])
+            c.add_money(day, (sales.ATTRIBUTED_GMV,), row["att_gmv"])
+            c.add_money(day, (sales.ATTRIBUTED_GMV_BY_CHANNEL, row["c_channel"]), row["att_gmv"])
             if row["c_agent"] is not None:
-                c.add(day, ("a_att_orders", row["c_agent"]), row["att_orders"])
-                c.add_money(day, ("a_att_sales", row["c_agent"]), row["att_gmv"])
+                c.add(day, (agents.ATTRIBUTED_AGENT_ORDERS, row["c_agent"]), row["att_orders"])
+                c.add_money(day, (agents.ATTRIBUTED_AGENT_SALES, row["c_agent"]), row["att_gmv"])
     buyers = _rows(con, d.buyers(attributed, requests))[0]
-    c.total.sizes["talked"] = buyers["talked"]
-    c.total.sizes["bought"] = buyers["bought"]
-    c.total.overlaps[("talked", "bought")] = buyers["both"]
+    c.total.sizes[sales.TALKED] = buyers["talked"]
+    c.total.sizes[sales.BOUGHT] = buyers["bought"]
+    c.total.overlaps[(sales.TALKED, sales.BOUGHT)] = buyers["both"]
     for row in _rows(con, d.rating_counts(surveys)):
         day = c.day(row["day"])
         rating, agent, n = int(row["rating"]), row["agent"], row["n"]
-        c.add(day, ("rating", rating), n)
+        c.add(day, (ratings.RATINGS, rating), n)
         if agent is not None:
-            c.add(day, ("a_rating_sum", agent), rating * n)
-            c.add(day, ("a_rating_n", agent), n)
+            c.add(day, (agents.RATING_SUM, agent), rating * n)
+            c.add(day, (agents.RATED, agent), n)
     for row in _rows(con, d.feedback(surveys)):
         ts = EPOCH + timedelta(microseconds=row["us"])
         score = int(row["rating"]) if row["rating"] is not None else None
         entry = (ts, row["id"], row["visitor"], row["agent"], score, row["feedback"])
-        c.total.put("feedback", entry)
+        c.total.put(ratings.FEEDBACK, entry)
     for row in _rows(con, d.agents(requests, attributed, surveys)):
-        c.total.put("agents", row["agent"])
+        c.total.put(agents.AGENTS, row["agent"])
 
 
 class _Collector:
@@ -342,12 +345,12 @@ class _Collector:
         return tally
 
     @staticmethod
-    def add(tally: Tally, key: tuple[Hashable, ...], value: Any) -> None:
+    def add(tally: Tally, key: NumberKey, value: Any) -> None:
         if value:
             tally.count(key, int(value))
 
     @staticmethod
-    def add_money(tally: Tally, key: tuple[Hashable, ...], value: Any) -> None:
+    def add_money(tally: Tally, key: NumberKey, value: Any) -> None:
         if value is not None:
             tally.count(key, cents(Decimal(value)))
 

@@ -48,10 +48,18 @@ from whoson.metrics.breakdowns import (
     check_dimension,
     session_value,
 )
-from whoson.metrics.conversations import conversation_count
-from whoson.metrics.derive import INITIATORS, acceptance, requests_by
+from whoson.metrics.conversations import CONVERSATIONS, conversation_count
+from whoson.metrics.derive import INITIATORS
 from whoson.metrics.params import ratio
-from whoson.metrics.sales import sales_figures
+from whoson.metrics.requests import OTHER_SIDE, PENDING, PENDING_OTHER, REQUESTS, acceptance, requests_by
+from whoson.metrics.sales import (
+    ATTRIBUTED_GMV,
+    ATTRIBUTED_GMV_BY_CHANNEL,
+    ATTRIBUTED_ORDERS,
+    BOUGHT,
+    TALKED,
+    sales_figures,
+)
 
 __all__ = ["Segments", "breakdown_rows", "value_map"]
 
@@ -267,23 +275,23 @@ def breakdown_rows(segments: Segments) -> tuple[BreakdownRow, ...]:
     for row in rows(segments.request_counts()):
         t = tally(row["value"])
         channel, initiator = row["channel"], row["initiator"]
-        t.count(("req", channel, initiator), int(row["req"]))
-        for name in ("other", "pend", "pend_other"):
-            if row[name]:
-                t.count((name, initiator), int(row[name]))
+        t.count((REQUESTS, channel, initiator), int(row["req"]))
+        for key in (OTHER_SIDE, PENDING, PENDING_OTHER):
+            if row[key]:
+                t.count((key, initiator), int(row[key]))
         if row["conv"]:
-            t.count(("conv", channel, initiator), int(row["conv"]))
+            t.count((CONVERSATIONS, channel, initiator), int(row["conv"]))
     for row in rows(segments.order_counts()):
         t = tally(row["value"])
         gmv = cents(Decimal(row["att_gmv"]))
-        t.count(("att_orders",), int(row["att_orders"]))
-        t.count(("att_gmv",), gmv)
-        t.count(("att_gmv", row["c_channel"]), gmv)
+        t.count((ATTRIBUTED_ORDERS,), int(row["att_orders"]))
+        t.count((ATTRIBUTED_GMV,), gmv)
+        t.count((ATTRIBUTED_GMV_BY_CHANNEL, row["c_channel"]), gmv)
     for row in rows(segments.buyer_counts()):
         t = tally(row["value"])
-        t.sizes["talked"] = int(row["talked"])
-        t.sizes["bought"] = int(row["bought"])
-        t.overlaps[("talked", "bought")] = int(row["both"])
+        t.sizes[TALKED] = int(row["talked"])
+        t.sizes[BOUGHT] = int(row["bought"])
+        t.overlaps[(TALKED, BOUGHT)] = int(row["both"])
     result = []
     for value, t in tallies.items():
         visitors, seen, clicked = people.get(value, (0, 0, 0))

@@ -53,11 +53,13 @@ from whoson.metrics.contributions import (
     widget_into,
 )
 from whoson.metrics.conversations import conversation_count
-from whoson.metrics.derive import INITIATORS, acceptance, requests_by
-from whoson.metrics.ledger import DISTINCT, Ledger, View, keyed_parts, pending_adjustments
+from whoson.metrics.derive import INITIATORS
+from whoson.metrics.ledger import Ledger, View, keyed_parts, pending_adjustments
 from whoson.metrics.params import ReportParams, ratio
+from whoson.metrics.requests import acceptance, requests_by
 from whoson.metrics.sales import sales_figures
 from whoson.metrics.tally import Tally
+from whoson.metrics.visitors import CLICKED, SEEN, VISITORS, presence_into
 
 __all__ = [
     "DIMENSIONS",
@@ -191,7 +193,7 @@ def dimension_contribution(
         for request in context.requests:
             tally = cells.at(request.created, request_value(dimension, request))
             if tally is not None:
-                tally.put("visitors", visitor)
+                presence_into(tally, visitor)
                 request_into(tally, projection, request, settings, context.visitor_requests)
         for order in projection.orders_of(visitor):
             conversation = context.last_touch(order.ts, settings.attribution_window)
@@ -221,7 +223,7 @@ def dimension_contribution(
             slot = slot_of(event.ts)
             if slot not in present:
                 present.add(slot)
-                tally.put("visitors", visitor)
+                presence_into(tally, visitor)
             widget_into(tally, event, visitor)
     for request in context.requests:
         tally = cells.at(request.created, by_request[request.id])
@@ -264,13 +266,13 @@ class BreakdownRow:
 
 
 def _row(value: str, tally: Tally, dimension: str, total: Tally) -> BreakdownRow:
-    visitors = tally.multiset("visitors").keys()
+    visitors = tally.multiset(VISITORS).keys()
     if dimension in REQUEST_DIMENSIONS:
         # Those of the value's visitors who saw / clicked the widget anywhere in range.
-        seen = len(visitors & total.multiset("seen").keys())
-        clicked = len(visitors & total.multiset("clicked").keys())
+        seen = len(visitors & total.multiset(SEEN).keys())
+        clicked = len(visitors & total.multiset(CLICKED).keys())
     else:
-        seen, clicked = len(tally.multiset("seen")), len(tally.multiset("clicked"))
+        seen, clicked = len(tally.multiset(SEEN)), len(tally.multiset(CLICKED))
     sales = sales_figures(tally)
     return BreakdownRow(
         value=value,
@@ -318,7 +320,7 @@ def breakdown(
         parts[_pending_value(dimension, projection, request, settings)].append(adjustment)
     rows = []
     for value, tallies in parts.items():
-        tally = Tally.merged(tallies, DISTINCT)
+        tally = Tally.merged(tallies)
         if not tally.is_empty():
             rows.append(_row(value, tally, dimension, range_view.total))
     rows.sort(key=lambda row: (-row.visitors, row.value))

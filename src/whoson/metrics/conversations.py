@@ -1,37 +1,64 @@
-"""Conversation figures and support figures (response, handling, transfers, FCR, carts)."""
+"""The ``conversations`` family: requests both sides responded to, by channel and initiator.
+
+The tally keys (declared once), what a conversation adds to them and how the
+section is read are all here; the conversation's support figures (handling,
+transfers, FCR) are in :mod:`whoson.metrics.support`.
+
+>>> from datetime import datetime, UTC
+>>> from whoson import Tracker, FixedClock
+>>> tracker = Tracker(clock=FixedClock(datetime(2026, 3, 2, 12, tzinfo=UTC)))
+>>> _ = tracker.record_many([
+...     {"id": "1", "type": "request", "ts": "2026-03-02T09:00:00Z", "visitor": "v1",
+...      "request": "r1", "channel": "video", "initiator": "visitor"},
+...     {"id": "2", "type": "message", "ts": "2026-03-02T09:02:00Z", "visitor": "v1",
+...      "request": "r1", "sender": "agent", "agent": "a1"},
+...     {"id": "3", "type": "message", "ts": "2026-03-02T09:05:00Z", "visitor": "v1",
+...      "request": "r1", "sender": "visitor"},
+... ])
+>>> figures = tracker.report().conversations
+>>> figures.total, figures.video, figures.avg_duration_minutes
+(1, 1, 3.0)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from types import MappingProxyType
 
 import attrs
 
-from whoson.metrics.derive import (
-    CHANNELS,
-    INITIATORS,
-    minutes,
-    quantiles,
-    seconds,
-)
-from whoson.metrics.experiments import WaitFigures
-from whoson.metrics.params import money_ratio, ratio
-from whoson.metrics.tally import Tally
+from whoson.core.models import Conversation
+from whoson.metrics.derive import CHANNELS, INITIATORS, minutes
+from whoson.metrics.slots import micros
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
+    "CONVERSATIONS",
+    "DURATION",
     "ConversationFigures",
-    "FirstResponse",
-    "SupportFigures",
     "conversation_count",
     "conversation_figures",
-    "support_figures",
+    "conversation_into",
 ]
+
+CONVERSATIONS = declare("conv", Kind.COUNT, ("channel", "initiator"), doc="conversations of in-range requests")
+DURATION = declare("conv_duration", Kind.SUM, doc="their durations, microseconds")
+
+# ------------------------------------------------------------------ contributions
+
+
+def conversation_into(tally: Tally, conversation: Conversation) -> None:
+    """The conversation of a request created in the tally's slot."""
+    tally.count((CONVERSATIONS, conversation.channel, conversation.initiator))
+    tally.count((DURATION,), micros(conversation.duration))
+
+
+# ------------------------------------------------------------------ figures
 
 
 def conversation_count(tally: Tally, channels: tuple[str, ...] = CHANNELS) -> int:
     """Conversations on ``channels``, every initiator."""
-    return int(sum(tally.number(("conv", c, i)) for c in channels for i in INITIATORS))
+    return int(sum(tally.number((CONVERSATIONS, c, i)) for c in channels for i in INITIATORS))
 
 
 @attrs.frozen
@@ -52,55 +79,8 @@ def conversation_figures(tally: Tally) -> ConversationFigures:
         total=total,
         text=conversation_count(tally, ("text",)),
         video=conversation_count(tally, ("video",)),
-        avg_duration_minutes=minutes(int(tally.number(("conv_duration",))), total),
+        avg_duration_minutes=minutes(int(tally.number((DURATION,))), total),
         by_initiator=MappingProxyType({
-            i: int(sum(tally.number(("conv", c, i)) for c in CHANNELS)) for i in INITIATORS
+            i: int(sum(tally.number((CONVERSATIONS, c, i)) for c in CHANNELS)) for i in INITIATORS
         }),
-    )
-
-
-@attrs.frozen
-class FirstResponse:
-    """Seconds from a visitor request to the first agent response."""
-
-    avg: float | None
-    median: float | None
-    p90: float | None
-
-
-@attrs.frozen
-class SupportFigures:
-    """``support`` section: speed, handling, transfers, resolution, carts, cost."""
-
-    first_response: FirstResponse
-    avg_handle_minutes: float | None
-    transfers: int
-    escalations: int
-    escalation_rate: float | None
-    first_contact_resolution_rate: float | None
-    cart_abandonment_rate: float | None
-    cost_per_contact: Decimal | None
-    wait: WaitFigures
-
-
-def support_figures(tally: Tally, cost: Decimal | None, wait: WaitFigures) -> SupportFigures:
-    """The ``support`` section from the range's tally (``wait``: see :mod:`whoson.metrics.experiments`)."""
-    conversations = conversation_count(tally)
-    waits = tally.ranked("first_response")
-    median, p90 = quantiles(waits, 0.5, 0.9, scale=1_000_000)
-    escalations = int(tally.number(("escalated",)))
-    return SupportFigures(
-        first_response=FirstResponse(avg=seconds(waits.total, waits.count), median=median, p90=p90),
-        avg_handle_minutes=minutes(int(tally.number(("conv_handle",))), conversations),
-        transfers=int(tally.number(("transferred",))),
-        escalations=escalations,
-        escalation_rate=ratio(escalations, conversations),
-        first_contact_resolution_rate=ratio(
-            int(tally.number(("fcr_num",))), int(tally.number(("fcr_den",)))
-        ),
-        cart_abandonment_rate=ratio(
-            int(tally.number(("cart_abandoned",))), int(tally.number(("cart_sessions",)))
-        ),
-        cost_per_contact=money_ratio(cost, conversations) if cost is not None else None,
-        wait=wait,
     )

@@ -1,20 +1,16 @@
-"""Small derivations shared by the metric families: means, rates, bag expansions."""
+"""Small derivations shared by the metric families: means, durations, quantiles."""
 
 from __future__ import annotations
 
-from whoson.metrics.params import rank_quantile, ratio
-from whoson.metrics.tally import Ranked, Tally
+from whoson.metrics.params import rank_quantile
+from whoson.metrics.tally import Ranked
 
 __all__ = [
     "CHANNELS",
     "INITIATORS",
-    "accepted",
-    "acceptance",
-    "decided",
     "mean_of",
     "minutes",
     "quantiles",
-    "requests_by",
     "seconds",
 ]
 
@@ -37,26 +33,6 @@ def seconds(total_micros: int, count: int) -> float | None:
 def minutes(total_micros: int, count: int) -> float | None:
     """Mean duration in minutes from a microsecond sum."""
     return total_micros / (count * _MICROS_PER_MINUTE) if count else None
-
-
-def requests_by(tally: Tally, initiator: str) -> int:
-    """Requests of one initiator, both channels."""
-    return int(sum(tally.number(("req", channel, initiator)) for channel in CHANNELS))
-
-
-def decided(tally: Tally, initiator: str) -> int:
-    """Requests of one initiator that are not pending."""
-    return requests_by(tally, initiator) - int(tally.number(("pend", initiator)))
-
-
-def accepted(tally: Tally, initiator: str) -> int:
-    """Decided requests of one initiator whose other side responded."""
-    return int(tally.number(("other", initiator))) - int(tally.number(("pend_other", initiator)))
-
-
-def acceptance(tally: Tally, initiator: str) -> float | None:
-    """Accepted / decided for one initiator."""
-    return ratio(accepted(tally, initiator), decided(tally, initiator))
 
 
 def quantiles(ranked: Ranked, *qs: float, scale: int = 1) -> list[float | None]:

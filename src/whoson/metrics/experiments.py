@@ -1,7 +1,7 @@
 """What invitations cause, and how waiting ends: ``experiments`` and ``support.wait``.
 
 Both are per-visitor figures, so they ride on the same slot tallies as every
-other figure (:mod:`whoson.metrics.contributions`): a visitor's contribution
+other figure (:mod:`whoson.metrics.contributions`), under the keys declared here: a visitor's contribution
 puts one bag member per *exposure* (an auto request or a ``holdout`` event,
 with its conversion outcome) and one per *visitor request* (its creation,
 first agent response, first end and the visitor's last event) into the slot
@@ -30,7 +30,7 @@ from whoson.core.events import HoldoutEvent, RequestEndEvent, RequestEvent
 from whoson.core.projection import Projection
 from whoson.live.config import LiveConfig
 from whoson.metrics.params import money_ratio, ratio
-from whoson.metrics.tally import Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
 __all__ = [
     "EXPOSURES",
@@ -53,8 +53,8 @@ PRESENCE_TIMEOUT = LiveConfig().presence_timeout
 WAIT_POINTS = (15, 30, 60, 120, 300)
 _Z95 = NormalDist().inv_cdf(0.975)
 _MICROS = timedelta(microseconds=1)
-EXPOSURES = "exposures"
-WAITS = "waits"
+EXPOSURES = declare("exposures", Kind.BAG, doc="one member per in-range exposure (see exposure_member)")
+WAITS = declare("waits", Kind.BAG, doc="one member per in-range visitor request (see wait_member)")
 
 At = Callable[[datetime], Tally | None]
 

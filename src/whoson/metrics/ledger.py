@@ -25,15 +25,14 @@ from whoson.core.events import AgentStatusEvent, Event, OrderEvent
 from whoson.core.models import Request, RequestOutcome
 from whoson.core.projection import Projection
 from whoson.metrics.contributions import (
-    Settings,
-    SlotTallies,
     agent_status_contribution,
-    slot_of,
-    slot_start,
+    pending_into,
     visitor_contribution,
 )
 from whoson.metrics.params import ReportParams
-from whoson.metrics.tally import Tally
+from whoson.metrics.slots import Settings, SlotTallies, slot_of, slot_start
+from whoson.metrics.tally import Kind, Tally, declared_keys
+from whoson.metrics.visitors import VISITORS
 
 __all__ = [
     "DISTINCT", "Ledger", "View", "from_scratch", "keyed_parts", "pending_adjustments", "report_dates", "view",
@@ -121,7 +120,7 @@ class Ledger:
                 for key in list(slots.irange((slot,), (slot + 1,), inclusive=(True, False))):
                     del slots[key]
                 present = self.slots.get(slot)
-                for visitor in list(present.multiset("visitors")) if present is not None else ():
+                for visitor in list(present.multiset(VISITORS)) if present is not None else ():
                     part = contribute(self.projection, str(visitor), self.settings, params.in_range)
                     _merge_into(slots, {key: tally for key, tally in part.items() if key[0] == slot})
         return keyed_parts(slots, params, follower.days(params))
@@ -154,7 +153,7 @@ class Ledger:
         for slot in edges:
             exact = Tally()
             present = self.slots.get(slot)
-            for visitor in list(present.multiset("visitors")) if present is not None else ():
+            for visitor in list(present.multiset(VISITORS)) if present is not None else ():
                 part = visitor_contribution(self.projection, str(visitor), self.settings, params.in_range)
                 if slot in part:
                     exact.add(part[slot])
@@ -238,7 +237,7 @@ def keyed_parts(
             grouped: dict[str, list[Tally]] = defaultdict(list)
             for key in slots.irange((low,), (high,), inclusive=(True, False)):
                 grouped[key[1]].append(slots[key])
-            summary = {key: Tally.merged(tallies, DISTINCT) for key, tallies in grouped.items()}
+            summary = {key: Tally.merged(tallies) for key, tallies in grouped.items()}
             if whole and day_cache is not None:
                 day_cache[day] = summary
         for key, tally in summary.items():
@@ -292,10 +291,9 @@ class View:
         return self.by_hour.get(hour, self._empty)
 
 
-# Bags figures only count by distinct member: merged as set unions when read.
-DISTINCT = frozenset(
-    {"visitors", "seen", "clicked", "returning", "talked", "bought", "viewers", "requesters"}
-)
+# The bags figures only count by distinct member (merged as set unions when read),
+# derived from the declarations: every family module is imported by now (contributions).
+DISTINCT = frozenset(name for name, key in declared_keys().items() if key.kind is Kind.SET)
 
 
 class DaySummary:
@@ -312,9 +310,11 @@ class DaySummary:
         """Merge slot tallies; keep the request counts per local hour apart for the hourly trend."""
         parts: list[Tally] = []
         hours: dict[int, Tally] = {}
+        # Only the numbers declared ``hourly`` (the requests of the hourly trend).
+        hourly = frozenset(name for name, key in declared_keys().items() if key.hourly)
         for slot, tally in slots:
             parts.append(tally)
-            requests = [(k, v) for k, v in tally.numbers.items() if k[0] == "req" and v]
+            requests = [(k, v) for k, v in tally.numbers.items() if k[0] in hourly and v]
             if requests:
                 hour = slot_start(slot).astimezone(tz).hour
                 bucket = hours.get(hour)
@@ -322,7 +322,7 @@ class DaySummary:
                     bucket = hours[hour] = Tally()
                 for key, value in requests:
                     bucket.count(key, value)
-        return cls(Tally.merged(parts, DISTINCT), hours)
+        return cls(Tally.merged(parts), hours)
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -362,9 +362,9 @@ def view(
         adjustments[request.created.astimezone(tz).date()].append(adjustment)
     for day, extra in adjustments.items():
         # Cached summaries are shared: adjust a merged copy, never the cache.
-        by_date[day] = Tally.merged([by_date.get(day, Tally()), *extra], DISTINCT)
+        by_date[day] = Tally.merged([by_date.get(day, Tally()), *extra])
     by_hour = {hour: Tally.merged(tallies) for hour, tallies in hourly.items()}
-    total = Tally.merged(by_date.values(), DISTINCT)
+    total = Tally.merged(by_date.values())
     return View(total, by_date, by_hour, report_dates(projection.first_ts, projection.last_ts, params))
 
 
@@ -387,14 +387,7 @@ def pending_adjustments(
         if request.outcome(params.as_of, params.response_timeout) is not RequestOutcome.PENDING:
             continue
         adjustment = Tally()
-        adjustment.count(("pend", request.initiator))
-        responded = request.other_side_responded
-        if responded:
-            adjustment.count(("pend_other", request.initiator))
-        if request.initiator == "agent" and request.creator_agent is not None:
-            adjustment.count(("a_pend", request.creator_agent))
-            if responded:
-                adjustment.count(("a_pend_other", request.creator_agent))
+        pending_into(adjustment, request)
         yield request, adjustment
 
 

@@ -1,6 +1,7 @@
-"""The ``pages`` table: page views, viewers, requests and chat rate per url.
+"""The ``pages`` family: page views, viewers, requests and chat rate per url.
 
-Read from the range's tally like every other section: page views and their
+The tally keys, what a page view and a request add, and how the table is
+read are all here. Page views and their
 viewers are tallied per in-range ``page_view`` event, requests and
 conversations per url as ``top_urls`` finds it (the request's ``url``, else
 the visitor's latest page view at or before it).
@@ -25,10 +26,38 @@ from operator import itemgetter
 
 import attrs
 
+from whoson.core.events import PageViewEvent
 from whoson.metrics.params import ratio
-from whoson.metrics.tally import Tally
+from whoson.metrics.requests import URLS
+from whoson.metrics.tally import Kind, Tally, declare
 
-__all__ = ["PageRow", "page_rows"]
+__all__ = [
+    "CONVERSATION_URLS", "PAGE_VIEWS", "REQUESTERS", "VIEWERS", "PageRow", "page_rows", "page_view_into",
+    "request_into",
+]
+
+PAGE_VIEWS = declare("page_views", Kind.BAG, doc="url -> in-range page views of it")
+VIEWERS = declare("viewers", Kind.SET, doc="(url, visitor) pairs of in-range page views")
+REQUESTERS = declare("requesters", Kind.SET, doc="(url, visitor) pairs of in-range requests on the url")
+CONVERSATION_URLS = declare("conv_urls", Kind.BAG, doc="url -> in-range requests on it that became conversations")
+
+# ------------------------------------------------------------------ contributions
+
+
+def page_view_into(tally: Tally, event: PageViewEvent, visitor: str) -> None:
+    """An in-range page view."""
+    tally.put(PAGE_VIEWS, event.url)
+    tally.put(VIEWERS, (event.url, visitor))
+
+
+def request_into(tally: Tally, url: str, visitor: str, conversation: bool) -> None:
+    """A request created in range on ``url`` (requests per url are :data:`~whoson.metrics.requests.URLS`)."""
+    tally.put(REQUESTERS, (url, visitor))
+    if conversation:
+        tally.put(CONVERSATION_URLS, url)
+
+
+# ------------------------------------------------------------------ figures
 
 
 @attrs.frozen
@@ -48,13 +77,13 @@ def page_rows(tally: Tally) -> tuple[PageRow, ...]:
 
     ``chat_rate`` = viewers of the url with an in-range request on it / viewers.
     """
-    viewers = tally.multiset("viewers")
+    viewers = tally.multiset(VIEWERS)
     # Distinct (url, visitor) pairs: counting urls counts each url's viewers.
     visitors = Counter(map(itemgetter(0), viewers))  # type: ignore[arg-type]
     # Requesters are few next to viewers: look each one up among the viewers.
-    chatted = Counter(pair[0] for pair in tally.multiset("requesters") if pair in viewers)  # type: ignore[index]
-    requests = tally.multiset("urls")
-    conversations = tally.multiset("conv_urls")
+    chatted = Counter(pair[0] for pair in tally.multiset(REQUESTERS) if pair in viewers)  # type: ignore[index]
+    requests = tally.multiset(URLS)
+    conversations = tally.multiset(CONVERSATION_URLS)
     rows = [
         PageRow(
             url=str(url),
@@ -64,7 +93,7 @@ def page_rows(tally: Tally) -> tuple[PageRow, ...]:
             conversations=conversations.get(url, 0),
             chat_rate=ratio(chatted[url], visitors[url]),
         )
-        for url, views in tally.multiset("page_views").items()
+        for url, views in tally.multiset(PAGE_VIEWS).items()
         if views
     ]
     rows.sort(key=lambda row: (-row.page_views, row.url))

@@ -1,4 +1,19 @@
-"""Rating figures: average, distribution, CSAT, NPS (0..10 scales) and feedback."""
+"""The ``ratings`` family: average, distribution, CSAT, NPS (0..10 scales) and feedback.
+
+The tally keys (declared once), what a survey adds to them and how the
+section is read are all here (a rating's agent: :mod:`whoson.metrics.agents`).
+
+>>> from datetime import datetime, UTC
+>>> from whoson import Tracker, FixedClock
+>>> tracker = Tracker(clock=FixedClock(datetime(2026, 3, 2, 12, tzinfo=UTC)))
+>>> _ = tracker.record_many([
+...     {"id": "1", "type": "survey", "ts": "2026-03-02T09:00:00Z", "visitor": "v1", "rating": 5},
+...     {"id": "2", "type": "survey", "ts": "2026-03-02T09:05:00Z", "visitor": "v2", "rating": 3},
+... ])
+>>> ratings = tracker.report().ratings
+>>> ratings.count, ratings.avg, ratings.csat
+(2, 4.0, 0.5)
+"""
 
 from __future__ import annotations
 
@@ -8,12 +23,31 @@ from types import MappingProxyType
 
 import attrs
 
+from whoson.core.models import Survey
 from whoson.core.settings import RatingScale
 from whoson.metrics.derive import mean_of
 from whoson.metrics.params import ratio
-from whoson.metrics.tally import Tally
+from whoson.metrics.tally import Kind, Tally, declare
 
-__all__ = ["Feedback", "RatingFigures", "average_rating", "rating_figures"]
+__all__ = ["FEEDBACK", "RATINGS", "Feedback", "RatingFigures", "average_rating", "rating_figures", "survey_into"]
+
+RATINGS = declare("rating", Kind.COUNT, ("value",), doc="in-range surveys with each rating value")
+FEEDBACK = declare("feedback", Kind.BAG,
+               doc="(ts, event id, visitor, agent, rating, text) of in-range surveys with a rating or text")
+
+# ------------------------------------------------------------------ contributions
+
+
+def survey_into(tally: Tally, survey: Survey) -> None:
+    """A survey in the tally's slot: its rating, and its entry in ``feedback``."""
+    if survey.rating is not None:
+        tally.count((RATINGS, survey.rating))
+    if survey.rating is not None or survey.feedback:
+        entry = (survey.ts, survey.event_id, survey.visitor, survey.agent, survey.rating, survey.feedback)
+        tally.put(FEEDBACK, entry)
+
+
+# ------------------------------------------------------------------ figures
 
 
 @attrs.frozen
@@ -40,7 +74,7 @@ class RatingFigures:
 
 
 def _counts(tally: Tally, scale: RatingScale) -> dict[int, int]:
-    return {value: int(tally.number(("rating", value))) for value in scale.values}
+    return {value: int(tally.number((RATINGS, value))) for value in scale.values}
 
 
 def average_rating(tally: Tally, scale: RatingScale) -> float | None:
@@ -60,7 +94,7 @@ def _nps(counts: dict[int, int], scale: RatingScale) -> float | None:
 
 def _feedback(tally: Tally) -> tuple[Feedback, ...]:
     entries = sorted(
-        (entry for entry in tally.multiset("feedback") if isinstance(entry, tuple)),
+        (entry for entry in tally.multiset(FEEDBACK) if isinstance(entry, tuple)),
         key=lambda entry: (entry[0], entry[1]),
         reverse=True,
     )

@@ -18,12 +18,7 @@ from whoson.metrics.agents import AgentFigures, agent_figures
 from whoson.metrics.auto_messages import AutoMessageFigures, auto_message_figures
 from whoson.metrics.breakdowns import BreakdownRow, breakdown
 from whoson.metrics.compare import Change, changes
-from whoson.metrics.conversations import (
-    ConversationFigures,
-    SupportFigures,
-    conversation_figures,
-    support_figures,
-)
+from whoson.metrics.conversations import ConversationFigures, conversation_figures
 from whoson.metrics.experiments import ExperimentRow, experiment_rows, wait_figures
 from whoson.metrics.ledger import Ledger, View, from_scratch, view
 from whoson.metrics.pages import PageRow, page_rows
@@ -36,8 +31,9 @@ from whoson.metrics.requests import (
     request_figures,
 )
 from whoson.metrics.sales import SalesFigures, sales_figures
-from whoson.metrics.traffic import VisitorFigures, visitor_figures
+from whoson.metrics.support import SupportFigures, support_figures
 from whoson.metrics.trends import Trends, trends
+from whoson.metrics.visitors import VisitorFigures, visitor_figures
 
 __all__ = ["RangeInfo", "Report", "assemble", "build_report", "to_plain"]
 

@@ -1,19 +1,27 @@
-"""Daily and hourly trends in the reporting time zone (DST days are still one day)."""
+"""The ``trends`` family: daily and hourly rows in the reporting time zone (DST days are still one day).
+
+Trends have no tally keys of their own: each row reads the families' figures
+from one local date's (or hour's) tally, with the families' own functions.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import attrs
 
 from whoson.core.settings import RatingScale
 from whoson.metrics.conversations import conversation_count
-from whoson.metrics.derive import INITIATORS, acceptance
-from whoson.metrics.ledger import View
-from whoson.metrics.params import ratio
 from whoson.metrics.ratings import average_rating
+from whoson.metrics.requests import acceptance, channel_requests
+from whoson.metrics.sales import ATTRIBUTED_GMV
 from whoson.metrics.tally import Tally
+from whoson.metrics.visitors import VISITORS, widget_ctr
+
+if TYPE_CHECKING:
+    from whoson.metrics.ledger import View
 
 __all__ = ["DailyRow", "HourlyRow", "Trends", "trends"]
 
@@ -52,18 +60,13 @@ class Trends:
     hourly: tuple[HourlyRow, ...]
 
 
-def channel_requests(tally: Tally, channel: str) -> int:
-    """Requests on one channel, every initiator."""
-    return int(sum(tally.number(("req", channel, i)) for i in INITIATORS))
-
-
 def _daily_row(day: date, tally: Tally, scale: RatingScale) -> DailyRow:
     text = channel_requests(tally, "text")
     video = channel_requests(tally, "video")
     return DailyRow(
         date=day,
-        visitors=tally.distinct("visitors"),
-        widget_ctr=ratio(tally.distinct("clicked"), tally.distinct("seen")),
+        visitors=tally.distinct(VISITORS),
+        widget_ctr=widget_ctr(tally),
         requests=text + video,
         text_requests=text,
         video_requests=video,
@@ -71,7 +74,7 @@ def _daily_row(day: date, tally: Tally, scale: RatingScale) -> DailyRow:
         conversations=conversation_count(tally),
         video_conversations=conversation_count(tally, ("video",)),
         avg_rating=average_rating(tally, scale),
-        attributed_gmv=tally.money(("att_gmv",)),
+        attributed_gmv=tally.money((ATTRIBUTED_GMV,)),
     )
 
 
