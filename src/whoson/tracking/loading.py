@@ -29,8 +29,11 @@ from whoson.core.errors import InvalidEvent
 from whoson.core.events import Event
 from whoson.core.settings import ParseContext
 from whoson.logfile import LogError, LogFormatError, iter_log
+from whoson.stores.base import Store
+from whoson.tracking.intake import accepted, admit
+from whoson.tracking.settings import adopt_currency
 
-__all__ = ["BATCH_SIZE", "LoadResult", "load_log"]
+__all__ = ["BATCH_SIZE", "LoadResult", "load_log", "store_log"]
 
 BATCH_SIZE = 5000
 """Events per store write when loading a log."""
@@ -115,3 +118,51 @@ def load_log(
     return LoadResult(
         counts[Status.ACCEPTED], counts[Status.DUPLICATE], counts[Status.REJECTED], tuple(errors)
     )
+
+
+def store_log(
+    store: Store,
+    source: str | os.PathLike[str] | IO[bytes],
+    ctx: ParseContext,
+    *,
+    store_text: bool = False,
+    strict: bool = False,
+    batch_size: int = BATCH_SIZE,
+    name: str | None = None,
+) -> LoadResult:
+    """Append a log straight to ``store``, building no tracker state (``whoson ingest``).
+
+    The same lines are accepted, duplicates and rejected, with the same
+    messages, as :meth:`whoson.Tracker.load` of a tracker with the settings
+    ``ctx`` and no converter or rules: events are parsed with ``ctx`` (its
+    currency aside), admitted with ``ctx`` and, once an order settles the
+    store's currency, with that currency. Nothing is projected: a tracker
+    that reports on the store later applies the events then. O(lines), and
+    per event only the parse and the store's own work.
+
+    >>> import io
+    >>> from whoson.stores.memory import MemoryStore
+    >>> store = MemoryStore()
+    >>> log = io.BytesIO(b'{"id":"a","type":"heartbeat","ts":"2026-03-01T12:00:00Z","visitor":"v"}\\n')
+    >>> store_log(store, log, ParseContext()).accepted, len(store)
+    (1, 1)
+    """
+    current = ctx
+
+    def admit_one(event: Event) -> Event:
+        return admit(event, current, store_text)
+
+    def write(batch: list[Event]) -> BatchResult:
+        nonlocal current
+        result = store.append(batch)
+        if current.currency is None:
+            # What a tracker adopts from the orders it applies: the store's currency.
+            if result.currency is not None:
+                current = attrs.evolve(current, currency=result.currency)
+            else:
+                for event in accepted(batch, result):
+                    current = adopt_currency(current, event)
+        return result
+
+    return load_log(source, attrs.evolve(ctx, currency=None), admit=admit_one, write=write,
+                    strict=strict, batch_size=batch_size, name=name)
