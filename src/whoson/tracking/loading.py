@@ -28,7 +28,7 @@ from whoson.core.batch import BatchResult, Status
 from whoson.core.errors import InvalidEvent
 from whoson.core.events import Event
 from whoson.core.settings import ParseContext
-from whoson.logfile import LogError, LogFormatError, iter_log
+from whoson.logfile import LogError, LogFormatError, scan_log
 from whoson.stores.base import Store
 from whoson.tracking.intake import accepted, admit
 from whoson.tracking.settings import adopt_currency
@@ -89,28 +89,30 @@ def load_log(
         if strict and errors:
             raise LogFormatError(errors[0])
 
-    with closing(iter_log(source, ctx, name=label)) as items:
-        for item in items:
-            if item.error is not None:
+    add_event, add_line = batch.append, lines.append
+    # The lines as scanned (plain tuples): the per-line objects of iter_log are not needed here.
+    with closing(scan_log(source, ctx, name=label)) as items:
+        for line, parsed, bad in items:
+            if bad is not None:
                 if strict:
                     flush()
-                    raise LogFormatError(item.error)
+                    raise LogFormatError(bad)
                 counts[Status.REJECTED] += 1
-                errors.append(item.error)
+                errors.append(bad)
                 continue
-            assert item.event is not None
+            assert parsed is not None
             try:
-                event = admit(item.event)
+                event = admit(parsed)
             except InvalidEvent as error:
                 if strict:
                     flush()
                 counts[Status.REJECTED] += 1
-                errors.append(LogError.from_invalid(item.line, error, label))
+                errors.append(LogError.from_invalid(line, error, label))
                 if strict:
                     raise LogFormatError(errors[-1]) from None
                 continue
-            batch.append(event)
-            lines.append(item.line)
+            add_event(event)
+            add_line(line)
             if len(batch) >= batch_size:
                 flush()
     flush()
