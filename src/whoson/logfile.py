@@ -52,6 +52,7 @@ __all__ = [
     "LogSource",
     "iter_log",
     "read_events",
+    "scan_log",
     "write_log",
 ]
 
@@ -271,6 +272,18 @@ def iter_log(source: LogSource, ctx: ParseContext = DEFAULT_CONTEXT, *,
     item = _log_item
     for line, event, error in _scan_source(source, ctx, name):
         yield item(line, event, error)
+
+
+def scan_log(source: LogSource, ctx: ParseContext = DEFAULT_CONTEXT, *,
+             name: str | None = None) -> Generator[tuple[int, Event | None, LogError | None], None, None]:
+    """:func:`iter_log` as plain ``(line, event, error)`` tuples, for loops that need no :class:`LogItem`.
+
+    >>> import io
+    >>> [(line, event.id, error) for line, event, error in scan_log(io.BytesIO(
+    ...     b'{"id": "1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z", "visitor": "v"}\\n'))]
+    [(1, '1', None)]
+    """
+    return _scan_source(source, ctx, name)
 
 
 def read_events(source: LogSource, ctx: ParseContext = DEFAULT_CONTEXT, *, strict: bool = False,

@@ -6,7 +6,7 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, cast
 
 from whoson.core.errors import StoreError
@@ -94,8 +94,9 @@ def _with_progress(stream: IO[bytes], path: str) -> IO[bytes]:
     return cast(IO[bytes], _ProgressLines(stream, size, f"reading {os.path.basename(path)}"))
 
 
-def load_source(tracker: Tracker, source: str, *, strict: bool = False) -> LoadResult:
-    """Load a log file (or ``-`` for stdin) into ``tracker``.
+def load_source(tracker: Tracker, source: str, *, strict: bool = False,
+                load: Callable[..., LoadResult] | None = None) -> LoadResult:
+    """Load a log file (or ``-`` for stdin) into ``tracker`` (with ``load``: ``tracker.load``'s stand-in).
 
     The garbage collector is paused meanwhile: a bulk load creates millions of
     objects without reference cycles, and scanning them repeatedly costs a
@@ -104,21 +105,21 @@ def load_source(tracker: Tracker, source: str, *, strict: bool = False) -> LoadR
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(tracker, source, strict=strict)
+        return _load(load or tracker.load, source, strict=strict)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _load(tracker: Tracker, source: str, *, strict: bool) -> LoadResult:
+def _load(load: Callable[..., LoadResult], source: str, *, strict: bool) -> LoadResult:
     if source == "-":
-        return tracker.load(sys.stdin.buffer, strict=strict, name="<stdin>")
+        return load(sys.stdin.buffer, strict=strict, name="<stdin>")
     if not os.path.exists(source):
         raise UsageError(f"{source}: no such file")
     if os.path.isdir(source):
         raise UsageError(f"{source}: is a directory, not an event log")
     with open(source, "rb") as stream:
-        return tracker.load(_with_progress(stream, source), strict=strict, name=source)
+        return load(_with_progress(stream, source), strict=strict, name=source)
 
 
 def error_line(command: str, error: BaseException | str) -> str:

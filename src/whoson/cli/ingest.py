@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from whoson.cli.common import (
     EXIT_DATA,
@@ -21,6 +22,7 @@ from whoson.core.errors import StoreError
 from whoson.logfile import LogFormatError
 from whoson.textsafe import terminal
 from whoson.tracker import Tracker
+from whoson.tracking.loading import store_log
 
 __all__ = ["add_parser", "run"]
 
@@ -46,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     with open_store_tracker(args.into, tracker_options(args), create=True) as tracker:
         before = len(tracker.store)
         try:
-            result = load_source(tracker, args.log, strict=args.strict)
+            # Storing needs no tracker state: the events go straight to the store.
+            result = load_source(tracker, args.log, strict=args.strict, load=partial(
+                store_log, tracker.store, ctx=tracker.parse_context, store_text=tracker.store_text))
         except StoreError as error:
             # Batches written before the failure stay; the rest can simply be sent again.
             print(error_line("ingest", error), file=sys.stderr)

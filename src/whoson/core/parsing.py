@@ -15,10 +15,11 @@ This is the hot path of ingestion: per type, the plan of fields is computed once
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from sys import intern
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -132,7 +133,20 @@ def parse_event(data: Mapping[str, Any] | Event, ctx: ParseContext = ParseContex
     ...
     whoson.core.errors.InvalidEvent: event 'x': field 'agent' = None: is required when initiator is 'agent'
     """
-    if type(data) is not dict:
+    if type(data) is dict:
+        # The common shape takes a precompiled path; anything it does not settle, the checked one.
+        raw_id = data.get("id")
+        type_name = data.get("type")
+        if type(raw_id) is str and type(type_name) is str and 0 < len(raw_id) <= MAX_ID:
+            fast = _FAST.get(type_name)
+            if fast is not None and raw_id.isprintable():
+                try:
+                    event = fast(data, raw_id, ctx)
+                except Exception:  # the checked path says what is wrong
+                    event = None
+                if event is not None:
+                    return event
+    else:
         if isinstance(data, Event):
             data = data.to_dict()
         elif not isinstance(data, Mapping):
@@ -206,6 +220,103 @@ def _parse_checked(data: Mapping[str, Any], event_id: str, ctx: ParseContext) ->
     return event
 
 
+# -- the precompiled path -------------------------------------------------------------
+#
+# Per type, one function generated from the plan above that reads an event whose
+# every value is of the common kind (plain strings, booleans, money and counts
+# read by _read_field) with straight-line code, and builds it by setting its
+# slots (the classes have no validators or converters, so this makes the same
+# object as ``cls(**values)``). It returns ``None``, or raises, for anything it
+# does not settle: then the checked path (_parse_checked) reads the mapping from
+# scratch and gives the outcome and the message. So it only ever accepts what
+# the checked path accepts, with the same values, and rejects nothing itself.
+
+_FIRST_YEAR, _LAST_YEAR = 1900, 9000  # those of whoson.core.time.parse_ts
+
+
+def _slot_setter(cls: type[Event], name: str) -> Any:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name].__set__
+    raise AttributeError(name)  # pragma: no cover - every attrs field has a slot
+
+
+def _compile_fast(cls: type[Event]) -> Callable[[dict[str, Any], str, ParseContext], Event | None]:
+    """The precompiled reader of ``cls`` (see above); the source is built from ``_PLANS[cls]``."""
+    plan = _PLANS[cls]
+    names = [f.name for f in attrs.fields(cls)]
+    env: dict[str, Any] = {
+        "cls": cls, "new": object.__new__, "intern": intern, "UTC": UTC, "NO_EXTRA": NO_EXTRA,
+        "fromiso": datetime.fromisoformat, "read_field": _read_field, "read_extras": _read_extras,
+        "known": _KNOWN[cls], "settle": settle_currency, "MAX_ID": MAX_ID,
+    }
+    for i, name in enumerate(names):
+        env[f"set_{i}"] = _slot_setter(cls, name)
+    lines = [
+        "def fast(data, event_id, ctx):",
+        "    get = data.get",
+        "    ts = get('ts')",
+        "    if type(ts) is not str:",
+        "        return None",
+        "    ts = fromiso(ts)",
+        f"    if ts.tzinfo is not UTC or not {_FIRST_YEAR} <= ts.year < {_LAST_YEAR}:",
+        "        return None",
+        "    visitor = get('visitor')",
+        "    if visitor is None:",
+        f"        {'return None' if cls.VISITOR_REQUIRED else 'pass'}",
+        "    elif type(visitor) is str and 0 < len(visitor) <= MAX_ID and visitor.isprintable():",
+        "        visitor = intern(visitor)",
+        "    else:",
+        "        return None",
+        "    chars = len(event_id) + (0 if visitor is None else len(visitor))",
+    ]
+    for i, (name, meta, required, shortest, longest) in enumerate(plan):
+        env[f"meta_{i}"] = meta
+        env[f"choices_{i}"] = meta["choices"]
+        kind = meta["kind"]
+        lines += [f"    v{i} = get({name!r})", f"    if v{i} is not None:"]
+        if kind is Kind.BOOL:
+            lines += [f"        if v{i} is not True and v{i} is not False:", "            return None"]
+        else:
+            if kind in _PLAIN:
+                plain = f"{shortest} <= len(v{i}) <= {longest}"
+            else:
+                plain = f"v{i} in choices_{i}" if kind is Kind.CHOICE else "False"
+            lines += [
+                f"        if type(v{i}) is str and {plain} and v{i}.isprintable():",
+                f"            v{i} = intern(v{i})",
+                "        else:",
+                f"            v{i} = read_field({name!r}, v{i}, meta_{i}, ctx)",
+                f"        if type(v{i}) is str:",
+                f"            chars += len(v{i})",
+            ]
+        if required:
+            lines += ["    else:", "        return None"]
+    # The checked path's cheap upper bound on the size, with every field counted: when
+    # it passes, the checked path skips the exact measure too; when not, it takes over.
+    bound = 64 * (len(plan) + 4)
+    lines += [
+        "    if known.issuperset(data):",
+        "        extra = NO_EXTRA",
+        "        size = 0",
+        "    else:",
+        "        extra, size = read_extras(data, known)",
+        f"    if size + {bound} + 6 * chars > {MAX_EVENT_BYTES}:",
+        "        return None",
+        "    event = new(cls)",
+    ]
+    values = {"id": "event_id", "ts": "ts", "visitor": "visitor", "extra": "extra"}
+    values.update({name: f"v{i}" for i, (name, *_) in enumerate(plan)})
+    lines += [f"    set_{i}(event, {values[name]})" for i, name in enumerate(names)]
+    if cls._check is not Event._check:
+        lines.append("    event._check()")
+    if issubclass(cls, OrderEvent):
+        lines.append("    event = settle(event, ctx)")
+    lines.append("    return event")
+    exec("\n".join(lines), env)  # source built above from the field plans only
+    return cast(Callable[[dict[str, Any], str, ParseContext], "Event | None"], env["fast"])
+
+
 def _read_extras(data: Mapping[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], int]:
     """The fields the type does not know, as exact JSON values, and their encoded size."""
     extra: dict[str, Any] = {}
@@ -266,6 +377,11 @@ def settle_currency(event: OrderEvent, ctx: ParseContext) -> OrderEvent:
         currency=ctx.currency,
         extra=extra,
     )
+
+
+_FAST: dict[str, Callable[[dict[str, Any], str, ParseContext], Event | None]] = {
+    name: _compile_fast(cls) for name, cls in EVENT_TYPES.items()
+}
 
 
 def admit(event: Event, ctx: ParseContext) -> Event:

@@ -65,6 +65,12 @@ class SQLStore(Store, Generic[Tx, Row]):
     def _encode(self, event: Event) -> Row:
         """The row of ``event``; ``TypeError``/``ValueError`` if it cannot be stored."""
 
+    def _encode_batch(self, events: list[Event]) -> list[Row] | None:
+        """The rows of all ``events`` in one pass, or ``None`` when any of them might not be
+        storable (or the backend has no batch encoder): then each is encoded alone with
+        :meth:`_encode`, which rejects the unstorable ones by themselves. Default: ``None``."""
+        return None
+
     @abstractmethod
     def _stored(self, tx: Tx, ids: list[str]) -> dict[str, Event]:
         """The stored events among ``ids``, by id."""
@@ -119,7 +125,10 @@ class SQLStore(Store, Generic[Tx, Row]):
         currency is read and, if this batch settles it, written in the same
         transaction, so concurrent writers agree on one currency.
         """
-        prepared = Prepared.of(list(events), self._encode)
+        batch = list(events)
+        rows = self._encode_batch(batch)
+        prepared = (Prepared(batch, rows, list(range(len(batch))), []) if rows is not None
+                    else Prepared.of(batch, self._encode))
         ids = [event.id for event in prepared.events]
         requests = sorted({r for e in prepared.events if (r := e.request_id)})
 

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 from whoson.core.errors import StoreError, StoreLockedError
 from whoson.core.events import EVENT_TYPES, Event
-from whoson.stores._codec import decode_event, to_micros
+from whoson.stores._codec import _check_keys, decode_event, to_micros
 from whoson.stores._common import ReadQuery
 from whoson.stores._compact import (
     SPECS,
@@ -94,6 +94,8 @@ _SCHEMA_V2 = (
 _CHECKPOINTS = ("CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY,"
                 " version TEXT NOT NULL, position INTEGER NOT NULL, blob BLOB NOT NULL)")
 _IN_CHUNK = 500
+# The classes whose events the batch encoder takes (a subclass takes the per-event path).
+_EVENT_CLASSES = frozenset(EVENT_TYPES.values())
 # Pauses between attempts to open a store another connection is preparing (seconds).
 _FIRST_PAUSE = 0.002
 _MAX_PAUSE = 0.05
@@ -343,6 +345,51 @@ class SQLiteStore(SQLStore[sqlite3.Connection, Any]):
         if self.schema_version == 1:
             return event_row(event)
         return pre_row(event)
+
+    def _encode_batch(self, events: list[Event]) -> list[Any] | None:
+        """What :func:`~whoson.stores._compact.pre_row` gives for each event, in one loop.
+
+        The UTF-8 check of the batch's text is one encode of all of it; when it (or
+        anything else) fails, ``None``: each event is then encoded on its own and only
+        the unstorable ones are rejected. Version-1 files: ``None``.
+        """
+        if self.schema_version == 1:
+            return None
+        specs, known, micros = SPECS, _EVENT_CLASSES, to_micros
+        texts: list[Any] = []
+        rows: list[PreRow] = []
+        add_row, add_text = rows.append, texts.append
+        try:
+            for event in events:
+                if event.__class__ not in known:
+                    return None
+                kind = event.TYPE
+                values = specs[kind].values(event)
+                while values and values[-1] is None:
+                    values.pop()
+                extras = None
+                extra = event.extra
+                if extra:
+                    _check_keys(extra)
+                    extras = dump(dict(extra))
+                    add_text(extras)
+                for value in values:
+                    if isinstance(value, str):
+                        add_text(value)
+                request = event.request_id
+                visitor = event.visitor
+                event_id = event.id
+                add_text(event_id)
+                if visitor is not None:
+                    add_text(visitor)
+                if request is not None:
+                    add_text(request)
+                add_row((event_id, kind, micros(event.ts), visitor, request, values, extras))
+            # A lone surrogate is a valid Python str but not UTF-8: find it before the batch does.
+            "\x01".join(texts).encode("utf-8")
+        except (TypeError, ValueError):
+            return None
+        return rows
 
     def _stored(self, tx: sqlite3.Connection, ids: list[str]) -> dict[str, Event]:
         columns = _COLUMNS_V1 if self.schema_version == 1 else _COLUMNS_V2

@@ -20,7 +20,7 @@ import attrs
 
 from whoson.core.batch import AppendOutcome, BatchResult, Status
 from whoson.core.errors import InvalidEvent
-from whoson.core.events import Event, MessageEvent
+from whoson.core.events import EVENT_TYPES, Event, MessageEvent, OrderEvent, SurveyEvent
 from whoson.core.parsing import admit as admit_event
 from whoson.core.parsing import parse_event
 from whoson.core.settings import ParseContext
@@ -29,9 +29,14 @@ __all__ = ["EventInput", "Intake", "accepted", "admit"]
 
 EventInput = Event | Mapping[str, Any]
 
+# Typed events no setting changes (no rating, currency or message text): admitted as they are.
+_AS_IS = frozenset(cls for cls in EVENT_TYPES.values() if cls not in (MessageEvent, OrderEvent, SurveyEvent))
+
 
 def admit(raw: EventInput, ctx: ParseContext, store_text: bool = False) -> Event:
     """``raw`` validated with ``ctx``; a chat message's ``text`` dropped unless ``store_text``."""
+    if raw.__class__ in _AS_IS:
+        return raw
     event = admit_event(raw, ctx) if isinstance(raw, Event) else parse_event(raw, ctx)
     if not store_text and isinstance(event, MessageEvent) and "text" in event.extra:
         event = attrs.evolve(event, extra={k: v for k, v in event.extra.items() if k != "text"})

@@ -28,9 +28,12 @@ from whoson.core.batch import BatchResult, Status
 from whoson.core.errors import InvalidEvent
 from whoson.core.events import Event
 from whoson.core.settings import ParseContext
-from whoson.logfile import LogError, LogFormatError, iter_log
+from whoson.logfile import LogError, LogFormatError, scan_log
+from whoson.stores.base import Store
+from whoson.tracking.intake import accepted, admit
+from whoson.tracking.settings import adopt_currency
 
-__all__ = ["BATCH_SIZE", "LoadResult", "load_log"]
+__all__ = ["BATCH_SIZE", "LoadResult", "load_log", "store_log"]
 
 BATCH_SIZE = 5000
 """Events per store write when loading a log."""
@@ -86,28 +89,30 @@ def load_log(
         if strict and errors:
             raise LogFormatError(errors[0])
 
-    with closing(iter_log(source, ctx, name=label)) as items:
-        for item in items:
-            if item.error is not None:
+    add_event, add_line = batch.append, lines.append
+    # The lines as scanned (plain tuples): the per-line objects of iter_log are not needed here.
+    with closing(scan_log(source, ctx, name=label)) as items:
+        for line, parsed, bad in items:
+            if bad is not None:
                 if strict:
                     flush()
-                    raise LogFormatError(item.error)
+                    raise LogFormatError(bad)
                 counts[Status.REJECTED] += 1
-                errors.append(item.error)
+                errors.append(bad)
                 continue
-            assert item.event is not None
+            assert parsed is not None
             try:
-                event = admit(item.event)
+                event = admit(parsed)
             except InvalidEvent as error:
                 if strict:
                     flush()
                 counts[Status.REJECTED] += 1
-                errors.append(LogError.from_invalid(item.line, error, label))
+                errors.append(LogError.from_invalid(line, error, label))
                 if strict:
                     raise LogFormatError(errors[-1]) from None
                 continue
-            batch.append(event)
-            lines.append(item.line)
+            add_event(event)
+            add_line(line)
             if len(batch) >= batch_size:
                 flush()
     flush()
@@ -115,3 +120,51 @@ def load_log(
     return LoadResult(
         counts[Status.ACCEPTED], counts[Status.DUPLICATE], counts[Status.REJECTED], tuple(errors)
     )
+
+
+def store_log(
+    store: Store,
+    source: str | os.PathLike[str] | IO[bytes],
+    ctx: ParseContext,
+    *,
+    store_text: bool = False,
+    strict: bool = False,
+    batch_size: int = BATCH_SIZE,
+    name: str | None = None,
+) -> LoadResult:
+    """Append a log straight to ``store``, building no tracker state (``whoson ingest``).
+
+    The same lines are accepted, duplicates and rejected, with the same
+    messages, as :meth:`whoson.Tracker.load` of a tracker with the settings
+    ``ctx`` and no converter or rules: events are parsed with ``ctx`` (its
+    currency aside), admitted with ``ctx`` and, once an order settles the
+    store's currency, with that currency. Nothing is projected: a tracker
+    that reports on the store later applies the events then. O(lines), and
+    per event only the parse and the store's own work.
+
+    >>> import io
+    >>> from whoson.stores.memory import MemoryStore
+    >>> store = MemoryStore()
+    >>> log = io.BytesIO(b'{"id":"a","type":"heartbeat","ts":"2026-03-01T12:00:00Z","visitor":"v"}\\n')
+    >>> store_log(store, log, ParseContext()).accepted, len(store)
+    (1, 1)
+    """
+    current = ctx
+
+    def admit_one(event: Event) -> Event:
+        return admit(event, current, store_text)
+
+    def write(batch: list[Event]) -> BatchResult:
+        nonlocal current
+        result = store.append(batch)
+        if current.currency is None:
+            # What a tracker adopts from the orders it applies: the store's currency.
+            if result.currency is not None:
+                current = attrs.evolve(current, currency=result.currency)
+            else:
+                for event in accepted(batch, result):
+                    current = adopt_currency(current, event)
+        return result
+
+    return load_log(source, attrs.evolve(ctx, currency=None), admit=admit_one, write=write,
+                    strict=strict, batch_size=batch_size, name=name)
