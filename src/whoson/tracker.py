@@ -225,6 +225,7 @@ class Tracker(LiveQueries):
         """
         def write(batch: list[Event]) -> BatchResult:
             result = writing.append(self._follower, batch)
+            self._follower.loaded += result.accepted
             if self._follower.live.engine is not None:
                 self._follower.live.observe(accepted(batch, result))
             return result
@@ -295,8 +296,8 @@ class Tracker(LiveQueries):
         instead of replaying every event (:mod:`whoson.tracking.checkpoint`; docs/stores.md).
 
         Catches up with the store and the ledger first. Cost: the first report's catch-up if none
-        ran yet, then O(state) to pickle and write (at 1M events about 9 s and 45 MB compressed on a
-        loaded 2-core machine; a tracker restoring it takes about a quarter of a replay's time).
+        ran yet, then O(state) to pickle and write (docs/stores.md, "Checkpoints", has the figures: at 1M
+        events about as long as the replay it saves the next tracker; restoring takes a fraction).
         Raises ``NotImplementedError`` for a store that keeps no checkpoints.
 
         >>> tracker = Tracker()
@@ -322,8 +323,10 @@ class Tracker(LiveQueries):
 
         First, over a durable store that keeps checkpoints, save one when this tracker applied at
         least :data:`~whoson.tracking.checkpoint.AUTO_SAVE_AFTER` events since the checkpoint it
-        restored or saved (costs what :meth:`checkpoint` does; a store that refuses it, read-only
-        say, is closed all the same). O(1) otherwise.
+        restored or saved, not counting those it loaded itself with :meth:`load` (saving costs
+        about what loading does: ``whoson ingest`` leaves the save to the first tracker that
+        replays the store, or call :meth:`checkpoint`). Costs what :meth:`checkpoint` does; a store
+        that refuses it, read-only say, is closed all the same. O(1) otherwise.
 
         >>> with Tracker() as tracker:
         ...     tracker.position
@@ -341,7 +344,8 @@ class Tracker(LiveQueries):
     def _wants_checkpoint(self) -> bool:
         """Whether :meth:`close` saves a checkpoint (the policy above)."""
         return (self.checkpoints and not isinstance(self.store, MemoryStore)
-                and self._follower.position - self._follower.checkpointed >= checkpoints_.AUTO_SAVE_AFTER)
+                and self._follower.position - self._follower.checkpointed - self._follower.loaded
+                >= checkpoints_.AUTO_SAVE_AFTER)
 
     def __enter__(self) -> Tracker:
         return self

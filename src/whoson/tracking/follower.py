@@ -72,8 +72,10 @@ class Follower:
         self.clock = clock
         # The store position applied so far: every event up to it is in the projection.
         self.position = 0
-        # The position of the checkpoint restored or saved last (0: none).
+        # The position of the checkpoint restored or saved last (0: none), and how many events
+        # this tracker loaded itself (Tracker.load) since: they do not call for a save at close.
         self.checkpointed = 0
+        self.loaded = 0
         self.live = LiveWiring(live_config, rules, applied=self.applied, clock=clock)
 
     def start(self, *, live: bool = False, restore: bool = True) -> None:
