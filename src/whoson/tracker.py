@@ -30,8 +30,8 @@ from whoson.core.projection import Projection
 from whoson.core.settings import CurrencyConverter, ParseContext, RatingScale
 from whoson.core.time import parse_duration
 from whoson.live import LiveConfig
-from whoson.metrics.params import DEFAULTS, Instant, ReportOptions, ReportParams, resolve_instant, zone
 from whoson.metrics.ledger import Ledger
+from whoson.metrics.params import DEFAULTS, Instant, ReportOptions, ReportParams, resolve_instant, zone
 from whoson.metrics.report import Report
 from whoson.metrics.reporter import Reporter
 from whoson.rules import Rule, load_rules
@@ -336,7 +336,7 @@ class Tracker(LiveQueries):
             with self._lock:
                 if self._wants_checkpoint():
                     checkpoints_.save(self._follower)
-        except Exception:  # noqa: BLE001 - a checkpoint is an optimisation: never lose the close to it
+        except Exception:
             _log.debug("checkpoint not saved at close", exc_info=True)
         finally:
             self.store.close()

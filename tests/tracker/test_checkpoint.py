@@ -130,7 +130,8 @@ class TestRestoredEqualsReplayed:
         replayed = Tracker(new_store(), clock=_clock(), rules=[RULE], checkpoints=False)
         assert 0 < restored._follower.checkpointed
         mine, theirs = restored._follower.live.engine, replayed._follower.live.engine
-        assert mine is not None and theirs is not None
+        assert mine is not None
+        assert theirs is not None
         assert theirs._last_fired == mine._last_fired
         assert {k: list(v) for k, v in theirs._fired_at.items()} == {k: list(v) for k, v in mine._fired_at.items()}
         later = NEWEST + timedelta(minutes=2)
@@ -248,12 +249,14 @@ class TestPolicy:
         with Tracker(SQLiteStore(path), clock=_clock()) as tracker:
             tracker.record_many(LOG[150:400])
         saved = SQLiteStore(path).load_checkpoint(checkpoint.NAME)
-        assert saved is not None and 400 == saved[1]
+        assert saved is not None
+        assert 400 == saved[1]
         with Tracker(SQLiteStore(path), clock=_clock()) as tracker:  # restored: nothing new to save
             assert 400 == tracker._follower.checkpointed
             tracker.record_many(LOG[400:500])
         again = SQLiteStore(path).load_checkpoint(checkpoint.NAME)
-        assert again is not None and 400 == again[1]
+        assert again is not None
+        assert 400 == again[1]
 
     def test_memory_store_and_opt_out_save_nothing_at_close(self, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,7 +287,8 @@ class TestPolicy:
         first, second = tmp_path / "first.json", tmp_path / "second.json"
         assert 0 == main(["report", url, "--json", "--tz", "Europe/Berlin", "-o", str(first)])
         saved = SQLiteStore(path).load_checkpoint(checkpoint.NAME)
-        assert saved is not None and len(LOG) == saved[1]
+        assert saved is not None
+        assert len(LOG) == saved[1]
         assert 0 == main(["report", url, "--json", "--tz", "Europe/Berlin", "-o", str(second)])
         assert first.read_bytes() == second.read_bytes()
 
