@@ -221,6 +221,7 @@ class _Pickler(pickle.Pickler):
         table[MappingProxyType] = _reduce_mapping
         table[ZoneInfo] = _reduce_zone
         table[LiveView] = _reduce_view
+        table[Projection] = _reduce_projection
         self.dispatch_table = table
 
 
@@ -244,6 +245,20 @@ def _reduce_mapping(mapping: Any) -> Any:
 def _reduce_zone(zone: ZoneInfo) -> Any:
     # By key, as ZoneInfo pickles itself, without naming builtins.getattr.
     return ZoneInfo, (zone.key,)
+
+
+def _projection(state: dict[str, Any]) -> Projection:
+    """A projection rebuilt from its attributes."""
+    projection = Projection.__new__(Projection)
+    projection.__dict__.update(state)
+    return projection
+
+
+def _reduce_projection(projection: Projection) -> Any:
+    # Its caches (sessions per visitor, request models) are rebuilt on demand: not saved.
+    state = dict(vars(projection))
+    state["_session_cache"], state["_request_models"] = {}, {}
+    return _projection, (state,)
 
 
 def _reduce_view(view: LiveView) -> Any:
