@@ -325,8 +325,10 @@ class Tracker(LiveQueries):
         least :data:`~whoson.tracking.checkpoint.AUTO_SAVE_AFTER` events since the checkpoint it
         restored or saved, not counting those it loaded itself with :meth:`load` (saving costs
         about what loading does: ``whoson ingest`` leaves the save to the first tracker that
-        replays the store, or call :meth:`checkpoint`). Costs what :meth:`checkpoint` does; a store
-        that refuses it, read-only say, is closed all the same. O(1) otherwise.
+        replays the store, or call :meth:`checkpoint`), or when it built the live view and that
+        checkpoint has none (so that the next tracker's first :meth:`online` is quick too). Costs
+        what :meth:`checkpoint` does; a store that refuses it, read-only say, is closed all the
+        same. O(1) otherwise.
 
         >>> with Tracker() as tracker:
         ...     tracker.position
@@ -343,9 +345,12 @@ class Tracker(LiveQueries):
 
     def _wants_checkpoint(self) -> bool:
         """Whether :meth:`close` saves a checkpoint (the policy above)."""
-        return (self.checkpoints and not isinstance(self.store, MemoryStore)
-                and self._follower.position - self._follower.checkpointed - self._follower.loaded
-                >= checkpoints_.AUTO_SAVE_AFTER)
+        follower = self._follower
+        if not self.checkpoints or isinstance(self.store, MemoryStore) or follower.position == 0:
+            return False
+        new_view = follower.live.view is not None and not follower.checkpoint_live
+        return new_view or (follower.position - follower.checkpointed - follower.loaded
+                            >= checkpoints_.AUTO_SAVE_AFTER)
 
     def __enter__(self) -> Tracker:
         return self

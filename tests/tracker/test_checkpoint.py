@@ -22,6 +22,13 @@ from whoson.stores.memory import MemoryStore
 from whoson.stores.sqlite import SQLiteStore
 from whoson.tracking import checkpoint
 
+try:  # a throwaway PostgreSQL server (the store suite's fixture), when the server binaries are there
+    from tests.stores.test_postgres import server  # noqa: F401
+except (ImportError, pytest.skip.Exception):
+    POSTGRES = []
+else:
+    POSTGRES = ["postgres"]
+
 RULE = Rule("checkout-help", [UrlMatches("/checkout*"), TimeOnPage(60)], Invite("text", "Need a hand?"))
 
 
@@ -40,15 +47,20 @@ def _clock() -> FixedClock:
 StoreMaker = Callable[[], Store]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", *POSTGRES])
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreMaker]:
-    """A store maker: one shared in-memory store, or an SQLite file opened anew each time."""
+    """A store maker: one shared in-memory store, or an SQLite file (a PostgreSQL schema) opened anew."""
     if request.param == "memory":
         shared = MemoryStore()
         yield lambda: shared
-    else:
+    elif request.param == "sqlite":
         path = tmp_path / "store.db"
         yield lambda: SQLiteStore(path)
+    else:
+        from whoson.stores.postgres import PostgresStore
+
+        dsn = request.getfixturevalue("server").schema_dsn()
+        yield lambda: PostgresStore(dsn)
 
 
 def answers(tracker: Tracker) -> str:
@@ -257,6 +269,20 @@ class TestPolicy:
         again = SQLiteStore(path).load_checkpoint(checkpoint.NAME)
         assert again is not None
         assert 400 == again[1]
+
+    def test_close_saves_a_live_view_the_checkpoint_lacks(self, tmp_path: Path) -> None:
+        """A tracker that restored a checkpoint without a live view and built one saves it at close."""
+        path = tmp_path / "store.db"
+        fill(SQLiteStore(path), LOG[:300])
+        with Tracker(SQLiteStore(path), clock=_clock()) as tracker:
+            tracker.checkpoint()
+        with Tracker(SQLiteStore(path), clock=_clock()) as tracker:
+            assert tracker._follower.live.view is None
+            first = tracker.online(NEWEST)
+        restored = Tracker(SQLiteStore(path), clock=_clock())
+        assert restored._follower.checkpoint_live
+        assert restored._follower.live.view is not None
+        assert first == restored.online(NEWEST)
 
     def test_memory_store_and_opt_out_save_nothing_at_close(self, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:

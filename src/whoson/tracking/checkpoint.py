@@ -19,8 +19,9 @@ match exactly is ignored and the store is replayed as before:
   last events are not the store's (the store was replaced), is ignored;
 - the **blob**: a bad header, a failing decompression or unpickling is ignored;
 - the **live view** is used only when its configuration equals the tracker's;
-  otherwise it is built on first use as before. The rules engine is rebuilt from
-  the restored projection (its state is the firings found in the events).
+  otherwise it is built on first use from the restored projection's events (not
+  by reading the store again). The rules engine is rebuilt from the restored
+  projection (its state is the firings found in the events).
 
 The blob is a pickle (protocol 5; zlib level 1 on request). Unpickling runs code named by
 the blob: only classes and functions of whoson, sortedcontainers and a few
@@ -153,7 +154,10 @@ def _event_classes() -> list[type[Event]]:
         cls = pending.pop()
         found.append(cls)
         pending.extend(cls.__subclasses__())
-    return [cls for cls in found if attrs.has(cls)]  # type: ignore[misc]
+    # attrs replaces each class by a slotted copy: the original may linger among the subclasses
+    # until collected; only the class its module names is the real one.
+    return [cls for cls in found
+            if attrs.has(cls) and getattr(sys.modules.get(cls.__module__), cls.__qualname__, None) is cls]
 
 
 def _make_builder(cls: type[Event]) -> tuple[str, Callable[..., Event], tuple[str, ...]]:
@@ -176,6 +180,8 @@ def _make_builder(cls: type[Event]) -> tuple[str, Callable[..., Event], tuple[st
 _BUILDERS: dict[type[Event], tuple[Callable[..., Event], tuple[str, ...]]] = {}
 for _cls in _event_classes():
     _function, _builder, _names = _make_builder(_cls)
+    if _function in globals():
+        raise RuntimeError(f"two event classes named {_cls.__name__}")
     globals()[_function] = _builder
     _BUILDERS[_cls] = (_builder, _names)
 
@@ -360,6 +366,7 @@ def save(follower: Follower, *, compress: bool = False) -> CheckpointInfo:
     blob = encode(state, compress=compress)
     follower.store.save_checkpoint(NAME, version_key(follower), position, blob)
     follower.checkpointed, follower.loaded = position, 0
+    follower.checkpoint_live = view is not None
     return CheckpointInfo(position, len(blob))
 
 
@@ -397,7 +404,21 @@ def restore(follower: Follower) -> bool:
     if isinstance(view, LiveView) and view.config == live.config:
         view.config = live.config
         live.view = view
+    else:  # built on first use from the restored projection, not by reading the store again
+        live.source = lambda: _applied_events(follower)
+    follower.checkpoint_live = live.view is not None
     return True
+
+
+def _applied_events(follower: Follower) -> Iterator[Event]:
+    """Every applied event a live view takes: each visitor's, in event-time order (the view folds
+    each visitor's events in that order whatever order they come in), then the agents' statuses
+    that name no visitor (read from the store: the projection keeps only the latest)."""
+    for timeline in follower.reporter.projection.timelines.values():
+        yield from timeline
+    for stored in follower.applied(types=["agent_status"]):
+        if stored.event.visitor is None:
+            yield stored.event
 
 
 def attach_rules(follower: Follower) -> None:

@@ -76,6 +76,8 @@ class Follower:
         # this tracker loaded itself (Tracker.load) since: they do not call for a save at close.
         self.checkpointed = 0
         self.loaded = 0
+        # Whether that checkpoint holds a live view.
+        self.checkpoint_live = False
         self.live = LiveWiring(live_config, rules, applied=self.applied, clock=clock)
 
     def start(self, *, live: bool = False, restore: bool = True) -> None:
