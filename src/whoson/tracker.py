@@ -14,6 +14,7 @@ writing, live view and rules, loading) and :mod:`whoson.metrics.reporter` (repor
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Collection, Iterable
@@ -29,20 +30,25 @@ from whoson.core.projection import Projection
 from whoson.core.settings import CurrencyConverter, ParseContext, RatingScale
 from whoson.core.time import parse_duration
 from whoson.live import LiveConfig
+from whoson.metrics.ledger import Ledger
 from whoson.metrics.params import DEFAULTS, Instant, ReportOptions, ReportParams, resolve_instant, zone
 from whoson.metrics.report import Report
 from whoson.metrics.reporter import Reporter
 from whoson.rules import Rule, load_rules
 from whoson.stores.base import Store
 from whoson.stores.memory import MemoryStore
+from whoson.tracking import checkpoint as checkpoints_
 from whoson.tracking import settings, writing
+from whoson.tracking.checkpoint import CheckpointInfo
 from whoson.tracking.follower import Follower, locked
 from whoson.tracking.intake import EventInput, Intake, accepted, admit
 from whoson.tracking.live import CLOCK_SKEW
 from whoson.tracking.loading import BATCH_SIZE, LoadResult, load_log
 from whoson.tracking.queries import LiveQueries
 
-__all__ = ["CLOCK_SKEW", "LoadResult", "Tracker"]
+__all__ = ["CLOCK_SKEW", "CheckpointInfo", "LoadResult", "Tracker"]
+
+_log = logging.getLogger(__name__)
 
 
 class Tracker(LiveQueries):
@@ -61,7 +67,9 @@ class Tracker(LiveQueries):
     store**: before it answers :meth:`online`, :meth:`visitor`, :meth:`waiting`, :meth:`expected_wait`
     or :meth:`report`, and before its rules evaluate, it applies what other processes appended since its
     :attr:`position` (nothing new: one look at the store's position). A new tracker over a filled store
-    applies every stored event: O(events). The properties cost O(1), except :attr:`live` and
+    restores the store's checkpoint when one is usable and applies the events stored after it, else
+    applies every stored event: O(events); ``checkpoints=False`` never restores nor saves one (see
+    :meth:`checkpoint`, :meth:`close` and docs/stores.md). The properties cost O(1), except :attr:`live` and
     :attr:`rules`, built on first use from the applied events (O(events) once). The who's-on methods
     (:meth:`online`, :meth:`visitor`, :meth:`waiting`, :meth:`expected_wait`, :meth:`tick`,
     :meth:`fit_invite_model`) are :class:`~whoson.tracking.queries.LiveQueries`'.
@@ -86,6 +94,7 @@ class Tracker(LiveQueries):
         live_config: LiveConfig | None = None,
         rules: Iterable[Rule] | str | os.PathLike[str] = (),
         store_text: bool = False,
+        checkpoints: bool = True,
     ) -> None:
         self.store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -95,12 +104,12 @@ class Tracker(LiveQueries):
             currency=currency, converter=converter, rating_scale=rating_scale))
         self._reporter = Reporter(attrs.evolve(DEFAULTS, tz_name=tz, session_timeout=self.session_timeout,
                                                rating_scale=ctx.rating_scale), now=self.clock.now)
-        self._ledger = self._reporter.ledger  # the report's incremental tallies (tests look at them)
         live = live_config if live_config is not None else LiveConfig(session_timeout=self.session_timeout)
         rule_list = tuple(load_rules(rules) if isinstance(rules, (str, os.PathLike)) else rules)
         self._follower = Follower(self.store, ctx, self._reporter, live, rule_list, self.clock)
         self._lock = threading.RLock()  # web workers on threads may share a tracker
-        self._follower.start(live=bool(rule_list))
+        self.checkpoints = checkpoints
+        self._follower.start(live=bool(rule_list), restore=checkpoints)
 
     @classmethod
     def open(cls, url: str, **options: Any) -> Tracker:
@@ -132,6 +141,11 @@ class Tracker(LiveQueries):
         (1, 1)
         """
         return self._follower.changes(after, timeout, self._lock)
+
+    @property
+    def _ledger(self) -> Ledger:
+        """The report's incremental tallies (tests look at them; a checkpoint replaces them)."""
+        return self._reporter.ledger
 
     @property
     def rating_scale(self) -> RatingScale:
@@ -211,6 +225,7 @@ class Tracker(LiveQueries):
         """
         def write(batch: list[Event]) -> BatchResult:
             result = writing.append(self._follower, batch)
+            self._follower.loaded += result.accepted
             if self._follower.live.engine is not None:
                 self._follower.live.observe(accepted(batch, result))
             return result
@@ -273,14 +288,69 @@ class Tracker(LiveQueries):
                                end=resolve_instant(end, local, "end"), types=types, order="time")
         return events_frame((row.event for row in rows), types)
 
+    # -- checkpoints ----------------------------------------------------------------
+
+    @locked
+    def checkpoint(self) -> CheckpointInfo:
+        """Save the tracker's state in the store, so that a tracker opening it later restores it
+        instead of replaying every event (:mod:`whoson.tracking.checkpoint`; docs/stores.md).
+
+        Catches up with the store and the ledger first. Cost: the first report's catch-up if none
+        ran yet, then O(state) to pickle and write (docs/stores.md, "Checkpoints", has the figures: at 1M
+        events about as long as the replay it saves the next tracker; restoring takes a fraction).
+        Raises ``NotImplementedError`` for a store that keeps no checkpoints.
+
+        >>> tracker = Tracker()
+        >>> _ = tracker.record({"id": "e1", "type": "heartbeat", "ts": "2026-03-01T12:00:00Z", "visitor": "v"})
+        >>> info = tracker.checkpoint()
+        >>> info.position, info.size > 0
+        (1, True)
+        """
+        self._sync()
+        return checkpoints_.save(self._follower)
+
+    @property
+    def checkpoint_version(self) -> str:
+        """The version this tracker saves checkpoints with and restores only equal ones. O(1).
+
+        >>> Tracker().checkpoint_version.startswith("1:")
+        True
+        """
+        return checkpoints_.version_key(self._follower)
+
     def close(self) -> None:
-        """Close the store (leaving ``with Tracker(...) as tracker:`` does). O(1).
+        """Close the store (leaving ``with Tracker(...) as tracker:`` does).
+
+        First, over a durable store that keeps checkpoints, save one when this tracker applied at
+        least :data:`~whoson.tracking.checkpoint.AUTO_SAVE_AFTER` events since the checkpoint it
+        restored or saved, not counting those it loaded itself with :meth:`load` (saving costs
+        about what loading does: ``whoson ingest`` leaves the save to the first tracker that
+        replays the store, or call :meth:`checkpoint`), or when it built the live view and that
+        checkpoint has none (so that the next tracker's first :meth:`online` is quick too). Costs
+        what :meth:`checkpoint` does; a store that refuses it, read-only say, is closed all the
+        same. O(1) otherwise.
 
         >>> with Tracker() as tracker:
         ...     tracker.position
         0
         """
-        self.store.close()
+        try:
+            with self._lock:
+                if self._wants_checkpoint():
+                    checkpoints_.save(self._follower)
+        except Exception:
+            _log.debug("checkpoint not saved at close", exc_info=True)
+        finally:
+            self.store.close()
+
+    def _wants_checkpoint(self) -> bool:
+        """Whether :meth:`close` saves a checkpoint (the policy above)."""
+        follower = self._follower
+        if not self.checkpoints or isinstance(self.store, MemoryStore) or follower.position == 0:
+            return False
+        new_view = follower.live.view is not None and not follower.checkpoint_live
+        return new_view or (follower.position - follower.checkpointed - follower.loaded
+                            >= checkpoints_.AUTO_SAVE_AFTER)
 
     def __enter__(self) -> Tracker:
         return self

@@ -6,6 +6,8 @@
   and merging early rejections with the store's outcomes;
 - :mod:`~whoson.tracking.follower`: the in-memory state (report state, live
   view) and the store position it has applied; catching up by position;
+- :mod:`~whoson.tracking.checkpoint`: that state saved in the store and
+  restored at start-up, so that a tracker need not replay every event;
 - :mod:`~whoson.tracking.writing`: appending a batch (currency settling and
   conversion) and recording what the rules fire;
 - :mod:`~whoson.tracking.live`: the live view and the rules engine, built on

@@ -37,6 +37,7 @@ from whoson.live import LiveConfig, LiveView
 from whoson.metrics.reporter import Reporter
 from whoson.rules import Rule
 from whoson.stores.base import Store, StoredEvent
+from whoson.tracking import checkpoint
 from whoson.tracking.live import LiveWiring
 from whoson.tracking.settings import adopt_currency
 
@@ -71,19 +72,30 @@ class Follower:
         self.clock = clock
         # The store position applied so far: every event up to it is in the projection.
         self.position = 0
+        # The position of the checkpoint restored or saved last (0: none), and how many events
+        # this tracker loaded itself (Tracker.load) since: they do not call for a save at close.
+        self.checkpointed = 0
+        self.loaded = 0
+        # Whether that checkpoint holds a live view.
+        self.checkpoint_live = False
         self.live = LiveWiring(live_config, rules, applied=self.applied, clock=clock)
 
-    def start(self, *, live: bool = False) -> None:
-        """Apply every stored event (a tracker opening a filled store): O(events).
+    def start(self, *, live: bool = False, restore: bool = True) -> None:
+        """Build the state from the store (a tracker opening a filled store).
 
-        ``live``: build the live view and the rules engine too (rules must see every event).
-        The one place a tracker builds its state from the store: a checkpoint of the report
-        state (and the live view) at a position would be restored here, then :meth:`catch_up`.
+        With ``restore``, the store's checkpoint (:mod:`whoson.tracking.checkpoint`) is
+        restored when it is usable, and only the events stored after it are applied:
+        O(state) to unpickle + O(new events); otherwise every stored event is applied:
+        O(events). ``live``: build the live view and the rules engine too (rules must
+        see every event). The one place a tracker builds its state from the store.
         """
+        restored = restore and checkpoint.restore(self)
         project = self.project
-        for stored in self.store.read():
+        for stored in self.store.read(after=self.position):
             project(stored.event)
             self.position = stored.position
+        if restored:
+            checkpoint.attach_rules(self)
         if live:
             self.live.build()
 

@@ -45,6 +45,8 @@ class LiveWiring:
         self.engine: RuleEngine | None = None
         self._applied = applied
         self._clock = clock
+        # The events to build the view from, when not the store's (a restored tracker's projection).
+        self.source: Callable[[], Iterable[Event]] | None = None
         # A live view replayed for an instant before the newest event: ((instant, position), view).
         self._past: tuple[tuple[datetime, int], LiveView] | None = None
 
@@ -54,9 +56,10 @@ class LiveWiring:
             return self.view, self.engine
         live = LiveView(self.config)
         rules = RuleEngine(self.rule_list, live)
-        for stored in self._applied():
-            live.apply(stored.event)
-            rules.observe(stored.event)
+        events = self.source() if self.source is not None else (stored.event for stored in self._applied())
+        for event in events:
+            live.apply(event)
+            rules.observe(event)
         self.view, self.engine = live, rules
         return live, rules
 
