@@ -3,6 +3,8 @@ as_of) writes the same bytes as a report computed from scratch on the events up 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ from whoson import FixedClock, Tracker
 from whoson.codec import dumps
 from whoson.core.events import Event
 from whoson.core.projection import Projection
+from whoson.metrics import ledger
 from whoson.metrics.report import build_report
 from whoson.metrics.reporter import SPARE_LEDGERS
 
@@ -39,6 +42,20 @@ def _report(tracker: Tracker, kwargs: dict[str, Any]) -> str:
     return dumps(tracker.report(**kwargs).to_dict())
 
 
+# Past views turn the ledger back (1.0), build afresh (0.0), or choose by the default share.
+_SHARES = st.sampled_from((1.0, 0.0, ledger.FRESH_SHARE))
+
+
+@contextmanager
+def _fresh_share(share: float) -> Iterator[None]:
+    kept = ledger.FRESH_SHARE
+    ledger.FRESH_SHARE = share
+    try:
+        yield
+    finally:
+        ledger.FRESH_SHARE = kept
+
+
 def _delivered(scenario: Scenario) -> st.SearchStrategy[tuple[Scenario, list[Event]]]:
     return shuffled_with_duplicates(scenario.events).map(lambda events: (scenario, events))
 
@@ -47,18 +64,19 @@ class TestEveryPathEqualsScratch:
     """Random streams, as_of, windows, zones and (mid-slot) ranges: every path's bytes equal scratch."""
 
     @settings(max_examples=_EXAMPLES, deadline=None)
-    @given(scenarios(vary_params=True).flatmap(_delivered))
-    def test_one_report(self, case: tuple[Scenario, list[Event]]) -> None:
+    @given(scenarios(vary_params=True).flatmap(_delivered), _SHARES)
+    def test_one_report(self, case: tuple[Scenario, list[Event]], share: float) -> None:
         """A report with random parameters (past as_of and other windows included) equals scratch."""
         scenario, delivered = case
         tracker = _tracker(scenario)
         assert tracker.record_many(delivered).rejected == 0
         kwargs = scenario.report_kwargs()
-        assert _scratch(tracker, delivered, kwargs) == _report(tracker, kwargs)
+        with _fresh_share(share):
+            assert _scratch(tracker, delivered, kwargs) == _report(tracker, kwargs)
 
     @settings(max_examples=_EXAMPLES, deadline=None)
-    @given(scenarios(vary_params=True).flatmap(_delivered), st.integers(0, 100), st.integers(-90, 30))
-    def test_kept_up_to_date(self, case: tuple[Scenario, list[Event]], cut: int, back: int) -> None:
+    @given(scenarios(vary_params=True).flatmap(_delivered), st.integers(0, 100), st.integers(-90, 30), _SHARES)
+    def test_kept_up_to_date(self, case: tuple[Scenario, list[Event]], cut: int, back: int, share: float) -> None:
         """A spare ledger built by one report follows later events; a past as_of before and after
         them, and the default report in between, all equal scratch."""
         scenario, delivered = case
@@ -71,19 +89,21 @@ class TestEveryPathEqualsScratch:
         plain = {k: v for k, v in kwargs.items() if k not in scenario.params}
         assert _scratch(tracker, delivered, plain) == _report(tracker, plain)
         earlier = scenario.report_kwargs(as_of=scenario.as_of + timedelta(minutes=back))
-        assert _scratch(tracker, delivered, earlier) == _report(tracker, earlier)
+        with _fresh_share(share):
+            assert _scratch(tracker, delivered, earlier) == _report(tracker, earlier)
         assert _scratch(tracker, delivered, kwargs) == _report(tracker, kwargs)
 
     @settings(max_examples=20, deadline=None)
     @given(scenarios(vary_params=False).flatmap(_delivered), st.lists(st.integers(-120, 30), max_size=4))
     def test_many_past_instants(self, case: tuple[Scenario, list[Event]], minutes: list[int]) -> None:
-        """Reports at several past as_of, one after another, leave the ledger as it was."""
+        """Reports at several past as_of (ledger turned back), one after another, leave the ledger as it was."""
         scenario, delivered = case
         tracker = _tracker(scenario)
         assert tracker.record_many(delivered).rejected == 0
-        for offset in [*minutes, 0]:
-            kwargs = scenario.report_kwargs(as_of=scenario.as_of + timedelta(minutes=offset))
-            assert _scratch(tracker, delivered, kwargs) == _report(tracker, kwargs)
+        with _fresh_share(1.0):
+            for offset in [*minutes, 0]:
+                kwargs = scenario.report_kwargs(as_of=scenario.as_of + timedelta(minutes=offset))
+                assert _scratch(tracker, delivered, kwargs) == _report(tracker, kwargs)
 
 
 class TestSpareLedgers:

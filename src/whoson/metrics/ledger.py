@@ -35,11 +35,15 @@ from whoson.metrics.tally import Kind, Tally, declared_keys
 from whoson.metrics.visitors import VISITORS
 
 __all__ = [
-    "DISTINCT", "Known", "Ledger", "Past", "View", "from_scratch", "keyed_parts", "pending_adjustments",
+    "DISTINCT", "FRESH_SHARE", "Known", "Ledger", "Past", "View", "from_scratch", "keyed_parts", "pending_adjustments",
     "report_dates", "settings_of", "view",
 ]
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+FRESH_SHARE = 0.5
+"""A :class:`Past` view builds its slots afresh when the visitors active after ``as_of`` hold
+more than this share of the events (taking back and re-adding them would cost more)."""
 
 # A per-visitor contribution under (slot, key) keys: projection, visitor, settings[, keep].
 Contribute = Callable[..., dict[tuple[int, str], Tally]]
@@ -221,6 +225,10 @@ class Past:
     Cost: O(visitors) to find the later ones, O(their events) for the small
     projection and the two contributions each, O(slots) to copy the slots;
     a view then reads the ledger's day summaries of the days left untouched.
+    When the later visitors hold more than :data:`FRESH_SHARE` of the events
+    (``as_of`` far back), every visitor's contribution is computed afresh from
+    its events up to ``as_of`` instead: O(events up to as_of), like a replay,
+    without reading the store.
     """
 
     def __init__(self, ledger: Ledger, as_of: datetime) -> None:
@@ -230,12 +238,19 @@ class Past:
         timelines = projection.timelines
         later: set[str] = set()
         newest: datetime | None = None
+        moved = 0
         for visitor, timeline in timelines.items():
             ts = timeline[-1].ts
             if ts > as_of:
                 later.add(visitor)
+                moved += len(timeline)
             elif newest is None or ts > newest:
                 newest = ts
+        # Most events belong to later visitors (an as_of far back): build afresh from the timelines
+        # rather than take back and add again nearly everything.
+        self.fresh = moved > projection.count * FRESH_SHARE
+        if self.fresh:
+            later = set(timelines)
         self.later = later
         partial = self.partial = Projection()
         self._owned: set[str] = set()
@@ -254,14 +269,21 @@ class Past:
         self.first_ts = projection.first_ts if newest is not None else None
         self.last_ts = newest
         self.creations = projection.creations
-        self.slots: SortedDict = SortedDict(ledger.slots)
         self._changed: set[int] = set()
-        gone = [(ts, agent) for ts, agent in projection.status_mentions if ts > as_of]
-        self._merge(agent_status_contribution(gone), -1)
-        for visitor in later:
-            self._merge(visitor_contribution(projection, visitor, settings), -1)
-            self._merge(visitor_contribution(partial, visitor, settings))
-        self._settle()
+        if self.fresh:
+            self.slots: SortedDict = SortedDict()
+            kept = [(ts, agent) for ts, agent in projection.status_mentions if ts <= as_of]
+            _merge_into(self.slots, agent_status_contribution(kept))
+            for visitor in later:
+                _merge_into(self.slots, visitor_contribution(partial, visitor, settings))
+        else:
+            self.slots = SortedDict(ledger.slots)
+            gone = [(ts, agent) for ts, agent in projection.status_mentions if ts > as_of]
+            self._merge(agent_status_contribution(gone), -1)
+            for visitor in later:
+                self._merge(visitor_contribution(projection, visitor, settings), -1)
+                self._merge(visitor_contribution(partial, visitor, settings))
+            self._settle()
         self._stale: dict[str, set[date]] = {}
 
     def _settle(self) -> None:
@@ -347,7 +369,7 @@ class Past:
             stale = self._stale[params.tz_name] = {
                 slot_start(slot).astimezone(tz).date() for slot in self._changed
             }
-        cache = self.ledger._days.get(params.tz_name)
+        cache = None if self.fresh else self.ledger._days.get(params.tz_name)
         days = {day: summary for day, summary in cache[1].items() if day not in stale} if cache else {}
         edges = {slot_of(b) for b in (params.start, params.end) if b is not None and not _aligned(b)}
         slots = self._with_edges(params, edges) if edges else self.slots
