@@ -81,6 +81,44 @@ class Ledger:
         ledger._dirty.update(projection.timelines)
         return ledger
 
+    @classmethod
+    def derived(cls, base: Ledger, settings: Settings) -> Ledger:
+        """A ledger with other windows, derived from ``base`` (same session timeout), else :meth:`over`.
+
+        Only an order's attribution (and an experiment's conversions) depend on the
+        attribution window, and only conversations on the FCR window: the ledger
+        starts from a copy of ``base``'s slots and recomputes just the visitors with
+        orders, or with requests. O(slots + those visitors' events).
+        """
+        projection = base.projection
+        if settings.session_timeout != base.settings.session_timeout:
+            return cls.over(projection, settings)
+        base.catch_up()
+        ledger = cls(projection, settings)
+        for slot, tally in base.slots.items():
+            copy = ledger.slots[slot] = Tally()
+            copy.add(tally)
+        ledger._contributed = set(base._contributed)
+        attribution = settings.attribution_window != base.settings.attribution_window
+        fcr = settings.fcr_window != base.settings.fcr_window
+        changed: set[int] = set()
+        for visitor in projection.timelines:
+            if (attribution and next(iter(projection.orders_of(visitor)), None) is not None) or (
+                fcr and next(iter(projection.requests_of(visitor)), None) is not None
+            ):
+                old = visitor_contribution(projection, visitor, base.settings)
+                new = visitor_contribution(projection, visitor, settings)
+                _merge_into(ledger.slots, old, -1)
+                _merge_into(ledger.slots, new)
+                changed.update(old)
+                changed.update(new)
+
+        def contribution(visitor: str) -> SlotTallies:
+            return visitor_contribution(projection, visitor, settings)
+
+        _settle(ledger.slots, changed, contribution, projection.status_mentions)
+        return ledger
+
     def before_apply(self, event: Event) -> None:
         """Call before the projection applies ``event``: retract what it will change."""
         visitor = event.visitor
@@ -287,39 +325,14 @@ class Past:
         self._stale: dict[str, set[date]] = {}
 
     def _settle(self) -> None:
-        """Recompute the changed slots that subtraction left with a zero or an empty bag.
-
-        Taking a contribution back out leaves ``0`` (or ``Decimal("0.00")``) where a
-        from-scratch tally has no key at all, which a figure may print differently; such
-        a slot is summed afresh from the contributions of the visitors present in it.
-        """
-        contributions: dict[str, SlotTallies] = {}
-        mentions: dict[int, list[tuple[datetime, str]]] | None = None
+        """Recompute the changed slots that subtraction left with a zero or an empty bag (see :func:`_settle`)."""
         projection, partial, settings = self.ledger.projection, self.partial, self.settings
-        for slot in sorted(self._changed):
-            tally = self.slots[slot]
-            if all(tally.numbers.values()) and all(tally.bags.values()):
-                continue
-            exact = Tally()
-            for visitor in tally.multiset(VISITORS):
-                name = str(visitor)
-                part = contributions.get(name)
-                if part is None:
-                    source = partial if name in self.later else projection
-                    part = contributions[name] = visitor_contribution(source, name, settings)
-                if slot in part:
-                    exact.add(part[slot])
-            if mentions is None:
-                mentions = defaultdict(list)
-                for ts, agent in projection.status_mentions:
-                    if ts <= self.as_of:
-                        mentions[slot_of(ts)].append((ts, agent))
-            for status_part in agent_status_contribution(mentions.get(slot, [])).values():
-                exact.add(status_part)
-            if exact.numbers or exact.bags:
-                self.slots[slot] = exact
-            else:
-                del self.slots[slot]
+
+        def contribution(visitor: str) -> SlotTallies:
+            return visitor_contribution(partial if visitor in self.later else projection, visitor, settings)
+
+        kept = [(ts, agent) for ts, agent in projection.status_mentions if ts <= self.as_of]
+        _settle(self.slots, self._changed, contribution, kept)
 
     def _keep_order_owner(self, event: OrderEvent, later: set[str]) -> None:
         """Put the order event that wins ``event``'s order id up to as_of into the small projection."""
@@ -394,6 +407,41 @@ class Past:
                 exact.add(status_part)
             slots[slot] = exact
         return slots
+
+
+def _settle(slots: SortedDict, changed: Iterable[int], contribution: Callable[[str], SlotTallies],
+            mentions: list[tuple[datetime, str]]) -> None:
+    """Sum afresh each of the ``changed`` slots that subtraction left with a zero or an empty bag.
+
+    Taking a contribution back out leaves ``0`` (or ``Decimal("0.00")``) where a
+    from-scratch tally has no key at all, which a figure may print differently; such
+    a slot is summed from the contributions (``contribution(visitor)``, asked once per
+    visitor) of the visitors present in it and the ``agent_status`` ``mentions`` in it.
+    """
+    contributions: dict[str, SlotTallies] = {}
+    by_slot: dict[int, list[tuple[datetime, str]]] | None = None
+    for slot in sorted(changed):
+        tally = slots.get(slot)
+        if tally is None or (all(tally.numbers.values()) and all(tally.bags.values())):
+            continue
+        exact = Tally()
+        for visitor in tally.multiset(VISITORS):
+            name = str(visitor)
+            part = contributions.get(name)
+            if part is None:
+                part = contributions[name] = contribution(name)
+            if slot in part:
+                exact.add(part[slot])
+        if by_slot is None:
+            by_slot = defaultdict(list)
+            for ts, agent in mentions:
+                by_slot[slot_of(ts)].append((ts, agent))
+        for status_part in agent_status_contribution(by_slot.get(slot, [])).values():
+            exact.add(status_part)
+        if exact.numbers or exact.bags:
+            slots[slot] = exact
+        else:
+            del slots[slot]
 
 
 def _aligned(bound: datetime | None) -> bool:

@@ -154,7 +154,7 @@ class Reporter:
             return self.ledger
         spare = self.spare.get(settings)
         if spare is None:
-            spare = self.spare[settings] = Ledger.over(self.projection, settings)
+            spare = self.spare[settings] = Ledger.derived(self.ledger, settings)
             if len(self.spare) > SPARE_LEDGERS:
                 self.spare.popitem(last=False)
         else:
