@@ -52,7 +52,7 @@ from whoson.metrics.ledger import Ledger, Past, settings_of
 from whoson.metrics.params import DEFAULTS, Instant, ReportDefaults, ReportOptions, ReportParams
 from whoson.metrics.report import Report, build_report
 
-__all__ = ["History", "Path", "Reporter"]
+__all__ = ["SPARE_LEDGERS", "History", "Path", "Reporter"]
 
 History = Callable[[datetime], Iterable[Event]]
 """``history(as_of)``: the applied events stamped up to ``as_of`` (inclusive), in store order."""
