@@ -104,18 +104,19 @@ class TestReporterPath:
         clicks(tracker, 3)
         assert "ledger" == tracker._reporter.path(tracker.report_params())
 
-    def test_other_window_recomputes_from_the_projection(self) -> None:
-        """Another attribution window recomputes from the followed projection."""
+    def test_other_window_reads_a_ledger_of_its_own(self) -> None:
+        """Another attribution window reads a spare ledger kept with that window."""
         tracker = Tracker(clock=FixedClock(NOW))
         clicks(tracker, 3)
-        assert "projection" == tracker._reporter.path(tracker.report_params(attribution_window="3d"))
+        assert "settings" == tracker._reporter.path(tracker.report_params(attribution_window="3d"))
 
-    def test_past_as_of_replays(self) -> None:
-        """An as_of before the newest event replays, and counts only the events up to it."""
+    def test_past_as_of_turns_the_ledger_back(self) -> None:
+        """An as_of before the newest event turns the ledger back (a breakdown replays): later events do not count."""
         tracker = Tracker(clock=FixedClock(NOW))
         clicks(tracker, 3)
         as_of = START + timedelta(minutes=1)
-        assert "replay" == tracker._reporter.path(tracker.report_params(as_of=as_of))
+        assert "past" == tracker._reporter.path(tracker.report_params(as_of=as_of))
+        assert "replay" == tracker._reporter.path(tracker.report_params(as_of=as_of), by="channel")
         assert 2 == tracker.report(as_of=as_of).visitors.with_click
 
     def test_every_path_gives_the_same_figures(self) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sortedcontainers import SortedDict
@@ -35,10 +35,15 @@ from whoson.metrics.tally import Kind, Tally, declared_keys
 from whoson.metrics.visitors import VISITORS
 
 __all__ = [
-    "DISTINCT", "Ledger", "View", "from_scratch", "keyed_parts", "pending_adjustments", "report_dates", "view",
+    "DISTINCT", "FRESH_SHARE", "Known", "Ledger", "Past", "View", "from_scratch", "keyed_parts", "pending_adjustments",
+    "report_dates", "settings_of", "view",
 ]
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+FRESH_SHARE = 0.5
+"""A :class:`Past` view builds its slots afresh when the visitors active after ``as_of`` hold
+more than this share of the events (taking back and re-adding them would cost more)."""
 
 # A per-visitor contribution under (slot, key) keys: projection, visitor, settings[, keep].
 Contribute = Callable[..., dict[tuple[int, str], Tally]]
@@ -52,6 +57,8 @@ class Ledger:
     """
 
     def __init__(self, projection: Projection, settings: Settings) -> None:
+        """An empty ledger over ``projection``: call before the projection applies its first event,
+        or use :meth:`over` for a projection that already holds events."""
         self.projection = projection
         self.settings = settings
         self.slots: SortedDict = SortedDict()
@@ -61,6 +68,56 @@ class Ledger:
         self._days: dict[str, tuple[ZoneInfo, dict[date, DaySummary]]] = {}
         # Other per-visitor contributions kept up to date alongside (breakdowns), by name.
         self._followers: dict[str, _Follower] = {}
+
+    @classmethod
+    def over(cls, projection: Projection, settings: Settings) -> Ledger:
+        """A ledger over a projection that already holds events: every visitor starts dirty.
+
+        O(agent_status events) now; the first :meth:`catch_up` (the next report) computes every
+        visitor's contribution once, O(events), the cost of one from-scratch report.
+        """
+        ledger = cls(projection, settings)
+        ledger._add(agent_status_contribution(projection.status_mentions))
+        ledger._dirty.update(projection.timelines)
+        return ledger
+
+    @classmethod
+    def derived(cls, base: Ledger, settings: Settings) -> Ledger:
+        """A ledger with other windows, derived from ``base`` (same session timeout), else :meth:`over`.
+
+        Only an order's attribution (and an experiment's conversions) depend on the
+        attribution window, and only conversations on the FCR window: the ledger
+        starts from a copy of ``base``'s slots and recomputes just the visitors with
+        orders, or with requests. O(slots + those visitors' events).
+        """
+        projection = base.projection
+        if settings.session_timeout != base.settings.session_timeout:
+            return cls.over(projection, settings)
+        base.catch_up()
+        ledger = cls(projection, settings)
+        for slot, tally in base.slots.items():
+            copy = ledger.slots[slot] = Tally()
+            copy.add(tally)
+        ledger._contributed = set(base._contributed)
+        attribution = settings.attribution_window != base.settings.attribution_window
+        fcr = settings.fcr_window != base.settings.fcr_window
+        changed: set[int] = set()
+        for visitor in projection.timelines:
+            if (attribution and next(iter(projection.orders_of(visitor)), None) is not None) or (
+                fcr and next(iter(projection.requests_of(visitor)), None) is not None
+            ):
+                old = visitor_contribution(projection, visitor, base.settings)
+                new = visitor_contribution(projection, visitor, settings)
+                _merge_into(ledger.slots, old, -1)
+                _merge_into(ledger.slots, new)
+                changed.update(old)
+                changed.update(new)
+
+        def contribution(visitor: str) -> SlotTallies:
+            return visitor_contribution(projection, visitor, settings)
+
+        _settle(ledger.slots, changed, contribution, projection.status_mentions)
+        return ledger
 
     def before_apply(self, event: Event) -> None:
         """Call before the projection applies ``event``: retract what it will change."""
@@ -166,20 +223,239 @@ class Ledger:
     def serves(self, params: ReportParams) -> bool:
         """Whether a report with ``params`` can read these slots as they are."""
         projection = self.projection
-        return (
-            (projection.last_ts is None or projection.last_ts <= params.as_of)
-            and Settings(params.session_timeout, params.attribution_window, params.fcr_window)
-            == self.settings
-        )
+        return (projection.last_ts is None or projection.last_ts <= params.as_of) and self.serves_settings(params)
+
+    def serves_settings(self, params: ReportParams) -> bool:
+        """Whether ``params`` ask for this ledger's session timeout and windows."""
+        return settings_of(params) == self.settings
+
+
+class Known(Protocol):
+    """What a range view reads besides the slots: the data's first and newest instants, the
+    request creations and the request models (a :class:`Projection`, or a :class:`Past` state)."""
+
+    @property
+    def first_ts(self) -> datetime | None: ...
+
+    @property
+    def last_ts(self) -> datetime | None: ...
+
+    @property
+    def creations(self) -> Any: ...
+
+    def request(self, request_id: str) -> Request | None: ...
+
+
+class Past:
+    """A ledger's slots turned back to an earlier ``as_of``: the report of the events up to it.
+
+    A visitor's contribution depends only on that visitor's events (the
+    assumption the ledger itself rests on), so the slots at ``as_of`` are the
+    ledger's slots, minus the contributions of the visitors with an event
+    after ``as_of`` (and the ``agent_status`` events after it), plus those
+    visitors' contributions computed from a small projection of just their
+    events up to ``as_of``. An order id that such a visitor shares with an
+    earlier visitor stays with the earlier one: that winning order event goes
+    into the small projection too. Visitors without a later event keep their
+    contribution unchanged (an order they lost to a later event was lost to
+    an even earlier one).
+
+    Cost: O(visitors) to find the later ones, O(their events) for the small
+    projection and the two contributions each, O(slots) to copy the slots;
+    a view then reads the ledger's day summaries of the days left untouched.
+    When the later visitors hold more than :data:`FRESH_SHARE` of the events
+    (``as_of`` far back), every visitor's contribution is computed afresh from
+    its events up to ``as_of`` instead: O(events up to as_of), like a replay,
+    without reading the store.
+    """
+
+    def __init__(self, ledger: Ledger, as_of: datetime) -> None:
+        ledger.catch_up()
+        projection, settings = ledger.projection, ledger.settings
+        self.ledger, self.as_of, self.settings = ledger, as_of, settings
+        timelines = projection.timelines
+        later: set[str] = set()
+        newest: datetime | None = None
+        moved = 0
+        for visitor, timeline in timelines.items():
+            ts = timeline[-1].ts
+            if ts > as_of:
+                later.add(visitor)
+                moved += len(timeline)
+            elif newest is None or ts > newest:
+                newest = ts
+        # Most events belong to later visitors (an as_of far back): build afresh from the timelines
+        # rather than take back and add again nearly everything.
+        self.fresh = moved > projection.count * FRESH_SHARE
+        if self.fresh:
+            later = set(timelines)
+        self.later = later
+        partial = self.partial = Projection()
+        self._owned: set[str] = set()
+        for visitor in later:
+            for event in timelines[visitor]:
+                if event.ts > as_of:
+                    break  # a timeline is sorted by (ts, id)
+                partial.apply(event)
+                if isinstance(event, OrderEvent):
+                    self._keep_order_owner(event, later)
+        for ts, _ in projection.status_mentions:
+            if ts <= as_of and (newest is None or ts > newest):
+                newest = ts
+        if partial.last_ts is not None and (newest is None or partial.last_ts > newest):
+            newest = partial.last_ts
+        self.first_ts = projection.first_ts if newest is not None else None
+        self.last_ts = newest
+        self.creations = projection.creations
+        self._changed: set[int] = set()
+        if self.fresh:
+            self.slots: SortedDict = SortedDict()
+            kept = [(ts, agent) for ts, agent in projection.status_mentions if ts <= as_of]
+            _merge_into(self.slots, agent_status_contribution(kept))
+            for visitor in later:
+                _merge_into(self.slots, visitor_contribution(partial, visitor, settings))
+        else:
+            self.slots = SortedDict(ledger.slots)
+            gone = [(ts, agent) for ts, agent in projection.status_mentions if ts > as_of]
+            self._merge(agent_status_contribution(gone), -1)
+            for visitor in later:
+                self._merge(visitor_contribution(projection, visitor, settings), -1)
+                self._merge(visitor_contribution(partial, visitor, settings))
+            self._settle()
+        self._stale: dict[str, set[date]] = {}
+
+    def _settle(self) -> None:
+        """Recompute the changed slots that subtraction left with a zero or an empty bag (see :func:`_settle`)."""
+        projection, partial, settings = self.ledger.projection, self.partial, self.settings
+
+        def contribution(visitor: str) -> SlotTallies:
+            return visitor_contribution(partial if visitor in self.later else projection, visitor, settings)
+
+        kept = [(ts, agent) for ts, agent in projection.status_mentions if ts <= self.as_of]
+        _settle(self.slots, self._changed, contribution, kept)
+
+    def _keep_order_owner(self, event: OrderEvent, later: set[str]) -> None:
+        """Put the order event that wins ``event``'s order id up to as_of into the small projection."""
+        projection = self.ledger.projection
+        owner = projection.order_owner(event.order)
+        if owner is None or owner == event.visitor or owner in later:
+            # The winner is in the small projection already (or is this event).
+            return
+        if event.order in self._owned:
+            return
+        self._owned.add(event.order)
+        # The owner's earliest event of the id wins it (timelines are sorted by sort key).
+        for candidate in projection.timelines.get(owner, ()):
+            if isinstance(candidate, OrderEvent) and candidate.order == event.order:
+                self.partial.apply(candidate)
+                return
+
+    def _merge(self, tallies: SlotTallies, sign: int = 1) -> None:
+        """Add tallies into private copies of the slots they touch (the ledger's stay as they are)."""
+        slots, changed = self.slots, self._changed
+        for slot, tally in tallies.items():
+            if slot not in changed:
+                changed.add(slot)
+                copy = Tally()
+                present = slots.get(slot)
+                if present is not None:
+                    copy.add(present)
+                slots[slot] = copy
+            slots[slot].add(tally, sign)
+
+    def request(self, request_id: str) -> Request | None:
+        """The request as the events up to as_of make it (None if not created by then)."""
+        model = self.ledger.projection.request(request_id)
+        if model is not None and model.visitor in self.later:
+            return self.partial.request(request_id)
+        return model
+
+    def serves(self, params: ReportParams) -> bool:
+        """Whether ``params`` ask for this as_of and the ledger's settings."""
+        return params.as_of == self.as_of and self.ledger.serves_settings(params)
+
+    def view(self, params: ReportParams) -> View:
+        """The range view at as_of: the ledger's whole-day summaries of untouched days reused."""
+        stale = self._stale.get(params.tz_name)
+        if stale is None:
+            tz = params.tz
+            stale = self._stale[params.tz_name] = {
+                slot_start(slot).astimezone(tz).date() for slot in self._changed
+            }
+        cache = None if self.fresh else self.ledger._days.get(params.tz_name)
+        days = {day: summary for day, summary in cache[1].items() if day not in stale} if cache else {}
+        edges = {slot_of(b) for b in (params.start, params.end) if b is not None and not _aligned(b)}
+        slots = self._with_edges(params, edges) if edges else self.slots
+        return view(self, slots, params, days)
+
+    def _with_edges(self, params: ReportParams, edges: set[int]) -> SortedDict:
+        """The slots with each slot a bound cuts recomputed for the exact range (see the ledger's)."""
+        slots = SortedDict(self.slots)
+        projection = self.ledger.projection
+        for slot in edges:
+            exact = Tally()
+            present = self.slots.get(slot)
+            for visitor in list(present.multiset(VISITORS)) if present is not None else ():
+                name = str(visitor)
+                source = self.partial if name in self.later else projection
+                part = visitor_contribution(source, name, self.settings, params.in_range)
+                if slot in part:
+                    exact.add(part[slot])
+            named = [(ts, agent) for ts, agent in projection.status_mentions
+                     if slot_of(ts) == slot and ts <= self.as_of]
+            for status_part in agent_status_contribution(named, params.in_range).values():
+                exact.add(status_part)
+            slots[slot] = exact
+        return slots
+
+
+def _settle(slots: SortedDict, changed: Iterable[int], contribution: Callable[[str], SlotTallies],
+            mentions: list[tuple[datetime, str]]) -> None:
+    """Sum afresh each of the ``changed`` slots that subtraction left with a zero or an empty bag.
+
+    Taking a contribution back out leaves ``0`` (or ``Decimal("0.00")``) where a
+    from-scratch tally has no key at all, which a figure may print differently; such
+    a slot is summed from the contributions (``contribution(visitor)``, asked once per
+    visitor) of the visitors present in it and the ``agent_status`` ``mentions`` in it.
+    """
+    contributions: dict[str, SlotTallies] = {}
+    by_slot: dict[int, list[tuple[datetime, str]]] | None = None
+    for slot in sorted(changed):
+        tally = slots.get(slot)
+        if tally is None or (all(tally.numbers.values()) and all(tally.bags.values())):
+            continue
+        exact = Tally()
+        for visitor in tally.multiset(VISITORS):
+            name = str(visitor)
+            part = contributions.get(name)
+            if part is None:
+                part = contributions[name] = contribution(name)
+            if slot in part:
+                exact.add(part[slot])
+        if by_slot is None:
+            by_slot = defaultdict(list)
+            for ts, agent in mentions:
+                by_slot[slot_of(ts)].append((ts, agent))
+        for status_part in agent_status_contribution(by_slot.get(slot, [])).values():
+            exact.add(status_part)
+        if exact.numbers or exact.bags:
+            slots[slot] = exact
+        else:
+            del slots[slot]
 
 
 def _aligned(bound: datetime | None) -> bool:
     return bound is None or slot_start(slot_of(bound)) == bound
 
 
+def settings_of(params: ReportParams) -> Settings:
+    """The settings a contribution depends on, as ``params`` ask for them."""
+    return Settings(params.session_timeout, params.attribution_window, params.fcr_window)
+
+
 def from_scratch(projection: Projection, params: ReportParams) -> SortedDict:
     """Every visitor's contribution with ``params``, entities outside the range dropped."""
-    settings = Settings(params.session_timeout, params.attribution_window, params.fcr_window)
+    settings = settings_of(params)
     slots: SortedDict = SortedDict()
     _merge_into(slots, agent_status_contribution(projection.status_mentions, params.in_range))
     for visitor in projection.timelines:
@@ -330,7 +606,7 @@ def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 def view(
-    projection: Projection,
+    projection: Known,
     slots: SortedDict,
     params: ReportParams,
     day_cache: dict[date, DaySummary] | None = None,
@@ -369,7 +645,7 @@ def view(
 
 
 def pending_adjustments(
-    projection: Projection, params: ReportParams
+    projection: Known, params: ReportParams
 ) -> Iterable[tuple[Request, Tally]]:
     """In-range requests still pending at ``as_of``, each with what pending takes off.
 

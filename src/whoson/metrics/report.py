@@ -20,7 +20,7 @@ from whoson.metrics.breakdowns import BreakdownRow, breakdown
 from whoson.metrics.compare import Change, changes
 from whoson.metrics.conversations import ConversationFigures, conversation_figures
 from whoson.metrics.experiments import ExperimentRow, experiment_rows, wait_figures
-from whoson.metrics.ledger import Ledger, View, from_scratch, view
+from whoson.metrics.ledger import Ledger, Past, View, from_scratch, view
 from whoson.metrics.pages import PageRow, page_rows
 from whoson.metrics.params import ReportParams
 from whoson.metrics.ratings import RatingFigures, rating_figures
@@ -166,13 +166,14 @@ def to_plain(value: Any) -> Any:
 
 
 def build_report(
-    projection: Projection, params: ReportParams, ledger: Ledger | None = None,
+    projection: Projection, params: ReportParams, ledger: Ledger | Past | None = None,
     by: str | None = None,
 ) -> Report:
     """Compute the report of ``params`` from a projection of the events up to ``as_of``.
 
     With a ``ledger`` that serves these parameters, the report reads its slot
-    tallies (catching up on recent events first); otherwise every visitor's
+    tallies (catching up on recent events first), as does a :class:`~whoson.metrics.ledger.Past`
+    view of a ledger at an earlier ``as_of`` (no breakdown); otherwise every visitor's
     contribution is computed afresh. ``by`` adds the breakdown by that dimension.
     """
     if ledger is not None and ledger.serves(params):
@@ -181,7 +182,8 @@ def build_report(
         range_view = view(projection, from_scratch(projection, params), params)
     report = assemble(range_view, params)
     if by is not None:
-        report = attrs.evolve(report, breakdown=breakdown(by, projection, params, range_view, ledger))
+        report = attrs.evolve(report, breakdown=breakdown(
+            by, projection, params, range_view, ledger if isinstance(ledger, Ledger) else None))
     return report
 
 

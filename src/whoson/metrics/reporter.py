@@ -6,11 +6,16 @@ chooses, per report, between
 
 - the **ledger**: the followed projection's slot tallies (O(days in range),
   after the visitors touched since the last report are caught up),
-- the **projection**: the followed projection, every visitor's contribution
-  computed afresh, when the options differ from the ledger's settings
-  (another session timeout, attribution or FCR window): O(events),
+- **settings**: another session timeout, attribution or FCR window reads a
+  ledger of its own, kept up to date like the default one (a few are kept,
+  least recently used dropped); building one costs one from-scratch pass,
+  O(events), then reports cost what the default's do,
+- **past**: ``as_of`` before the newest event: the ledger's slots with the
+  visitors active after ``as_of`` turned back to their events up to it
+  (:class:`~whoson.metrics.ledger.Past`): O(visitors + their events),
 - a **replay**: a projection of the events up to ``as_of`` rebuilt from the
-  history, when events after ``as_of`` were applied: O(events up to as_of),
+  history, only for a breakdown (``by``) with ``as_of`` before the newest
+  event: O(events up to as_of),
 - an **engine**: ``"duckdb"`` or ``"spark"`` over the same history
   (:mod:`whoson.engines`).
 
@@ -26,13 +31,14 @@ events up to ``as_of`` in store order, for the paths that need them.
 >>> reporter.apply(parse_event({"id": "e1", "type": "widget_click", "ts": "2026-03-01T12:00:00Z",
 ...                             "visitor": "v1"}, ParseContext()))
 >>> reporter.path(reporter.params()), reporter.path(reporter.params(as_of="2026-03-01T11:00:00Z"))
-('ledger', 'replay')
+('ledger', 'past')
 >>> reporter.report(history=lambda as_of: iter(())).visitors.with_click
 1
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Literal, Unpack
@@ -42,16 +48,19 @@ from whoson.core.projection import Projection
 from whoson.metrics.breakdowns import check_dimension
 from whoson.metrics.compare import previous_bounds
 from whoson.metrics.contributions import Settings
-from whoson.metrics.ledger import Ledger
+from whoson.metrics.ledger import Ledger, Past, settings_of
 from whoson.metrics.params import DEFAULTS, Instant, ReportDefaults, ReportOptions, ReportParams
 from whoson.metrics.report import Report, build_report
 
-__all__ = ["History", "Path", "Reporter"]
+__all__ = ["SPARE_LEDGERS", "History", "Path", "Reporter"]
 
 History = Callable[[datetime], Iterable[Event]]
 """``history(as_of)``: the applied events stamped up to ``as_of`` (inclusive), in store order."""
 
-Path = Literal["ledger", "projection", "replay"]
+Path = Literal["ledger", "settings", "past", "replay"]
+
+SPARE_LEDGERS = 3
+"""How many ledgers for other settings (windows, session timeout) a reporter keeps besides its own."""
 
 
 class Reporter:
@@ -68,6 +77,8 @@ class Reporter:
         self.now = now
         self.projection = Projection()
         self.ledger = Ledger(self.projection, Settings(session_timeout=defaults.session_timeout))
+        # Ledgers of other settings asked for lately, least recently used first.
+        self.spare: OrderedDict[Settings, Ledger] = OrderedDict()
 
     def apply(self, event: Event) -> None:
         """Apply one more event (in store order) to the projection and the ledger.
@@ -76,6 +87,8 @@ class Reporter:
         ledger takes back the visitor's contribution, to add it afresh at the next report.
         """
         self.ledger.before_apply(event)
+        for spare in self.spare.values():
+            spare.before_apply(event)
         self.projection.apply(event)
 
     def params(self, start: Instant = None, end: Instant = None,
@@ -83,12 +96,12 @@ class Reporter:
         """The checked parameters of a report with ``options`` (this reporter's defaults). O(1)."""
         return ReportParams.resolve(start, end, now=self.now, defaults=self.defaults, **options)
 
-    def path(self, params: ReportParams) -> Path:
+    def path(self, params: ReportParams, by: str | None = None) -> Path:
         """Which path a python-engine report with ``params`` takes (see the module doc). O(1)."""
         newest = self.projection.last_ts
         if newest is not None and newest > params.as_of:
-            return "replay"
-        return "ledger" if self.ledger.serves(params) else "projection"
+            return "replay" if by is not None else "past"
+        return "ledger" if self.ledger.serves(params) else "settings"
 
     def report(
         self,
@@ -116,21 +129,37 @@ class Reporter:
             previous = self.params(*before, **same)
         if engine != "python":
             return self._on_engine(params, history, engine, spark_master, by, previous)
-        projection, ledger = self._source(params, history)
+        projection, ledger = self._source(params, history, by)
         report = build_report(projection, params, ledger, by=by)
         if previous is None:
             return report
         return report.compared_with(build_report(projection, previous, ledger, by=by))
 
-    def _source(self, params: ReportParams, history: History) -> tuple[Projection, Ledger | None]:
-        """The followed projection and its ledger, or a replay up to ``as_of`` (no ledger)."""
-        if self.path(params) != "replay":
-            return self.projection, self.ledger
-        # Events after as_of must not count: replay the history up to as_of.
-        partial = Projection()
-        for event in history(params.as_of):
-            partial.apply(event)
-        return partial, None
+    def _source(self, params: ReportParams, history: History,
+                by: str | None = None) -> tuple[Projection, Ledger | Past | None]:
+        """The followed projection and the ledger (or past view) to read, or a replay up to ``as_of``."""
+        path = self.path(params, by)
+        if path == "replay":
+            # A breakdown reads visitors' events: replay the history up to as_of.
+            partial = Projection()
+            for event in history(params.as_of):
+                partial.apply(event)
+            return partial, None
+        ledger = self._ledger_for(settings_of(params))
+        return self.projection, Past(ledger, params.as_of) if path == "past" else ledger
+
+    def _ledger_for(self, settings: Settings) -> Ledger:
+        """The ledger kept with ``settings``: the own one, a spare one, or a new spare (O(events) once)."""
+        if settings == self.ledger.settings:
+            return self.ledger
+        spare = self.spare.get(settings)
+        if spare is None:
+            spare = self.spare[settings] = Ledger.derived(self.ledger, settings)
+            if len(self.spare) > SPARE_LEDGERS:
+                self.spare.popitem(last=False)
+        else:
+            self.spare.move_to_end(settings)
+        return spare
 
     @staticmethod
     def _on_engine(params: ReportParams, history: History, engine: str, spark_master: str | None,
