@@ -82,7 +82,8 @@ def connect(engine: str, spark_master: str | None = None) -> Any:
 def _parquet_table(con: Any, engine: str, directory: str) -> Any:
     if engine == "duckdb":
         pattern = os.path.join(directory, "**", "*.parquet")
-        return con.read_parquet(pattern, hive_partitioning=True)
+        # A fixed name: the compiled SQL that reads it is then the same every run.
+        return con.read_parquet(pattern, table_name="whoson_events", hive_partitioning=True)
     return con.read_parquet(directory)
 
 
@@ -95,15 +96,14 @@ def report_events(
     ``by`` adds a breakdown; ``previous`` (the compared range's parameters)
     adds ``previous`` and ``change``.
     """
-    import ibis
 
     from whoson.engines.parquet import events_table
-    from whoson.engines.run import engine_report
+    from whoson.engines.run import engine_report, named_table
 
     table = events_table(events)
     con = connect(engine, spark_master)
     if engine == "duckdb":
-        return engine_report(con, ibis.memtable(table), params, by, previous)
+        return engine_report(con, named_table(con, "whoson_events", table), params, by, previous)
     import pyarrow.parquet as pq
 
     with tempfile.TemporaryDirectory(prefix="whoson-events-") as directory:
