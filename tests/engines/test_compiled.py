@@ -49,9 +49,10 @@ class TestCompileCache:
         files = list((tmp_path / "cache").glob("sql-*.json"))
         assert 1 == len(files)
         entries = json.loads(files[0].read_text(encoding="utf-8"))
-        assert any(key.startswith("requests|start=True,end=True") for key in entries)
+        assert any(key.startswith("requests|start=True,end=True,") for key in entries)
         # The file holds sentinels, never a run's values (here the first run's as_of).
-        assert str(compiled.SENTINEL) in entries["extent|start=False,end=False|None"]["sql"]
+        extent = next(entry for key, entry in entries.items() if key.startswith("extent|start=False,end=False,"))
+        assert str(compiled.SENTINEL) in extent["sql"]
         as_of_us = str(int(datetime(2026, 10, 26, tzinfo=UTC).timestamp()) * 1_000_000)
         assert as_of_us not in files[0].read_text(encoding="utf-8")
 
@@ -72,3 +73,17 @@ class TestCompileCache:
         sentinel = compiled.SENTINEL + 3
         sql = f"SELECT x - {sentinel}, 73400000000000000000 FROM t"
         assert "SELECT x - (-7), 73400000000000000000 FROM t" == compiled.substitute(sql, {sentinel: -7})
+
+    def test_export_then_log(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An export (with its ``date`` column) and a log share no compiled SQL that would not fit."""
+        from whoson.engines.parquet import export
+
+        monkeypatch.setenv("WHOSON_SQL_CACHE", str(tmp_path / "cache"))
+        log = tmp_path / "shop.jsonl"
+        write_log(log, simulate(visitors=20, days=1, seed=3, start=date(2026, 10, 25)))
+        export(str(log), str(tmp_path / "pq"))
+        _forget()
+        kwargs = KWARGS_LIST[0]
+        expected = report(str(log), "python", **kwargs).to_dict()
+        for source in (str(tmp_path / "pq"), str(log), str(tmp_path / "pq")):
+            assert_reports_equal(report(source, "duckdb", **kwargs).to_dict(), expected)

@@ -10,6 +10,7 @@ top-10 orderings therefore live in one place.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -124,7 +125,9 @@ def engine_parts(
         bounds, values = sentinel_bounds(real)
     else:
         bounds, values = real, {}
-    shape = f"start={real.start is not None},end={real.end is not None}"
+    # The SQL also depends on the events' columns (an export has a ``date`` partition column).
+    columns = hashlib.sha256(repr(sorted(events.schema().items())).encode()).hexdigest()[:12]
+    shape = f"start={real.start is not None},end={real.end is not None},events={columns}"
     ex = Executor(con, values, shape)
     events = _with_micros(con, events)
     probe = Definition(events, bounds, ibis.memtable({"slot": [0], "day": [0], "hour": [0]}))
