@@ -87,3 +87,24 @@ class TestCompileCache:
         expected = report(str(log), "python", **kwargs).to_dict()
         for source in (str(tmp_path / "pq"), str(log), str(tmp_path / "pq")):
             assert_reports_equal(report(source, "duckdb", **kwargs).to_dict(), expected)
+
+    def test_tables_of_one_shape_on_one_connection(self) -> None:
+        """Two event tables with the same columns but other names each get their own SQL."""
+        import ibis
+
+        from whoson import FixedClock, Tracker
+        from whoson.core.parsing import parse_event
+        from whoson.engines.parquet import events_table
+        from whoson.engines.run import engine_report, named_table
+
+        _forget()
+        con = ibis.duckdb.connect()
+        as_of = datetime(2026, 10, 27, tzinfo=UTC)
+        for name, seed in (("first_events", 1), ("second_events", 2)):
+            events = [parse_event(raw) for raw in simulate(visitors=15, days=1, seed=seed,
+                                                           start=date(2026, 10, 25))]
+            tracker = Tracker(clock=FixedClock(as_of))
+            tracker.record_many(events)
+            params = tracker.report_params(as_of=as_of)
+            got = engine_report(con, named_table(con, name, events_table(events)), params)
+            assert_reports_equal(got.to_dict(), tracker.report(as_of=as_of).to_dict())

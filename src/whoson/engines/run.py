@@ -125,11 +125,13 @@ def engine_parts(
         bounds, values = sentinel_bounds(real)
     else:
         bounds, values = real, {}
-    # The SQL also depends on the events' columns (an export has a ``date`` partition column).
-    columns = hashlib.sha256(repr(sorted(events.schema().items())).encode()).hexdigest()[:12]
-    shape = f"start={real.start is not None},end={real.end is not None},events={columns}"
-    ex = Executor(con, values, shape)
     events = _with_micros(con, events)
+    # The SQL also depends on the events table: its name and columns (an export has a
+    # ``date`` partition column); its own SQL names both, and compiles in milliseconds.
+    source = con.compile(events) if con.name == "duckdb" else ""
+    digest = hashlib.sha256(f"{source}|{sorted(events.schema().items())!r}".encode()).hexdigest()[:16]
+    shape = f"start={real.start is not None},end={real.end is not None},events={digest}"
+    ex = Executor(con, values, shape)
     probe = Definition(events, bounds, ibis.memtable({"slot": [0], "day": [0], "hour": [0]}))
     extent = ex.rows("extent", probe.extent)[0]
     earliest = EPOCH + timedelta(microseconds=extent["lo"]) if extent["n"] else None
