@@ -3,13 +3,14 @@
     PYTHONPATH=src:. python -m bench.engines [--size 1M] [--big 10M]
 
 Every measurement runs in a fresh Python process (cold: new DuckDB, nothing
-cached but the OS page cache) and reports wall time and peak resident memory:
+cached but the OS page cache) and reports wall time, CPU time (user + system,
+all threads: the fairer figure on a shared machine) and peak resident memory:
 
 - ``peer, jsonl``: bench/peer_duckdb.py, DuckDB's own ``read_ndjson`` plus
   the report's core figures in hand-written SQL;
 - ``duckdb engine, jsonl``: ``whoson.engines.report(log, "duckdb")``, which
-  first replays the log with the ingest rules (validation, de-duplication)
-  in Python, then runs the Ibis definition on DuckDB;
+  first reads the log with the ingest rules (validation, de-duplication) in
+  Python straight into an Arrow table, then runs the Ibis definition on DuckDB;
 - ``export``: ``whoson export`` of the log to Parquet (once);
 - ``duckdb engine, parquet`` and ``peer, parquet``: the same two on the export.
 
@@ -86,7 +87,9 @@ def _child(mode: str, path: str, extra: str) -> dict[str, Any]:
 
         out["written"] = export(path, extra).written
     out["seconds"] = time.perf_counter() - started
-    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu"] = usage.ru_utime + usage.ru_stime
+    out["peak_mib"] = usage.ru_maxrss / 1024
     return out
 
 
@@ -136,7 +139,7 @@ def _parse_size(text: str) -> int:
 
 
 def _row(label: str, result: dict[str, Any]) -> str:
-    return f"| {label} | {result['seconds']:.2f} s | {result['peak_mib']:.0f} MiB |"
+    return f"| {label} | {result['seconds']:.2f} s | {result['cpu']:.2f} s | {result['peak_mib']:.0f} MiB |"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = measure(mode, source, as_of)
         results[label] = result
         rows.append(_row(f"{label}, {size:,} events", result))
-    print("| run | wall time (cold) | peak memory |\n|---|---|---|")
+    print("| run | wall time (cold) | CPU time | peak memory |\n|---|---|---|---|")
     print("\n".join(rows))
     peer = from_plain(results["peer (hand-written DuckDB SQL), jsonl"]["figures"])
     failures = 0

@@ -122,6 +122,12 @@ def run(args: argparse.Namespace) -> int:
             report = parquet_report(args)
         write_report(report, fmt, args)
         return EXIT_OK
+    if args.engine != "python" and not is_store_url(args.source):
+        from whoson.engines.command import log_report
+
+        report, skipped = log_report(args, {**report_options(args), "as_of": args.as_of})
+        write_report(report, fmt, args)
+        return EXIT_DATA if skipped else EXIT_OK
     with busy(f"reading {args.source}"):
         tracker, skipped = open_tracker(args)
     with tracker:

@@ -19,15 +19,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from whoson.core.errors import ConfigError
 from whoson.core.events import Event
 from whoson.metrics.params import DEFAULTS, ReportParams
 from whoson.metrics.report import Report
 
-__all__ = ["ENGINES", "connect", "report", "report_events"]
+if TYPE_CHECKING:
+    from whoson.engines.jsonl import LogRead
+    from whoson.tracker import Tracker
+
+__all__ = ["ENGINES", "connect", "log_report", "report", "report_events"]
 
 ENGINES = ("python", "duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -76,7 +82,8 @@ def connect(engine: str, spark_master: str | None = None) -> Any:
 def _parquet_table(con: Any, engine: str, directory: str) -> Any:
     if engine == "duckdb":
         pattern = os.path.join(directory, "**", "*.parquet")
-        return con.read_parquet(pattern, hive_partitioning=True)
+        # A fixed name: the compiled SQL that reads it is then the same every run.
+        return con.read_parquet(pattern, table_name="whoson_events", hive_partitioning=True)
     return con.read_parquet(directory)
 
 
@@ -89,20 +96,38 @@ def report_events(
     ``by`` adds a breakdown; ``previous`` (the compared range's parameters)
     adds ``previous`` and ``change``.
     """
-    import ibis
 
     from whoson.engines.parquet import events_table
-    from whoson.engines.run import engine_report
+    from whoson.engines.run import engine_report, named_table
 
     table = events_table(events)
     con = connect(engine, spark_master)
     if engine == "duckdb":
-        return engine_report(con, ibis.memtable(table), params, by, previous)
+        return engine_report(con, named_table(con, "whoson_events", table), params, by, previous)
     import pyarrow.parquet as pq
 
     with tempfile.TemporaryDirectory(prefix="whoson-events-") as directory:
         pq.write_table(table, os.path.join(directory, "events.parquet"))
         return engine_report(con, _parquet_table(con, engine, directory), params, by, previous)
+
+
+def log_report(
+    read: LogRead, engine: str, probe: Tracker, options: Mapping[str, Any], *,
+    spark_master: str | None = None,
+) -> Report:
+    """The report of a log read by :func:`whoson.engines.jsonl.read_log`, on ``engine``.
+
+    The read events go straight into the engine's table: no store, no
+    projection. ``probe`` (a tracker holding no events, with the settings the
+    log was read with) resolves ``options`` as :meth:`~whoson.Tracker.report`
+    would; the report's currency is the one the log settled.
+    """
+    from whoson.engines.analysis import engine_params
+
+    params, by, previous = engine_params(probe, options)
+    events = [event for event in read.events if event.ts <= params.as_of]
+    result = report_events(events, params, engine, spark_master, by=by, previous=previous)
+    return attrs.evolve(result, currency=read.currency)
 
 
 def report(source: str, engine: str = "python", *, spark_master: str | None = None, **options: Any) -> Report:
@@ -142,6 +167,14 @@ def report(source: str, engine: str = "python", *, spark_master: str | None = No
         return probe.report(**options)
     if scale is not None:
         settings["rating_scale"] = scale
+    if engine != "python" and not is_store_url(source):
+        if not os.path.exists(source):
+            raise ConfigError(f"{source}: no such file")
+        from whoson.engines.jsonl import read_log
+
+        probe = Tracker(**settings)
+        read = read_log(source, probe.parse_context, store_text=probe.store_text)
+        return log_report(read, engine, probe, options, spark_master=spark_master)
     if is_store_url(source):
         from whoson.stores.url import open_store
 

@@ -1,4 +1,4 @@
-"""``whoson report DIR`` for a Parquet export: the command line's side of the engines."""
+"""``whoson report DIR|LOG --engine ...``: the command line's side of the engines."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import argparse
 import os
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from whoson.cli.common import UsageError
 from whoson.core.errors import ConfigError
 from whoson.metrics.compare import parse_compare
 from whoson.metrics.report import Report
 
-__all__ = ["newest_ts", "parquet_report"]
+__all__ = ["log_report", "newest_ts", "parquet_report"]
 
 
 def newest_ts(directory: str) -> datetime | None:
@@ -58,3 +59,58 @@ def parquet_report(args: argparse.Namespace) -> Report:
         )
     except ConfigError as error:
         raise UsageError(str(error)) from None
+
+
+def log_report(args: argparse.Namespace, options: dict[str, Any]) -> tuple[Report, int]:
+    """The report of ``whoson report LOG --engine duckdb|spark``, and how many lines were skipped.
+
+    Reads the log with the ingest rules (:func:`whoson.engines.jsonl.read_log`)
+    into the engine's table, without a tracker's store or projection. What it
+    prints (skipped lines, "no events") and raises are ``whoson report LOG``'s.
+    ``options`` are the report options of the command line (``as_of`` may be ``None``); the
+    range, ``--by`` and ``--compare`` are read from ``args``.
+    """
+    import gc
+
+    from whoson.cli.common import _with_progress, print_errors, tracker_options
+    from whoson.cli.formats import busy
+    from whoson.engines import log_report as engine_log_report
+    from whoson.engines.jsonl import LogRead, read_log
+    from whoson.stores.url import redact
+    from whoson.tracker import Tracker
+
+    source = args.source
+    try:
+        probe = Tracker(**tracker_options(args))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    ctx, keep_text = probe.parse_context, probe.store_text
+    read: LogRead
+    was_enabled = gc.isenabled()
+    gc.disable()  # as load_source: millions of objects without reference cycles
+    try:
+        with busy(f"reading {source}"):
+            if source == "-":
+                read = read_log(sys.stdin.buffer, ctx, name="<stdin>", store_text=keep_text)
+            else:
+                if not os.path.exists(source):
+                    raise UsageError(f"{source}: no such file")
+                with open(source, "rb") as stream:
+                    read = read_log(_with_progress(stream, source), ctx, name=source, store_text=keep_text)
+    finally:
+        if was_enabled:
+            gc.enable()
+    if read.result.errors:
+        print_errors(read.result.errors, prefix="skipped ")
+    options = {**options, "start": args.start, "end": args.end, "by": args.by}
+    if options.get("as_of") is None:
+        if read.newest is None:
+            print(f"{redact(source)}: no events", file=sys.stderr)
+        options["as_of"] = read.newest if read.newest is not None else probe.clock.now()
+    try:
+        options["compare"] = parse_compare(args.compare) if args.compare is not None else None
+        with busy("computing the report"):
+            report = engine_log_report(read, args.engine, probe, options, spark_master=args.spark_master)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    return report, read.result.rejected

@@ -10,13 +10,14 @@ top-10 orderings therefore live in one place.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from whoson.engines.compiled import Executor
 from whoson.engines.definition import EPOCH, SLOT_US, Bounds, Definition
 from whoson.engines.parquet import cents
 from whoson.metrics import agents, auto_messages, conversations, pages, ratings, sales, support, visitors
@@ -87,11 +88,6 @@ class EngineTally(Tally):
         return self.ranks.get(name, Ranked(0, 0, _no_rank))
 
 
-def _rows(con: Any, expr: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = con.to_pyarrow(expr).to_pylist()
-    return rows
-
-
 def _slots(params: ReportParams, low: int, high: int) -> list[dict[str, int]]:
     """Every 15-minute slot from ``low`` to ``high`` (microseconds), with local day and hour."""
     tz = params.tz
@@ -114,50 +110,75 @@ def engine_view(con: Any, events: Any, params: ReportParams) -> View:
 def engine_parts(
     con: Any, events: Any, params: ReportParams, by: str | None = None
 ) -> tuple[View, tuple[BreakdownRow, ...]]:
-    """The range view and, with ``by``, the breakdown rows (see :mod:`whoson.engines.segments`)."""
+    """The range view and, with ``by``, the breakdown rows (see :mod:`whoson.engines.segments`).
+
+    On DuckDB the definition is built with sentinel parameters and its SQL
+    comes from the compile cache (:mod:`whoson.engines.compiled`).
+    """
     import ibis
     import pyarrow as pa
 
-    bounds = bounds_of(params)
+    from whoson.engines.compiled import Executor, sentinel_bounds
+
+    real = bounds_of(params)
+    if con.name == "duckdb":
+        bounds, values = sentinel_bounds(real)
+    else:
+        bounds, values = real, {}
     events = _with_micros(con, events)
+    # The SQL also depends on the events table: its name and columns (an export has a
+    # ``date`` partition column); its own SQL names both, and compiles in milliseconds.
+    source = con.compile(events) if con.name == "duckdb" else ""
+    digest = hashlib.sha256(f"{source}|{sorted(events.schema().items())!r}".encode()).hexdigest()[:16]
+    shape = f"start={real.start is not None},end={real.end is not None},events={digest}"
+    ex = Executor(con, values, shape)
     probe = Definition(events, bounds, ibis.memtable({"slot": [0], "day": [0], "hour": [0]}))
-    extent = _rows(con, probe.extent())[0]
+    extent = ex.rows("extent", probe.extent)[0]
     earliest = EPOCH + timedelta(microseconds=extent["lo"]) if extent["n"] else None
     newest = EPOCH + timedelta(microseconds=extent["hi"]) if extent["n"] else None
     dates = report_dates(earliest, newest, params)
-    low = max(extent["lo"], bounds.start) if bounds.start is not None and extent["n"] else extent["lo"]
+    low = max(extent["lo"], real.start) if real.start is not None and extent["n"] else extent["lo"]
     high = extent["hi"]
-    if bounds.end is not None and high is not None:
-        high = min(high, bounds.end - 1)
+    if real.end is not None and high is not None:
+        high = min(high, real.end - 1)
     if not extent["n"] or low is None or high is None or low > high:
+        ex.save()
         return View(EngineTally(), {}, {}, dates), ()
     slot_rows = _slots(params, low, high)
-    slots = ibis.memtable(pa.table(
+    slots = named_table(con, "whoson_slots", pa.table(
         {key: pa.array([row[key] for row in slot_rows], pa.int64()) for key in ("slot", "day", "hour")}
     ))
     d = Definition(events, bounds, slots)
     collector = _Collector(dates)
-    kept: list[tuple[str, Any]] = []
-    requests = _keep(con, d.requests(), kept)
-    winners = _keep(con, d.winners(), kept)
-    attributed = _keep(con, d.attributed(winners, requests), kept)
-    surveys = _keep(con, d.surveys(), kept)
-    sessions = _keep(con, d.sessions(winners), kept)
     try:
-        _fill(con, d, collector, requests, attributed, surveys, sessions, winners)
-        rows = _breakdown(con, d, by, requests, attributed, kept) if by is not None else ()
+        requests = ex.keep("requests", d.requests)
+        winners = ex.keep("winners", d.winners)
+        attributed = ex.keep("attributed", lambda: d.attributed(winners, requests))
+        surveys = ex.keep("surveys", d.surveys)
+        sessions = ex.keep("sessions", lambda: d.sessions(winners))
+        _fill(ex, d, collector, requests, attributed, surveys, sessions, winners)
+        rows = _breakdown(ex, d, by, requests, attributed) if by is not None else ()
     finally:
-        for name, table in reversed(kept):
-            _release(con, name, table)
+        ex.release()
     return collector.view(), rows
 
 
-def _breakdown(con: Any, d: Definition, by: str, requests: Any, attributed: Any,
-               kept: list[tuple[str, Any]]) -> tuple[BreakdownRow, ...]:
+def named_table(con: Any, name: str, table: Any) -> Any:
+    """An Arrow table as an Ibis table: registered under ``name`` on DuckDB (so the SQL that
+    reads it is the same every run), an in-memory table elsewhere."""
+    import ibis
+
+    if con.name == "duckdb":
+        con.con.register(name, table)
+        return con.table(name)
+    return ibis.memtable(table)
+
+
+def _breakdown(ex: Executor, d: Definition, by: str, requests: Any, attributed: Any) -> tuple[BreakdownRow, ...]:
     from whoson.engines.segments import Segments, breakdown_rows
 
     segments = Segments(d, by, requests, attributed,
-                        keep=lambda expr: _keep(con, expr, kept), rows=lambda expr: _rows(con, expr))
+                        keep=lambda expr: ex.keep(None, lambda: expr), rows=lambda expr: ex.rows(None, lambda: expr))
     return breakdown_rows(segments)
 
 
@@ -181,28 +202,6 @@ def _with_micros(con: Any, events: Any) -> Any:
     return events.mutate(us=micros(events.ts))
 
 
-def _keep(con: Any, expr: Any, kept: list[tuple[str, Any]]) -> Any:
-    """Materialise an intermediate table the later queries share (a temp table, or a Spark cache)."""
-    if con.name == "pyspark":
-        table = expr.cache()
-        kept.append(("", table))
-        return table
-    name = f"whoson_{uuid.uuid4().hex[:16]}"
-    table = con.create_table(name, expr, temp=True)
-    kept.append((name, table))
-    return table
-
-
-def _release(con: Any, name: str, table: Any) -> None:
-    try:
-        if name:
-            con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
-        else:
-            table.release()
-    except Exception:
-        return
-
-
 def _moment(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
@@ -211,37 +210,37 @@ def _moment_or_none(us: int | None) -> datetime | None:
     return _moment(us) if us is not None else None
 
 
-def _pages(con: Any, d: Definition, total: Tally, requests: Any) -> None:
+def _pages(ex: Executor, d: Definition, total: Tally, requests: Any) -> None:
     """The tally members :func:`~whoson.metrics.pages.page_rows` and ``top_urls`` read."""
-    for row in _rows(con, d.request_urls(requests)):
+    for row in ex.rows("request_urls", lambda: d.request_urls(requests)):
         url = row["url"]
         total.put(URLS, url, row["requests"])
         total.put(pages.REQUESTERS, (url, row["visitor"]))
         if row["conversations"]:
             total.put(pages.CONVERSATION_URLS, url, row["conversations"])
-    for row in _rows(con, d.page_viewers()):
+    for row in ex.rows("page_viewers", d.page_viewers):
         total.put(pages.PAGE_VIEWS, row["url"], row["views"])
         total.put(pages.VIEWERS, (row["url"], row["visitor"]))
 
 
-def _experiments(con: Any, d: Definition, total: Tally, requests: Any, winners: Any) -> None:
+def _experiments(ex: Executor, d: Definition, total: Tally, requests: Any, winners: Any) -> None:
     """Exposure and wait members, as :func:`~whoson.metrics.experiments.experiment_contribution` puts them."""
-    for row in _rows(con, d.exposures(winners)):
+    for row in ex.rows("exposures", lambda: d.exposures(winners)):
         gmv = cents(Decimal(row["gmv"])) if row["gmv"] is not None else Decimal(0)
         total.put(EXPOSURES, exposure_member(
             row["trigger"], row["visitor"], _moment(row["us"]), row["id"], row["arm"],
             bool(row["orders"]), gmv,
         ))
-    for row in _rows(con, d.visitor_waits(requests)):
+    for row in ex.rows("visitor_waits", lambda: d.visitor_waits(requests)):
         total.put(WAITS, wait_member(
             row["request"], _moment(row["created"]), _moment_or_none(row["fa"]),
             _moment_or_none(row["first_end"]), _moment(row["last_us"]),
         ))
 
 
-def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any,
+def _fill(ex: Executor, d: Definition, c: _Collector, requests: Any, attributed: Any,
           surveys: Any, sessions: Any, winners: Any) -> None:
-    for row in _rows(con, d.request_counts(requests)):
+    for row in ex.rows("request_counts", lambda: d.request_counts(requests)):
         day = c.day(row["day"])
         channel, initiator = row["channel"], row["initiator"]
         day.count((REQUESTS, channel, initiator), row["req"])
@@ -253,45 +252,49 @@ def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any
         for key in (OTHER_SIDE, NOT_CONVERSATION, PENDING, PENDING_OTHER):
             c.add(day, (key, initiator), row[key])
         c.add(day, (conversations.CONVERSATIONS, channel, initiator), row["conv"])
-    for row in _rows(con, d.agent_request_counts(requests)):
+    for row in ex.rows("agent_request_counts", lambda: d.agent_request_counts(requests)):
         day = c.day(row["day"])
         for key in (agents.INITIATED, agents.INITIATED_OTHER, agents.INITIATED_PENDING,
                     agents.INITIATED_PENDING_OTHER):
             c.add(day, (key, row["agent"]), row[key])
-    for row in _rows(con, d.first_response_agents(requests)):
+    for row in ex.rows("first_response_agents", lambda: d.first_response_agents(requests)):
         day = c.day(row["day"])
         c.add(day, (agents.FIRST_RESPONSE_SUM, row["agent"]), row["a_fr_sum"])
         c.add(day, (agents.FIRST_RESPONSES, row["agent"]), row["a_fr_n"])
-    for row in _rows(con, d.agent_conversations(requests)):
+    for row in ex.rows("agent_conversations", lambda: d.agent_conversations(requests)):
         day = c.day(row["day"])
         c.add(day, (agents.AGENT_CONVERSATIONS, row["agent"]), row["a_conv"])
         c.add(day, (agents.AGENT_HANDLE, row["agent"]), row["a_handle"])
-    summary = _rows(con, d.wait_summary(requests))[0]
+    summary = ex.rows("wait_summary", lambda: d.wait_summary(requests))[0]
     count = int(summary["n"])
     ranks = sorted({r for q in _QUANTILES for r in rank_positions(count, q)[:2]}) if count else []
-    at = {row["rank"]: int(row["wait"]) for row in _rows(con, d.wait_ranks(requests, ranks))} if ranks else {}
+    at: dict[int, int] = {}
+    if ranks:
+        given = ex.parameters(ranks)
+        for row in ex.rows(f"wait_ranks/{len(ranks)}", lambda: d.wait_ranks(requests, given)):
+            at[row["rank"]] = int(row["wait"])
     c.total.ranks[support.FIRST_RESPONSE] = Ranked(count, int(summary["total"] or 0), at.__getitem__)
-    _pages(con, d, c.total, requests)
-    _experiments(con, d, c.total, requests, winners)
-    for row in _rows(con, d.event_days()):
+    _pages(ex, d, c.total, requests)
+    _experiments(ex, d, c.total, requests, winners)
+    for row in ex.rows("event_days", d.event_days):
         day = c.day(row["day"])
         for key in (visitors.VISITORS, visitors.SEEN, visitors.CLICKED):
             day.sizes[key] = row[key]
         c.add(day, (auto_messages.AUTO_SHOWN,), row["auto_shown"])
         c.add(day, (auto_messages.AUTO_CLICKS,), row["auto_clicks"])
-    totals = _rows(con, d.event_totals())[0]
+    totals = ex.rows("event_totals", d.event_totals)[0]
     for key in (visitors.VISITORS, visitors.SEEN, visitors.CLICKED):
         c.total.sizes[key] = totals[key]
-    for row in _rows(con, d.top_triggers(TOP)):
+    for row in ex.rows("top_triggers", lambda: d.top_triggers(TOP)):
         c.total.put(auto_messages.TRIGGER_CLICKS, row["trigger"], row["clicks"])
-    for row in _rows(con, d.top_links(TOP)):
+    for row in ex.rows("top_links", lambda: d.top_links(TOP)):
         c.total.put(auto_messages.LINK_CLICKS, (row["trigger"], row["link"]), row["clicks"])
-    for row in _rows(con, d.session_counts(sessions)):
+    for row in ex.rows("session_counts", lambda: d.session_counts(sessions)):
         day = c.day(row["day"])
         for key in (visitors.SESSIONS, support.CART_SESSIONS, support.CART_ABANDONED):
             c.add(day, (key,), row[key])
-    c.total.sizes[visitors.RETURNING] = _rows(con, d.returning(sessions))[0]["returning"]
-    for row in _rows(con, d.order_counts(attributed)):
+    c.total.sizes[visitors.RETURNING] = ex.rows("returning", lambda: d.returning(sessions))[0]["returning"]
+    for row in ex.rows("order_counts", lambda: d.order_counts(attributed)):
         day = c.day(row["day"])
         c.add(day, (sales.ORDERS,), row["orders"])
         c.add_money(day, (sales.GMV,), row["gmv"])
@@ -302,23 +305,23 @@ def _fill(con: Any, d: Definition, c: _Collector, requests: Any, attributed: Any
             if row["c_agent"] is not None:
                 c.add(day, (agents.ATTRIBUTED_AGENT_ORDERS, row["c_agent"]), row["att_orders"])
                 c.add_money(day, (agents.ATTRIBUTED_AGENT_SALES, row["c_agent"]), row["att_gmv"])
-    buyers = _rows(con, d.buyers(attributed, requests))[0]
+    buyers = ex.rows("buyers", lambda: d.buyers(attributed, requests))[0]
     c.total.sizes[sales.TALKED] = buyers["talked"]
     c.total.sizes[sales.BOUGHT] = buyers["bought"]
     c.total.overlaps[(sales.TALKED, sales.BOUGHT)] = buyers["both"]
-    for row in _rows(con, d.rating_counts(surveys)):
+    for row in ex.rows("rating_counts", lambda: d.rating_counts(surveys)):
         day = c.day(row["day"])
         rating, agent, n = int(row["rating"]), row["agent"], row["n"]
         c.add(day, (ratings.RATINGS, rating), n)
         if agent is not None:
             c.add(day, (agents.RATING_SUM, agent), rating * n)
             c.add(day, (agents.RATED, agent), n)
-    for row in _rows(con, d.feedback(surveys)):
+    for row in ex.rows("feedback", lambda: d.feedback(surveys)):
         ts = EPOCH + timedelta(microseconds=row["us"])
         score = int(row["rating"]) if row["rating"] is not None else None
         entry = (ts, row["id"], row["visitor"], row["agent"], score, row["feedback"])
         c.total.put(ratings.FEEDBACK, entry)
-    for row in _rows(con, d.agents(requests, attributed, surveys)):
+    for row in ex.rows("agents", lambda: d.agents(requests, attributed, surveys)):
         c.total.put(agents.AGENTS, row["agent"])
 
 
