@@ -36,6 +36,16 @@ class TestRequests:
         figures = _scene().report(as_of=at(25)).requests
         assert (1, 1) == (figures.pending, figures.unsuccessful)
 
+    def test_a_repeated_request_event_is_pending_once(self) -> None:
+        """Two request events of one request at one instant make one pending request, not two."""
+        scene = (Scene()
+                 .add("request", 0, "v1", request="r1", channel="text", initiator="visitor", offline=True)
+                 .add("request", 0, "v1", request="r1", channel="text", initiator="agent", agent="a0"))
+        figures = scene.report(as_of=at(5)).requests
+        assert (1, 1, 0, 0) == (figures.total, figures.pending, figures.unsuccessful,
+                                figures.unanswered_from_visitors)
+        assert scene.report(as_of=at(5)).acceptance.visitor_request_rate is None
+
 
 class TestAcceptance:
     """Accepted / decided per initiator; pending requests are in neither."""

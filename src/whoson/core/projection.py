@@ -272,7 +272,10 @@ class Projection:
             bisect.insort(views, entry)
 
     def _on_request(self, event: RequestEvent) -> None:
-        self.creations.add((event.ts, event.request))
+        creation = (event.ts, event.request)
+        # A second request event for the same request at the same instant is one creation.
+        if creation not in self.creations:
+            self.creations.add(creation)
         self._request_state(event.request, event.visitor).apply(event)
 
     def _on_order(self, event: OrderEvent) -> None:
