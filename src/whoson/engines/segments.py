@@ -45,20 +45,18 @@ from whoson.metrics.breakdowns import (
     NONE,
     REQUEST_DIMENSIONS,
     BreakdownRow,
+    breakdown_row,
     check_dimension,
     session_value,
 )
-from whoson.metrics.conversations import CONVERSATIONS, conversation_count
-from whoson.metrics.derive import INITIATORS
-from whoson.metrics.params import ratio
-from whoson.metrics.requests import OTHER_SIDE, PENDING, PENDING_OTHER, REQUESTS, acceptance, requests_by
+from whoson.metrics.conversations import CONVERSATIONS
+from whoson.metrics.requests import OTHER_SIDE, PENDING, PENDING_OTHER, REQUESTS
 from whoson.metrics.sales import (
     ATTRIBUTED_GMV,
     ATTRIBUTED_GMV_BY_CHANNEL,
     ATTRIBUTED_ORDERS,
     BOUGHT,
     TALKED,
-    sales_figures,
 )
 
 __all__ = ["Segments", "breakdown_rows", "value_map"]
@@ -295,19 +293,6 @@ def breakdown_rows(segments: Segments) -> tuple[BreakdownRow, ...]:
     result = []
     for value, t in tallies.items():
         visitors, seen, clicked = people.get(value, (0, 0, 0))
-        sales = sales_figures(t)
-        result.append(BreakdownRow(
-            value=value,
-            visitors=visitors,
-            with_impression=seen,
-            with_click=clicked,
-            widget_ctr=ratio(clicked, seen),
-            requests=sum(requests_by(t, initiator) for initiator in INITIATORS),
-            conversations=conversation_count(t),
-            visitor_request_rate=acceptance(t, "visitor"),
-            attributed_orders=sales.attributed_orders,
-            attributed_gmv=sales.attributed_gmv,
-            conversion_rate=sales.conversion_rate,
-        ))
+        result.append(breakdown_row(value, visitors, seen, clicked, t))
     result.sort(key=lambda row: (-row.visitors, row.value))
     return tuple(result)

@@ -68,6 +68,7 @@ __all__ = [
     "SESSION_DIMENSIONS",
     "BreakdownRow",
     "breakdown",
+    "breakdown_row",
     "check_dimension",
     "dimension_contribution",
 ]
@@ -273,10 +274,19 @@ def _row(value: str, tally: Tally, dimension: str, total: Tally) -> BreakdownRow
         clicked = len(visitors & total.multiset(CLICKED).keys())
     else:
         seen, clicked = len(tally.multiset(SEEN)), len(tally.multiset(CLICKED))
+    return breakdown_row(value, len(visitors), seen, clicked, tally)
+
+
+def breakdown_row(value: str, visitors: int, seen: int, clicked: int, tally: Tally) -> BreakdownRow:
+    """The row of ``value`` from its visitor counts and the tally of its entities.
+
+    Shared by every engine: the python engine counts the visitors from its
+    slot tallies, the SQL engines in the engine.
+    """
     sales = sales_figures(tally)
     return BreakdownRow(
         value=value,
-        visitors=len(visitors),
+        visitors=visitors,
         with_impression=seen,
         with_click=clicked,
         widget_ctr=ratio(clicked, seen),
