@@ -111,6 +111,18 @@ def dump(value: Any) -> str:
 
 def pre_row(event: Event) -> PreRow:
     """What can be encoded of ``event`` outside the write transaction; ``ValueError``/``TypeError`` if unstorable."""
+    texts: list[str] = []
+    row = pre_row_into(event, texts)
+    # A lone surrogate is a valid Python str but not UTF-8: find it before the batch does.
+    "\x01".join(texts).encode("utf-8")
+    return row
+
+
+def pre_row_into(event: Event, texts: list[str]) -> PreRow:
+    """:func:`pre_row` without its UTF-8 check: the row's strings are appended to ``texts``.
+
+    A batch checks the texts of all its rows with one encode.
+    """
     kind = event.TYPE
     values = SPECS[kind].values(event)
     while values and values[-1] is None:
@@ -120,12 +132,15 @@ def pre_row(event: Event) -> PreRow:
     if extra:
         _check_keys(extra)
         extras = dump(dict(extra))
+        texts.append(extras)
+    texts.extend(value for value in values if isinstance(value, str))
     request = event.request_id
     visitor = event.visitor
-    # A lone surrogate is a valid Python str but not UTF-8: find it before the batch does.
-    texts = [v for v in values if isinstance(v, str)]
-    texts += (event.id, visitor or "", request or "", extras or "")
-    "\x01".join(texts).encode("utf-8")
+    texts.append(event.id)
+    if visitor is not None:
+        texts.append(visitor)
+    if request is not None:
+        texts.append(request)
     return (event.id, kind, to_micros(event.ts), visitor, request, values, extras)
 
 

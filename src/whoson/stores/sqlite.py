@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 from whoson.core.errors import StoreError, StoreLockedError
 from whoson.core.events import EVENT_TYPES, Event
-from whoson.stores._codec import _check_keys, decode_event, to_micros
+from whoson.stores._codec import decode_event, to_micros
 from whoson.stores._common import ReadQuery
 from whoson.stores._compact import (
     SPECS,
@@ -47,6 +47,7 @@ from whoson.stores._compact import (
     decode_row,
     dump,
     pre_row,
+    pre_row_into,
     row_body,
 )
 from whoson.stores._rows import check_meta, event_row, initial_meta
@@ -355,36 +356,14 @@ class SQLiteStore(SQLStore[sqlite3.Connection, Any]):
         """
         if self.schema_version == 1:
             return None
-        specs, known, micros = SPECS, _EVENT_CLASSES, to_micros
-        texts: list[Any] = []
+        known = _EVENT_CLASSES
+        texts: list[str] = []
         rows: list[PreRow] = []
-        add_row, add_text = rows.append, texts.append
         try:
             for event in events:
                 if event.__class__ not in known:
                     return None
-                kind = event.TYPE
-                values = specs[kind].values(event)
-                while values and values[-1] is None:
-                    values.pop()
-                extras = None
-                extra = event.extra
-                if extra:
-                    _check_keys(extra)
-                    extras = dump(dict(extra))
-                    add_text(extras)
-                for value in values:
-                    if isinstance(value, str):
-                        add_text(value)
-                request = event.request_id
-                visitor = event.visitor
-                event_id = event.id
-                add_text(event_id)
-                if visitor is not None:
-                    add_text(visitor)
-                if request is not None:
-                    add_text(request)
-                add_row((event_id, kind, micros(event.ts), visitor, request, values, extras))
+                rows.append(pre_row_into(event, texts))
             # A lone surrogate is a valid Python str but not UTF-8: find it before the batch does.
             "\x01".join(texts).encode("utf-8")
         except (TypeError, ValueError):
