@@ -114,6 +114,8 @@ class Event:
 
     TYPE: ClassVar[str] = ""
     VISITOR_REQUIRED: ClassVar[bool] = True
+    AGENT_WHEN: ClassVar[tuple[str, str] | None] = None
+    """``(field, value)``: the ``agent`` field is required when ``field`` has ``value``."""
 
     id: str
     ts: datetime
@@ -148,7 +150,9 @@ class Event:
         return out
 
     def _check(self) -> None:
-        """Cross-field rules of the type; overridden where the contract has some."""
+        """Cross-field rules of the type: :attr:`AGENT_WHEN`; overridden where the contract has others."""
+        if self.AGENT_WHEN is not None:
+            _require_agent_when(self, *self.AGENT_WHEN)
 
     @property
     def request_id(self) -> str | None:
@@ -317,6 +321,7 @@ class RequestEvent(RequestScopedEvent):
     """A text or video chat request was created by a visitor, an agent or a rule."""
 
     TYPE: ClassVar[str] = "request"
+    AGENT_WHEN: ClassVar[tuple[str, str] | None] = ("initiator", "agent")
     channel: str = _spec(Kind.CHOICE, required=True, choices=CHANNELS)
     initiator: str = _spec(Kind.CHOICE, required=True, choices=INITIATORS)
     agent: str | None = _spec(Kind.ID)
@@ -330,15 +335,13 @@ class RequestEvent(RequestScopedEvent):
         """Whether the request was left while no agent was available."""
         return bool(self.offline)
 
-    def _check(self) -> None:
-        _require_agent_when(self, "initiator", "agent")
-
 
 @attrs.frozen(kw_only=True)
 class MessageEvent(RequestScopedEvent):
     """A text message inside a request, from the visitor or an agent."""
 
     TYPE: ClassVar[str] = "message"
+    AGENT_WHEN: ClassVar[tuple[str, str] | None] = ("sender", "agent")
     sender: str = _spec(Kind.CHOICE, required=True, choices=SIDES)
     agent: str | None = _spec(Kind.ID)
     chars: int | None = _spec(Kind.COUNT)
@@ -348,15 +351,13 @@ class MessageEvent(RequestScopedEvent):
         """Who responded: ``"visitor"`` or ``"agent"``."""
         return self.sender
 
-    def _check(self) -> None:
-        _require_agent_when(self, "sender", "agent")
-
 
 @attrs.frozen(kw_only=True)
 class CallJoinedEvent(RequestScopedEvent):
     """A side joined the video call."""
 
     TYPE: ClassVar[str] = "call_joined"
+    AGENT_WHEN: ClassVar[tuple[str, str] | None] = ("participant", "agent")
     participant: str = _spec(Kind.CHOICE, required=True, choices=SIDES)
     agent: str | None = _spec(Kind.ID)
 
@@ -364,9 +365,6 @@ class CallJoinedEvent(RequestScopedEvent):
     def side(self) -> str:
         """Who responded: ``"visitor"`` or ``"agent"``."""
         return self.participant
-
-    def _check(self) -> None:
-        _require_agent_when(self, "participant", "agent")
 
 
 @attrs.frozen(kw_only=True)

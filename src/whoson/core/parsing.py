@@ -308,7 +308,7 @@ def _compile_fast(cls: type[Event]) -> Callable[[dict[str, Any], str, ParseConte
     values = {"id": "event_id", "ts": "ts", "visitor": "visitor", "extra": "extra"}
     values.update({name: f"v{i}" for i, (name, *_) in enumerate(plan)})
     lines += [f"    set_{i}(event, {values[name]})" for i, name in enumerate(names)]
-    if cls._check is not Event._check:
+    if cls._check is not Event._check or cls.AGENT_WHEN is not None:
         lines.append("    event._check()")
     if issubclass(cls, OrderEvent):
         lines.append("    event = settle(event, ctx)")

@@ -30,10 +30,10 @@ from whoson.metrics.params import DEFAULTS, ReportParams
 from whoson.metrics.report import Report
 
 if TYPE_CHECKING:
-    from whoson.engines.jsonl import LogRead
+    from whoson.engines.vectorlog import TableRead
     from whoson.tracker import Tracker
 
-__all__ = ["ENGINES", "connect", "log_report", "report", "report_events"]
+__all__ = ["ENGINES", "connect", "log_report", "report", "report_events", "report_table"]
 
 ENGINES = ("python", "duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -96,11 +96,18 @@ def report_events(
     ``by`` adds a breakdown; ``previous`` (the compared range's parameters)
     adds ``previous`` and ``change``.
     """
-
     from whoson.engines.parquet import events_table
+
+    return report_table(events_table(events), params, engine, spark_master, by=by, previous=previous)
+
+
+def report_table(
+    table: Any, params: ReportParams, engine: str, spark_master: str | None = None,
+    *, by: str | None = None, previous: ReportParams | None = None,
+) -> Report:
+    """:func:`report_events` over an Arrow table of events (:func:`whoson.engines.parquet.schema`)."""
     from whoson.engines.run import engine_report, named_table
 
-    table = events_table(events)
     con = connect(engine, spark_master)
     if engine == "duckdb":
         return engine_report(con, named_table(con, "whoson_events", table), params, by, previous)
@@ -112,21 +119,27 @@ def report_events(
 
 
 def log_report(
-    read: LogRead, engine: str, probe: Tracker, options: Mapping[str, Any], *,
+    read: TableRead, engine: str, probe: Tracker, options: Mapping[str, Any], *,
     spark_master: str | None = None,
 ) -> Report:
-    """The report of a log read by :func:`whoson.engines.jsonl.read_log`, on ``engine``.
+    """The report of a log read by :func:`whoson.engines.vectorlog.read_for_engine`, on ``engine``.
 
     The read events go straight into the engine's table: no store, no
     projection. ``probe`` (a tracker holding no events, with the settings the
     log was read with) resolves ``options`` as :meth:`~whoson.Tracker.report`
     would; the report's currency is the one the log settled.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from whoson.engines.analysis import engine_params
 
     params, by, previous = engine_params(probe, options)
-    events = [event for event in read.events if event.ts <= params.as_of]
-    result = report_events(events, params, engine, spark_master, by=by, previous=previous)
+    table = read.table
+    if read.newest is not None and read.newest > params.as_of:
+        as_of = pa.scalar(params.as_of, pa.timestamp("us", tz="UTC"))
+        table = table.filter(pc.less_equal(table.column("ts"), as_of))
+    result = report_table(table, params, engine, spark_master, by=by, previous=previous)
     return attrs.evolve(result, currency=read.currency)
 
 
@@ -170,10 +183,10 @@ def report(source: str, engine: str = "python", *, spark_master: str | None = No
     if engine != "python" and not is_store_url(source):
         if not os.path.exists(source):
             raise ConfigError(f"{source}: no such file")
-        from whoson.engines.jsonl import read_log
+        from whoson.engines.vectorlog import read_for_engine
 
         probe = Tracker(**settings)
-        read = read_log(source, probe.parse_context, store_text=probe.store_text)
+        read = read_for_engine(source, probe.parse_context, store_text=probe.store_text)
         return log_report(read, engine, probe, options, spark_master=spark_master)
     if is_store_url(source):
         from whoson.stores.url import open_store

@@ -64,7 +64,7 @@ def parquet_report(args: argparse.Namespace) -> Report:
 def log_report(args: argparse.Namespace, options: dict[str, Any]) -> tuple[Report, int]:
     """The report of ``whoson report LOG --engine duckdb|spark``, and how many lines were skipped.
 
-    Reads the log with the ingest rules (:func:`whoson.engines.jsonl.read_log`)
+    Reads the log with the ingest rules (:func:`whoson.engines.vectorlog.read_for_engine`)
     into the engine's table, without a tracker's store or projection. What it
     prints (skipped lines, "no events") and raises are ``whoson report LOG``'s.
     ``options`` are the report options of the command line (``as_of`` may be ``None``); the
@@ -72,10 +72,10 @@ def log_report(args: argparse.Namespace, options: dict[str, Any]) -> tuple[Repor
     """
     import gc
 
-    from whoson.cli.common import _with_progress, print_errors, tracker_options
+    from whoson.cli.common import print_errors, tracker_options
     from whoson.cli.formats import busy
     from whoson.engines import log_report as engine_log_report
-    from whoson.engines.jsonl import LogRead, read_log
+    from whoson.engines.vectorlog import TableRead, read_for_engine
     from whoson.stores.url import redact
     from whoson.tracker import Tracker
 
@@ -85,18 +85,17 @@ def log_report(args: argparse.Namespace, options: dict[str, Any]) -> tuple[Repor
     except ConfigError as error:
         raise UsageError(str(error)) from None
     ctx, keep_text = probe.parse_context, probe.store_text
-    read: LogRead
+    read: TableRead
     was_enabled = gc.isenabled()
     gc.disable()  # as load_source: millions of objects without reference cycles
     try:
         with busy(f"reading {source}"):
             if source == "-":
-                read = read_log(sys.stdin.buffer, ctx, name="<stdin>", store_text=keep_text)
+                read = read_for_engine(sys.stdin.buffer, ctx, name="<stdin>", store_text=keep_text)
             else:
                 if not os.path.exists(source):
                     raise UsageError(f"{source}: no such file")
-                with open(source, "rb") as stream:
-                    read = read_log(_with_progress(stream, source), ctx, name=source, store_text=keep_text)
+                read = read_for_engine(source, ctx, name=source, store_text=keep_text)
     finally:
         if was_enabled:
             gc.enable()

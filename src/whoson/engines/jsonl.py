@@ -43,7 +43,7 @@ from whoson.logfile import LogError, iter_log
 from whoson.tracking.intake import admit
 from whoson.tracking.loading import BATCH_SIZE, LoadResult
 
-__all__ = ["LogRead", "read_log"]
+__all__ = ["Intake", "LogRead", "read_log"]
 
 
 @attrs.frozen
@@ -59,6 +59,84 @@ class LogRead:
     result: LoadResult
     currency: str | None
     newest: datetime | None
+
+
+class Intake:
+    """The ingest rules of a fresh tracker, applied event by event in log order.
+
+    :meth:`offer` admits an event with the settings as they stand (rating
+    scale; currency, once configured or settled; a message's ``text``
+    dropped) and queues it; :meth:`flush` classifies the queued batch as a
+    memory store classifies an append (duplicates, conflicting ids and
+    request owners, the first currency). :meth:`~whoson.Tracker.load`
+    flushes every ``BATCH_SIZE`` admitted events, and the settings an event
+    is admitted with change only at a flush, so callers flush at the same
+    events. Shared by :func:`read_log` and
+    :func:`whoson.engines.vectorlog.read_log_table`.
+    """
+
+    def __init__(self, ctx: ParseContext, store_text: bool, label: str | None) -> None:
+        self.counts = {Status.ACCEPTED: 0, Status.DUPLICATE: 0, Status.REJECTED: 0}
+        self.errors: list[LogError] = []
+        self.kept: list[Event] = []
+        self.current = ctx
+        self.currency = ctx.currency
+        self._store_text = store_text
+        self._label = label
+        self._seen: dict[str, Event] = {}
+        self._owners: dict[str, str] = {}
+        self.batch: list[Event] = []
+        self._lines: list[int] = []
+
+    def reject(self, error: LogError) -> None:
+        """Count a line that never became an event."""
+        self.counts[Status.REJECTED] += 1
+        self.errors.append(error)
+
+    def offer(self, event: Event, line: int) -> bool:
+        """Admit ``event`` (read from ``line``) and queue it; whether it was admitted."""
+        try:
+            admitted = admit(event, self.current, self._store_text)
+        except InvalidEvent as error:
+            self.reject(LogError.from_invalid(line, error, self._label))
+            return False
+        self.batch.append(admitted)
+        self._lines.append(line)
+        return True
+
+    def flush(self) -> None:
+        """Classify the queued events against those kept so far."""
+        batch, seen, owners = self.batch, self._seen, self._owners
+        stored = {e.id: seen[e.id] for e in batch if e.id in seen}
+        owned = {
+            request: owner for e in batch
+            if (request := e.request_id) is not None and (owner := owners.get(request)) is not None
+        }
+        done = classify(batch, stored=stored, owners=owned, currency=self.currency)
+        result = done.result
+        self.counts[Status.ACCEPTED] += len(done.accepted)
+        self.counts[Status.DUPLICATE] += result.duplicates
+        for outcome in result.errors:
+            assert outcome.error is not None
+            self.reject(LogError.from_invalid(self._lines[outcome.index], outcome.error, self._label))
+        for event in done.accepted:
+            seen[event.id] = event
+            if (request := event.request_id) is not None and event.visitor is not None:
+                owners.setdefault(request, event.visitor)
+            if self.current.currency is None and isinstance(event, OrderEvent) and event.currency is not None:
+                # The tracker adopts the currency an accepted order names (Follower.adopt).
+                self.current = attrs.evolve(self.current, currency=event.currency)
+        self.currency = done.currency
+        self.kept.extend(done.accepted)
+        batch.clear()
+        self._lines.clear()
+
+    def result(self, accepted: int = 0) -> LoadResult:
+        """The counts and line-ordered errors, plus ``accepted`` events kept elsewhere."""
+        self.errors.sort(key=lambda e: e.line)
+        counts = self.counts
+        return LoadResult(counts[Status.ACCEPTED] + accepted, counts[Status.DUPLICATE],
+                          counts[Status.REJECTED], tuple(self.errors))
 
 
 def read_log(
@@ -77,62 +155,17 @@ def read_log(
     label = name if name is not None else (
         os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
     )
-    counts = {Status.ACCEPTED: 0, Status.DUPLICATE: 0, Status.REJECTED: 0}
-    errors: list[LogError] = []
-    kept: list[Event] = []
-    seen: dict[str, Event] = {}
-    owners: dict[str, str] = {}
-    current, currency = ctx, ctx.currency
-    batch: list[Event] = []
-    lines: list[int] = []
-
-    def flush() -> None:
-        nonlocal current, currency
-        stored = {e.id: seen[e.id] for e in batch if e.id in seen}
-        owned = {
-            request: owner for e in batch
-            if (request := e.request_id) is not None and (owner := owners.get(request)) is not None
-        }
-        done = classify(batch, stored=stored, owners=owned, currency=currency)
-        result = done.result
-        counts[Status.ACCEPTED] += len(done.accepted)
-        counts[Status.DUPLICATE] += result.duplicates
-        for outcome in result.errors:
-            counts[Status.REJECTED] += 1
-            assert outcome.error is not None
-            errors.append(LogError.from_invalid(lines[outcome.index], outcome.error, label))
-        for event in done.accepted:
-            seen[event.id] = event
-            if (request := event.request_id) is not None and event.visitor is not None:
-                owners.setdefault(request, event.visitor)
-            if current.currency is None and isinstance(event, OrderEvent) and event.currency is not None:
-                # The tracker adopts the currency an accepted order names (Follower.adopt).
-                current = attrs.evolve(current, currency=event.currency)
-        currency = done.currency
-        kept.extend(done.accepted)
-        batch.clear()
-        lines.clear()
-
+    intake = Intake(ctx, store_text, label)
     parse_ctx = attrs.evolve(ctx, currency=None)
     with closing(iter_log(source, parse_ctx, name=label)) as items:
         for item in items:
             if item.error is not None:
-                counts[Status.REJECTED] += 1
-                errors.append(item.error)
+                intake.reject(item.error)
                 continue
             assert item.event is not None
-            try:
-                event = admit(item.event, current, store_text)
-            except InvalidEvent as error:
-                counts[Status.REJECTED] += 1
-                errors.append(LogError.from_invalid(item.line, error, label))
-                continue
-            batch.append(event)
-            lines.append(item.line)
-            if len(batch) >= batch_size:
-                flush()
-    flush()
-    errors.sort(key=lambda e: e.line)
+            if intake.offer(item.event, item.line) and len(intake.batch) >= batch_size:
+                intake.flush()
+    intake.flush()
+    kept = intake.kept
     newest = max((event.ts for event in kept), default=None)
-    result = LoadResult(counts[Status.ACCEPTED], counts[Status.DUPLICATE], counts[Status.REJECTED], tuple(errors))
-    return LogRead(kept, result, current.currency, newest)
+    return LogRead(kept, intake.result(), intake.current.currency, newest)
