@@ -6,16 +6,23 @@ Every measurement runs in a fresh Python process (cold: new DuckDB, nothing
 cached but the OS page cache) and reports wall time, CPU time (user + system,
 all threads: the fairer figure on a shared machine) and peak resident memory:
 
+- ``DuckDB, whole report``: bench/peer_sql.py, DuckDB's own ``read_json``
+  (or ``read_parquet``) into a table plus every SQL statement of the whole
+  report (the engine's queries, recorded from one engine run over that table
+  and replayed raw): DuckDB's time for the whole report, no Python ingest;
 - ``peer, jsonl``: bench/peer_duckdb.py, DuckDB's own ``read_ndjson`` plus
-  the report's core figures in hand-written SQL;
+  the report's 280 core figures in hand-written SQL;
 - ``duckdb engine, jsonl``: ``whoson.engines.report(log, "duckdb")``, which
-  first reads the log with the ingest rules (validation, de-duplication) in
-  Python straight into an Arrow table, then runs the Ibis definition on DuckDB;
+  reads the log with the ingest rules (validation, duplicates, conflicts;
+  bench/../whoson/engines/vectorlog.py) into an Arrow table, then runs the
+  definition on DuckDB;
 - ``export``: ``whoson export`` of the log to Parquet (once);
-- ``duckdb engine, parquet`` and ``peer, parquet``: the same two on the export.
+- ``duckdb engine, parquet`` and the peers on the export.
 
-The figures both sides compute (bench/figures.py: counts, rates, money,
-daily rows) are compared, and any mismatch fails the run. ``--big`` adds the
+The whole reports of the engine and of the DuckDB peer are compared leaf by
+leaf (counts and money exactly, rates to 1e-9), and the core figures of all
+runs (bench/figures.py) with the hand-written peer's; any mismatch fails
+the run. ``--big`` adds the
 engine alone on a larger Parquet export, generated straight from the
 simulator in chunks (the peer's JSON log would be too big to be worth it).
 """
@@ -78,10 +85,39 @@ def _child(mode: str, path: str, extra: str) -> dict[str, Any]:
         else:
             peer_duckdb.load(con, path)
         out["figures"] = to_plain(peer_duckdb.figures(con))
+    elif mode == "whole":
+        from bench import peer_sql
+
+        con = peer_sql.connect()
+        began, cpu = time.perf_counter(), time.process_time()
+        if os.path.isdir(path):
+            pattern = os.path.join(path, "**", "*.parquet").replace("'", "''")
+            names = ", ".join(f'"{name}"' for name in peer_sql.columns())
+            con.raw_sql(f"CREATE TABLE events AS SELECT {names}, CAST(NULL AS VARCHAR) AS extra "
+                        f"FROM read_parquet('{pattern}')").fetchall()
+            table = con.table("events")
+        else:
+            con, table, _ = peer_sql.load(path, con)
+        loaded, loaded_cpu = time.perf_counter() - began, time.process_time() - cpu
+        raw = con.con
+        recorder = peer_sql.Recorder(raw)
+        con.con = recorder
+        try:
+            result = peer_sql.report(con, table, datetime.fromisoformat(extra))
+        finally:
+            con.con = raw
+        began, cpu = time.perf_counter(), time.process_time()
+        peer_sql.replay(raw, recorder.script)
+        out["duckdb_seconds"] = loaded + time.perf_counter() - began
+        out["duckdb_cpu"] = loaded_cpu + time.process_time() - cpu
+        out["figures"] = to_plain(whoson_figures(result))
+        out["report"] = json.loads(json.dumps(result.to_dict(), default=str))
     elif mode == "engine":
         from whoson.engines import report
 
-        out["figures"] = to_plain(whoson_figures(report(path, "duckdb", as_of=extra)))
+        result = report(path, "duckdb", as_of=extra)
+        out["figures"] = to_plain(whoson_figures(result))
+        out["report"] = json.loads(json.dumps(result.to_dict(), default=str))
     elif mode == "export":
         from whoson.engines.parquet import export
 
@@ -139,7 +175,34 @@ def _parse_size(text: str) -> int:
 
 
 def _row(label: str, result: dict[str, Any]) -> str:
+    if "duckdb_seconds" in result:  # DuckDB's own time, inside a process that also ran the engine
+        return f"| {label} | {result['duckdb_seconds']:.2f} s | {result['duckdb_cpu']:.2f} s | |"
     return f"| {label} | {result['seconds']:.2f} s | {result['cpu']:.2f} s | {result['peak_mib']:.0f} MiB |"
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{path}.{key}").items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in _leaves(item, f"{path}[{i}]").items()}
+    return {path: value}
+
+
+def report_mismatches(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    """Leaves of two report dicts that differ (rates to 1e-9; ``currency`` aside: a log settles
+    it, an export's settings may not name it)."""
+    ours, theirs = _leaves(expected), _leaves(actual)
+    found = []
+    for key in sorted(set(ours) | set(theirs)):
+        if key == ".currency":
+            continue
+        a, b = ours.get(key, "<missing>"), theirs.get(key, "<missing>")
+        close = isinstance(a, float) and isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+        if close:
+            continue
+        if a != b:
+            found.append(f"{key}: {a!r} != {b!r}")
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,18 +225,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     results = {}
     for label, mode, source in (
-        ("peer (hand-written DuckDB SQL), jsonl", "peer", log),
+        ("DuckDB, whole report (read_json + the report's SQL)", "whole", log),
         ("duckdb engine, jsonl", "engine", log),
-        ("peer (hand-written DuckDB SQL), parquet", "peer", str(parquet)),
+        ("peer (hand-written DuckDB SQL, 280 figures), jsonl", "peer", log),
+        ("DuckDB, whole report (read_parquet + the report's SQL)", "whole", str(parquet)),
         ("duckdb engine, parquet", "engine", str(parquet)),
+        ("peer (hand-written DuckDB SQL, 280 figures), parquet", "peer", str(parquet)),
     ):
         result = measure(mode, source, as_of)
         results[label] = result
         rows.append(_row(f"{label}, {size:,} events", result))
     print("| run | wall time (cold) | CPU time | peak memory |\n|---|---|---|---|")
     print("\n".join(rows))
-    peer = from_plain(results["peer (hand-written DuckDB SQL), jsonl"]["figures"])
+    peer = from_plain(results["peer (hand-written DuckDB SQL, 280 figures), jsonl"]["figures"])
     failures = 0
+    whole = results["DuckDB, whole report (read_json + the report's SQL)"]["report"]
+    for label, result in results.items():
+        if "report" in result:
+            different = report_mismatches(whole, result["report"])
+            print(f"{label}: whole report, {len(_leaves(whole))} leaves, {len(different)} mismatches")
+            for mismatch in different[:10]:
+                print(f"  {mismatch}")
+            failures += len(different)
     for label, result in results.items():
         mismatches = compare(peer, from_plain(result["figures"]))
         print(f"{label}: {len(peer)} figures, {len(mismatches)} mismatches")

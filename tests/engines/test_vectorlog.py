@@ -13,17 +13,17 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from whoson import Tracker
+from whoson.codec import dumps
 from whoson.core.settings import ParseContext, RatingScale
 from whoson.engines.jsonl import read_log
 from whoson.engines.vectorlog import FAST_LINE_BYTES, TableRead, read_log_table
-from whoson.codec import dumps
 from whoson.logfile import write_log
 from whoson.sim import simulate
 
@@ -159,7 +159,7 @@ class TestEdges:
 class TestSetRules:
     """Duplicates, conflicts, request owners and currencies are decided as Tracker.load decides them."""
 
-    LOG = [
+    LOG: ClassVar[list[str]] = [
         _line(id="e1", type="request", ts=TS, visitor="v1", request="R", channel="text", initiator="visitor"),
         _line(id="e1", type="request", ts=TS, visitor="v1", request="R", channel="text", initiator="visitor"),
         _line(id="e1", type="request", ts=TS, visitor="v1", request="R", channel="video", initiator="visitor"),
@@ -232,8 +232,8 @@ def _logs(draw: st.DrawFn) -> bytes:
     base = list(simulate(visitors=3, days=1, seed=draw(st.integers(0, 3))))[:40]
     lines = [dumps(e) for e in base]
     for _ in range(draw(st.integers(0, 12))):
-        index = draw(st.integers(0, len(lines) - 1))
-        data = json.loads(lines[index])
+        source = draw(st.integers(0, len(base) - 1))
+        data = json.loads(dumps(base[source]))
         action = draw(st.sampled_from(["set", "drop", "dup", "steal", "garbage", "same_id"]))
         if action == "set":
             data[draw(st.sampled_from(_FIELDS))] = draw(_VALUES)
@@ -242,13 +242,14 @@ def _logs(draw: st.DrawFn) -> bytes:
         elif action == "steal":
             data["visitor"] = draw(st.sampled_from(["v-other", "v-third"]))
         elif action == "same_id":
-            data["id"] = json.loads(lines[draw(st.integers(0, len(lines) - 1))])["id"]
+            data["id"] = base[draw(st.integers(0, len(base) - 1))]["id"]
+        where = draw(st.integers(0, len(lines)))
         if action == "garbage":
-            lines.insert(index, draw(st.sampled_from(["", "{", "null", "[]", '{"id":"g"}'])))
+            lines.insert(where, draw(st.sampled_from(["", "{", "null", "[]", '{"id":"g"}'])))
         elif action == "dup":
-            lines.insert(draw(st.integers(0, len(lines))), lines[index])
+            lines.insert(where, lines[draw(st.integers(0, len(lines) - 1))])
         else:
-            lines.insert(draw(st.integers(0, len(lines))), json.dumps(data))
+            lines.insert(where, json.dumps(data))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -260,3 +261,45 @@ class TestProperty:
     def test_mutated_logs(self, data: bytes, batch_size: int, store_text: bool) -> None:
         """Random values, dropped fields, duplicates, stolen requests and garbage lines."""
         _same(data, batch_size=batch_size, store_text=store_text)
+
+
+_KEYS = sorted({"id", "type", "ts", "visitor", "text", "colour", *__import__("whoson.engines.parquet",
+                                                                            fromlist=["COLUMNS"]).COLUMNS})
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from(
+    ["\x00", "\x1f", "\x7f", "\x85", "\u200b", "\\", '"', "\U0001f600", "\ufeff"]), max_size=12)
+_RAW = st.one_of(
+    _TEXT.map(json.dumps), _TEXT.map(lambda t: json.dumps(t, ensure_ascii=False)),
+    st.sampled_from(['"2026-03-01T12:00:00Z"', '"2026-03-01T12:00:00.5+01:00"', '"2026-02-30T00:00:00Z"',
+                     '"visitor"', '"agent"', '"text"', '"heartbeat"', '"page_view"', '"cart_update"',
+                     '"survey"', '"message"', '"request"', '"agent_status"', '"online"', '"x\\ud800"',
+                     "NaN", "-Infinity", "1e400", "0.1234567", "12.5", "3", "-0", "4.0", "true", "null",
+                     "[]", "{}", '{"a":1}']),
+    st.integers(-2, 10**10).map(str),
+)
+
+
+@st.composite
+def _raw_lines(draw: st.DrawFn) -> bytes:
+    lines = []
+    for _ in range(draw(st.integers(1, 8))):
+        fields = {"id": json.dumps(draw(st.sampled_from(["a", "b", "c"]))),
+                  "type": json.dumps(draw(st.sampled_from(["heartbeat", "page_view", "cart_update", "survey",
+                                                          "message", "request", "agent_status", "order"]))),
+                  "ts": '"2026-03-01T12:00:00Z"', "visitor": '"v"'}
+        for _ in range(draw(st.integers(0, 5))):
+            fields[draw(st.sampled_from(_KEYS))] = draw(_RAW)
+        for key in draw(st.lists(st.sampled_from(["id", "type", "ts", "visitor"]), max_size=2)):
+            fields.pop(key, None)
+        body = ",".join(f"{json.dumps(key)}:{value}" for key, value in fields.items())
+        lines.append("{" + body + draw(st.sampled_from(["", ",", " "])) + "}")
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+
+
+class TestRawLines:
+    """Random keys with random JSON values, including the forms DuckDB reads more leniently."""
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_raw_lines(), st.booleans())
+    def test_random_lines(self, data: bytes, store_text: bool) -> None:
+        """Strings with control characters and escapes, numbers of every form, wrong types."""
+        _same(data, batch_size=2, store_text=store_text)

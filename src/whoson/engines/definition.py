@@ -307,6 +307,20 @@ class Definition:
         views = views.filter(self.in_range(views.us))
         return views.group_by(["url", "visitor"]).aggregate(views=_.count())
 
+    def url_requests(self, requests: ir.Table) -> ir.Table:
+        """Per url: requests in range on it (see :meth:`request_urls`) and their conversations."""
+        urls = self.request_urls(requests)
+        return urls.group_by("url").aggregate(requests=urls.requests.sum(), conversations=urls.conversations.sum())
+
+    def page_stats(self, requests: ir.Table) -> ir.Table:
+        """Per url with a page view in range: views, distinct viewers, and viewers with a request on it."""
+        views = self.page_viewers()
+        asked = self.request_urls(requests).select(r_url="url", r_visitor="visitor")
+        joined = views.left_join(asked, (views.url == asked.r_url) & (views.visitor == asked.r_visitor))
+        return joined.group_by("url").aggregate(
+            views=joined.views.sum(), viewers=_.count(), chatted=_flag(joined.r_visitor.notnull()).sum()
+        )
+
     # -- experiments and waiting --------------------------------------------------
 
     def exposures(self, winners: ir.Table) -> ir.Table:

@@ -73,6 +73,8 @@ def definition_queries() -> dict[str, Any]:
         "wait_ranks": d.wait_ranks(requests, [0, 1]),
         "request_urls": d.request_urls(requests),
         "page_viewers": d.page_viewers(),
+        "url_requests": d.url_requests(requests),
+        "page_stats": d.page_stats(requests),
         "exposures": d.exposures(winners),
         "visitor_waits": d.visitor_waits(requests),
         "event_days": d.event_days(),

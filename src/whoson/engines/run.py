@@ -11,6 +11,8 @@ top-10 orderings therefore live in one place.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Hashable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -67,13 +69,15 @@ class EngineTally(Tally):
     widget viewers, ...), so these are answered from ``sizes``.
     """
 
-    __slots__ = ("overlaps", "ranks", "sizes")
+    __slots__ = ("grouped", "grouped_common", "overlaps", "ranks", "sizes")
 
     def __init__(self) -> None:
         super().__init__()
         self.sizes: dict[str, int] = {}
         self.overlaps: dict[tuple[str, str], int] = {}
         self.ranks: dict[str, Ranked] = {}
+        self.grouped: dict[str, Counter[Hashable]] = {}
+        self.grouped_common: dict[tuple[str, str], Counter[Hashable]] = {}
 
     def distinct(self, name: str) -> int:
         """The engine's distinct count for bag ``name``."""
@@ -82,6 +86,14 @@ class EngineTally(Tally):
     def common(self, name: str, other: str) -> int:
         """The engine's count of members in both bags."""
         return self.overlaps.get((name, other), 0)
+
+    def distinct_by_first(self, name: str) -> Counter[Hashable]:
+        """The engine's per-url distinct counts for pair bag ``name``."""
+        return self.grouped.get(name, Counter())
+
+    def common_by_first(self, name: str, other: str) -> Counter[Hashable]:
+        """The engine's per-url counts of pairs in both bags."""
+        return self.grouped_common.get((name, other), Counter())
 
     def ranked(self, name: str) -> Ranked:
         """The engine's order statistics (only the ranks the figures need)."""
@@ -210,17 +222,21 @@ def _moment_or_none(us: int | None) -> datetime | None:
     return _moment(us) if us is not None else None
 
 
-def _pages(ex: Executor, d: Definition, total: Tally, requests: Any) -> None:
-    """The tally members :func:`~whoson.metrics.pages.page_rows` and ``top_urls`` read."""
-    for row in ex.rows("request_urls", lambda: d.request_urls(requests)):
+def _pages(ex: Executor, d: Definition, total: EngineTally, requests: Any) -> None:
+    """What :func:`~whoson.metrics.pages.page_rows` and ``top_urls`` read: per-url rows only."""
+    for row in ex.rows("url_requests", lambda: d.url_requests(requests)):
         url = row["url"]
-        total.put(URLS, url, row["requests"])
-        total.put(pages.REQUESTERS, (url, row["visitor"]))
+        total.put(URLS, url, int(row["requests"]))
         if row["conversations"]:
-            total.put(pages.CONVERSATION_URLS, url, row["conversations"])
-    for row in ex.rows("page_viewers", d.page_viewers):
-        total.put(pages.PAGE_VIEWS, row["url"], row["views"])
-        total.put(pages.VIEWERS, (row["url"], row["visitor"]))
+            total.put(pages.CONVERSATION_URLS, url, int(row["conversations"]))
+    viewers = total.grouped.setdefault(pages.VIEWERS, Counter())
+    chatted = total.grouped_common.setdefault((pages.REQUESTERS, pages.VIEWERS), Counter())
+    for row in ex.rows("page_stats", lambda: d.page_stats(requests)):
+        url = row["url"]
+        total.put(pages.PAGE_VIEWS, url, int(row["views"]))
+        viewers[url] = int(row["viewers"])
+        if row["chatted"]:
+            chatted[url] = int(row["chatted"])
 
 
 def _experiments(ex: Executor, d: Definition, total: Tally, requests: Any, winners: Any) -> None:

@@ -318,7 +318,9 @@ class _Lines:
         import pyarrow as pa
 
         starts, ends, data = self.starts, self.ends, self.data
-        lines = pa.array(np.arange(1, len(ends) + 1, dtype=np.int64))
+        numbers = np.arange(1, len(ends) + 1, dtype=np.int64)
+        # From the buffer: pa.array(ndarray) would import pandas to look for a DataFrame.
+        lines = pa.Array.from_buffers(pa.int64(), len(numbers), [None, pa.py_buffer(numbers)])
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
@@ -328,10 +330,10 @@ class _Lines:
                     texts.append(data[start:end].decode("utf-8"))
                 except UnicodeDecodeError:
                     texts.append("")
-            return pa.table({"line": lines, "raw": pa.array(texts, pa.large_string())})
+            return pa.Table.from_arrays([lines, pa.array(texts, pa.large_string())], ["line", "raw"])
         offsets = np.append(starts, ends[-1:]) if len(ends) else np.zeros(1, dtype=np.int64)
         raw = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
-        return pa.table({"line": lines, "raw": raw})
+        return pa.Table.from_arrays([lines, raw], ["line", "raw"])
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -482,11 +484,12 @@ def _entangled(con: Any, slow: dict[int, Event]) -> Any:
 CREATE OR REPLACE TEMP TABLE whoson_candidates AS
 SELECT line, id, request, visitor, FALSE AS is_order FROM whoson_fast
 UNION ALL SELECT line, id, request, visitor, is_order FROM whoson_slow""").fetchall()
+    # Ids compared by hash: a collision only sends two more events through the ingest rules.
     con.execute("""
 CREATE OR REPLACE TEMP TABLE whoson_entangled AS
 SELECT line, id, request FROM whoson_candidates
 WHERE is_order
-   OR id IN (SELECT id FROM whoson_candidates GROUP BY id HAVING count(*) > 1)
+   OR hash(id) IN (SELECT hash(id) FROM whoson_candidates GROUP BY hash(id) HAVING count(*) > 1)
    OR request IN (SELECT request FROM whoson_candidates WHERE request IS NOT NULL AND visitor IS NOT NULL
                   GROUP BY request HAVING count(DISTINCT visitor) > 1)""").fetchall()
     count = con.sql("SELECT count(*) FROM whoson_entangled").fetchall()[0][0]

@@ -21,9 +21,6 @@ the visitor's latest page view at or before it).
 
 from __future__ import annotations
 
-from collections import Counter
-from operator import itemgetter
-
 import attrs
 
 from whoson.core.events import PageViewEvent
@@ -77,11 +74,10 @@ def page_rows(tally: Tally) -> tuple[PageRow, ...]:
 
     ``chat_rate`` = viewers of the url with an in-range request on it / viewers.
     """
-    viewers = tally.multiset(VIEWERS)
-    # Distinct (url, visitor) pairs: counting urls counts each url's viewers.
-    visitors = Counter(map(itemgetter(0), viewers))  # type: ignore[arg-type]
-    # Requesters are few next to viewers: look each one up among the viewers.
-    chatted = Counter(pair[0] for pair in tally.multiset(REQUESTERS) if pair in viewers)  # type: ignore[index]
+    # Distinct (url, visitor) pairs: counting urls counts each url's viewers. Requesters
+    # are few next to viewers: each is looked up among the viewers.
+    visitors = tally.distinct_by_first(VIEWERS)
+    chatted = tally.common_by_first(REQUESTERS, VIEWERS)
     requests = tally.multiset(URLS)
     conversations = tally.multiset(CONVERSATION_URLS)
     rows = [

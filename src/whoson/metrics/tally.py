@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
+from operator import itemgetter
 from typing import NewType, cast
 
 import attrs
@@ -236,6 +238,23 @@ class Tally:
     def common(self, name: str, other: str) -> int:
         """How many distinct members bags ``name`` and ``other`` share."""
         return len(self.multiset(name).keys() & self.multiset(other).keys())
+
+    def distinct_by_first(self, name: str) -> Counter[Hashable]:
+        """Per first element of bag ``name``'s pair members: how many distinct members have it.
+
+        >>> t = Tally(); t.bags["viewers"] = {("/a", "v1"): 2, ("/a", "v2"): 1, ("/b", "v1"): 1}
+        >>> sorted(t.distinct_by_first("viewers").items())
+        [('/a', 2), ('/b', 1)]
+        """
+        return Counter(map(itemgetter(0), self.multiset(name)))  # type: ignore[arg-type]
+
+    def common_by_first(self, name: str, other: str) -> Counter[Hashable]:
+        """Per first element: how many distinct pair members bags ``name`` and ``other`` share.
+
+        O(members of ``name``): keep the smaller bag first.
+        """
+        theirs = self.multiset(other)
+        return Counter(pair[0] for pair in self.multiset(name) if pair in theirs)  # type: ignore[index]
 
     def ranked(self, name: str) -> Ranked:
         """Bag ``name`` (integer members) as order statistics."""
