@@ -152,21 +152,23 @@ def _specs() -> dict[str, tuple[Kind, tuple[str, ...]]]:
 
 
 def _value_check(name: str, kind: Kind, choices: tuple[str, ...], scale: RatingScale) -> str:
-    """SQL true when the present JSON value ``j.name`` is read by the parser as it is."""
+    """SQL true when the present value ``j.name`` is read by the parser as it is.
+
+    A string-kind field arrives decoded (the statement's prefilter sent every
+    line where it is not a JSON string or null to the parser); any other
+    field arrives as its JSON text.
+    """
     value = f'j."{name}"'
     if kind in _STRING_KINDS:
-        is_string = f"starts_with({value}, '\"')"
-        text = f'"s_{name}"'
         if kind is Kind.ID:
-            return (f"({is_string} AND length({text}) BETWEEN 1 AND {MAX_ID} "
-                    f"AND NOT regexp_matches({text}, '{_ID_BAD}'))")
+            return f"(length({value}) BETWEEN 1 AND {MAX_ID} AND NOT regexp_matches({value}, '{_ID_BAD}'))"
         if kind is Kind.URL:
-            return f"({is_string} AND length({text}) BETWEEN 1 AND {MAX_URL})"
+            return f"length({value}) BETWEEN 1 AND {MAX_URL}"
         if kind is Kind.TEXT:
-            return is_string
+            return "TRUE"
         if kind is Kind.CHOICE:
-            return f"({is_string} AND {text} IN ({', '.join(map(_quote, choices))}))"
-        return f"({is_string} AND regexp_full_match({text}, '[A-Z]{{3}}'))"
+            return f"{value} IN ({', '.join(map(_quote, choices))})"
+        return f"regexp_full_match({value}, '[A-Z]{{3}}')"
     if kind is Kind.BOOL:
         return f"{value} IN ('true', 'false')"
     if kind is Kind.COUNT:
@@ -184,7 +186,7 @@ def _required(cls: type[Event]) -> str:
     parts += [f'j."{f.name}" IS NOT NULL' for f in _fields(cls) if f.metadata["required"]]
     if cls.AGENT_WHEN is not None:
         field, role = cls.AGENT_WHEN
-        parts.append(f'("s_{field}" IS DISTINCT FROM {_quote(role)} OR j.agent IS NOT NULL)')
+        parts.append(f'(j."{field}" IS DISTINCT FROM {_quote(role)} OR j.agent IS NOT NULL)')
     return " AND ".join(parts) or "TRUE"
 
 
@@ -198,11 +200,13 @@ def _sql(scale: RatingScale, store_text: bool) -> str:
     """
     specs = _specs()
     envelope = {"id": (Kind.ID, ()), "ts": (Kind.TEXT, ()), "visitor": (Kind.ID, ())}
-    names = ["type", *envelope, *specs] + ([] if store_text else ["text"])
-    struct = "{" + ", ".join(f'"{name}": "JSON"' for name in names) + "}"
     strings = ["type", *envelope, *(n for n, (kind, _) in specs.items() if kind in _STRING_KINDS)]
+    names = ["type", *envelope, *specs] + ([] if store_text else ["text"])
+    # String fields decoded by DuckDB's reader itself; the others as their JSON text.
+    struct = "{" + ", ".join(f'"{name}": "{"VARCHAR" if name in strings else "JSON"}"' for name in names) + "}"
+    # A string field holding anything but a string or null: the line goes to the parser.
+    not_string = '"(' + "|".join(strings) + ')"[ \\t\\r\\n]*:[ \\t\\r\\n]*[^"n \\t\\r\\n]'
     money = [n for n, (kind, _) in specs.items() if kind is Kind.MONEY]
-    decode = ",\n    ".join(f'json_extract_string(j."{name}", \'$\') AS "s_{name}"' for name in strings)
     amounts = "".join(
         f",\n    CASE WHEN NOT contains(raw, '\\') THEN nullif(regexp_extract(raw, "
         f"'\"{name}\"[ \\t\\r]*:[ \\t\\r]*((?:0|[1-9][0-9]{{0,14}})(?:\\.[0-9]{{1,6}})?)[ \\t\\r\\n]*[,}}]', 1), '') "
@@ -210,22 +214,21 @@ def _sql(scale: RatingScale, store_text: bool) -> str:
         for name in money
     )
     checks = [
-        "starts_with(j.\"type\", '\"')",
         f"{_value_check('id', Kind.ID, (), scale)}",
         f"ts_us >= {_FIRST_US} AND ts_us < {_LAST_US}",
         f"(j.visitor IS NULL OR {_value_check('visitor', Kind.ID, (), scale)})",
         *(f'(j."{n}" IS NULL OR {_value_check(n, kind, choices, scale)})' for n, (kind, choices) in specs.items()),
-        "CASE s_type " + " ".join(f"WHEN {_quote(t)} THEN {_required(cls)}" for t, cls in _fast_types().items())
+        'CASE j."type" ' + " ".join(f"WHEN {_quote(t)} THEN {_required(cls)}" for t, cls in _fast_types().items())
         + " ELSE FALSE END",
     ]
     if not store_text:
         checks.append("(j.\"text\" IS NULL OR starts_with(j.\"text\", '\"'))")
-    outputs = ['s_type AS "type"', "ts_us AS ts"]
+    outputs = ['j."type" AS "type"', "ts_us AS ts"]
     for name, (kind, _) in {**envelope, **specs}.items():
         if name == "ts":
             continue
         if kind in _STRING_KINDS:
-            outputs.append(f'"s_{name}" AS "{name}"')
+            outputs.append(f'j."{name}" AS "{name}"')
         elif kind is Kind.MONEY:
             outputs.append(f'TRY_CAST("m_{name}" AS DECIMAL(38, 6)) AS "{name}"')
         elif kind is Kind.BOOL:
@@ -236,10 +239,9 @@ def _sql(scale: RatingScale, store_text: bool) -> str:
 SELECT * EXCLUDE (valid) FROM (
 SELECT line, ks, {" AND ".join(checks)} AS valid, {", ".join(outputs)}
 FROM (
-  SELECT *, CASE WHEN regexp_matches(s_ts, '{_TS}') THEN epoch_us(TRY_CAST(s_ts AS TIMESTAMPTZ)) END AS ts_us
+  SELECT *, CASE WHEN regexp_matches(j.ts, '{_TS}') THEN epoch_us(TRY_CAST(j.ts AS TIMESTAMPTZ)) END AS ts_us
   FROM (
-    SELECT line, ks, j,
-    {decode}{amounts}
+    SELECT line, ks, j{amounts}
     FROM (
       SELECT line, raw, array_to_string(json_keys(raw), chr(0)) AS ks, json_transform(raw, '{struct}') AS j
       FROM whoson_lines
@@ -247,6 +249,7 @@ FROM (
         AND regexp_matches(raw, '^[ \\t\\r]*[{{]')
         AND NOT (contains(raw, '\\u') AND regexp_matches(raw, '\\\\u(00[01]|[dD][89abAB])'))
         AND NOT regexp_matches(raw, ',[ \\t\\r\\n]*[]}}]')
+        AND NOT regexp_matches(raw, '{not_string}')
         AND json_valid(raw)
     )
   )
