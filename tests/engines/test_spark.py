@@ -86,3 +86,29 @@ class TestSparkEngine:
         assert len(expected["breakdown"]) > 1
         assert_reports_equal(actual, expected)
 
+
+    def test_log_on_the_command_line(self, spark: Any, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+        """``whoson report LOG --engine spark`` prints the python engine's JSON and skipped lines.
+
+        The log (with a bad line and a duplicate) is read by DuckDB with the ingest rules and
+        handed to Spark as Parquet; the running session is reused.
+        """
+        import json
+
+        from whoson.cli.main import main
+
+        log = tmp_path / "shop.jsonl"
+        write_log(log, simulate(visitors=15, days=2, seed=3))
+        first = log.read_text(encoding="utf-8").splitlines()[0]
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(first + "\nnot json\n")
+        outputs = []
+        for engine in ("python", "spark"):
+            status = main(["report", str(log), "--json", "--engine", engine, "--tz", "America/New_York"])
+            captured = capsys.readouterr()
+            outputs.append((status, json.loads(captured.out), captured.err))
+        (py_status, py_json, py_err), (sp_status, sp_json, sp_err) = outputs
+        assert (1, py_err) == (sp_status, sp_err)
+        assert 1 == py_status
+        assert_reports_equal(sp_json, py_json)

@@ -71,7 +71,7 @@ class Definition:
     ``events`` may carry ``us`` (microseconds since the epoch of ``ts``)
     already, computed by an engine's own function; else it is derived here.
 
-    ``slots`` maps each 15-minute UTC slot of the range (``slot``) to its
+    ``slots`` maps each 15-minute UTC slot holding an event of the range (``slot``) to its
     local date (``day``, a proleptic ordinal) and hour (``hour``). Each
     public method returns one Ibis table expression; nothing runs until an
     engine executes it.
@@ -103,6 +103,12 @@ class Definition:
     def extent(self) -> ir.Table:
         """Earliest and newest event instant (at or before as_of), and the event count."""
         return self.events.aggregate(lo=_.us.min(), hi=_.us.max(), n=_.count())
+
+    def event_slots(self) -> ir.Table:
+        """The 15-minute UTC slots holding an event in range: every anchor of
+        :meth:`localised` is an event's instant, so these are the slots it joins."""
+        ev = self.events.filter(self.in_range(self.events.us))
+        return ev.group_by(slot=ev.us // SLOT_US).aggregate(n=_.count())
 
     # -- requests ----------------------------------------------------------------
 

@@ -73,6 +73,7 @@ def definition_queries() -> dict[str, Any]:
         "wait_ranks": d.wait_ranks(requests, [0, 1]),
         "request_urls": d.request_urls(requests),
         "page_viewers": d.page_viewers(),
+        "event_slots": d.event_slots(),
         "url_requests": d.url_requests(requests),
         "page_stats": d.page_stats(requests),
         "exposures": d.exposures(winners),

@@ -100,11 +100,15 @@ class EngineTally(Tally):
         return self.ranks.get(name, Ranked(0, 0, _no_rank))
 
 
-def _slots(params: ReportParams, low: int, high: int) -> list[dict[str, int]]:
-    """Every 15-minute slot from ``low`` to ``high`` (microseconds), with local day and hour."""
+def _slots(params: ReportParams, slots: list[int]) -> list[dict[str, int]]:
+    """The given 15-minute slots with their local day and hour.
+
+    Only the slots that hold an event: a log spanning centuries costs its
+    events, not a row per quarter hour of the span.
+    """
     tz = params.tz
     rows = []
-    for slot in range(low // SLOT_US, high // SLOT_US + 1):
+    for slot in sorted(slots):
         local = (EPOCH + timedelta(microseconds=slot * SLOT_US)).astimezone(tz)
         rows.append({"slot": slot, "day": local.date().toordinal(), "hour": local.hour})
     return rows
@@ -156,7 +160,7 @@ def engine_parts(
     if not extent["n"] or low is None or high is None or low > high:
         ex.save()
         return View(EngineTally(), {}, {}, dates), ()
-    slot_rows = _slots(params, low, high)
+    slot_rows = _slots(params, [row["slot"] for row in ex.rows("event_slots", probe.event_slots)])
     slots = named_table(con, "whoson_slots", pa.table(
         {key: pa.array([row[key] for row in slot_rows], pa.int64()) for key in ("slot", "day", "hour")}
     ))
