@@ -72,11 +72,39 @@ def connect(engine: str, spark_master: str | None = None) -> Any:
         if master.startswith("local"):
             # One machine: a few shuffle partitions, not the cluster default of 200.
             builder = builder.config("spark.sql.shuffle.partitions", "4")
-        session = builder.getOrCreate()
+        session = _quiet_start(builder)
         session.conf.set("spark.sql.session.timeZone", "UTC")
         session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise ConfigError("the python engine needs no connection")
+
+
+def _quiet_start(builder: Any) -> Any:
+    """``builder.getOrCreate()`` with a new JVM's own output sent to a log file, not to our stderr.
+
+    The JVM that pyspark starts inherits file descriptor 2: its start-up
+    warnings and later log lines would interleave with whoson's messages
+    (say, the skipped lines of a log). While the session starts, descriptor 2
+    points at ``whoson-spark-*.log`` in the temporary directory; an error
+    still reaches the caller as a Python exception. A session that already
+    runs is returned as it is.
+    """
+    from pyspark.sql import SparkSession
+
+    if SparkSession.getActiveSession() is not None:
+        return builder.getOrCreate()
+    import sys
+
+    log = tempfile.NamedTemporaryFile(prefix="whoson-spark-", suffix=".log", delete=False)  # noqa: SIM115
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(log.fileno(), 2)
+        return builder.getOrCreate()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        log.close()
 
 
 def _parquet_table(con: Any, engine: str, directory: str) -> Any:
