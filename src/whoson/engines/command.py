@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from whoson.cli.common import UsageError
@@ -19,19 +19,30 @@ __all__ = ["log_report", "newest_ts", "parquet_report"]
 def newest_ts(directory: str) -> datetime | None:
     """The newest event instant of an export (the CLI's default ``as_of``), None when empty.
 
-    Reads only the ``ts`` column.
+    Reads only the ``ts`` column: with DuckDB when installed (it runs the
+    report anyway), else with pyarrow.
     """
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
-
     from whoson.engines.parquet import _parquet_files
 
     files = sorted(_parquet_files(directory))
     if not files:
         return None
-    column = ds.dataset(files, format="parquet").to_table(columns=["ts"]).column("ts")
-    newest = pc.max(column).as_py()
-    return newest.astimezone(UTC) if newest is not None else None
+    try:
+        import duckdb
+    except ImportError:  # a Spark-only installation
+        import pyarrow.compute as pc
+        import pyarrow.dataset as ds
+
+        column = ds.dataset(files, format="parquet").to_table(columns=["ts"]).column("ts")
+        newest = pc.max(column).as_py()
+        return newest.astimezone(UTC) if newest is not None else None
+    con = duckdb.connect()
+    try:
+        rows = con.execute("SELECT epoch_us(max(ts)) FROM read_parquet(?)", [files]).fetchall()
+    finally:
+        con.close()
+    micros = rows[0][0]
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros) if micros is not None else None
 
 
 def parquet_report(args: argparse.Namespace) -> Report:
