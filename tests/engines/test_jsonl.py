@@ -128,3 +128,20 @@ class TestCommandLine:
         assert results[0] == results[1]
         assert results[2] == results[3]
         assert 2 == results[2][0]
+
+    @pytest.mark.parametrize("engine", ["python", "duckdb"])
+    def test_empty_stdin(self, engine: str, monkeypatch: pytest.MonkeyPatch,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+        """An empty log on standard input is named ``<stdin>``, as its skipped lines would be."""
+        import io
+        import sys
+
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+        assert 0 == main(["report", "-", "--json", "--engine", engine])
+        assert "<stdin>: no events\n" == capsys.readouterr().err
+
+    def test_spark_master_needs_spark(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """``--spark-master`` with another engine is a usage error, not silently ignored."""
+        log = _messy_log(tmp_path / "messy.jsonl")
+        assert 2 == main(["report", str(log), "--engine", "duckdb", "--spark-master", "local[2]"])
+        assert "--spark-master is for --engine spark (the engine is duckdb)" in capsys.readouterr().err

@@ -122,6 +122,15 @@ def _load(load: Callable[..., LoadResult], source: str, *, strict: bool) -> Load
         return load(_with_progress(stream, source), strict=strict, name=source)
 
 
+def source_label(source: str) -> str:
+    """How messages name a source: ``<stdin>`` for ``-`` (as skipped lines do), else without passwords.
+
+    >>> source_label("-"), source_label("postgresql://ann:secret@db/shop")
+    ('<stdin>', 'postgresql://ann:***@db/shop')
+    """
+    return "<stdin>" if source == "-" else redact(source)
+
+
 def error_line(command: str, error: BaseException | str) -> str:
     """``whoson COMMAND: message`` with passwords redacted and control characters escaped.
 

@@ -17,6 +17,7 @@ from whoson.cli.common import (
     load_source,
     open_store_tracker,
     print_errors,
+    source_label,
     tracker_options,
 )
 from whoson.cli.formats import add_format_options, busy, chosen_format, write_report
@@ -24,7 +25,6 @@ from whoson.core.errors import ConfigError
 from whoson.metrics.breakdowns import DIMENSIONS
 from whoson.metrics.compare import parse_compare
 from whoson.metrics.params import DEFAULTS, ReportOptions
-from whoson.stores.url import redact
 from whoson.tracker import Tracker
 
 __all__ = ["add_parser", "open_tracker", "report_options", "run"]
@@ -115,6 +115,8 @@ def open_tracker(args: argparse.Namespace, **options: Any) -> tuple[Tracker, int
 def run(args: argparse.Namespace) -> int:
     """Print the report (tables, JSON, CSV, Markdown or HTML: see :mod:`whoson.cli.formats`)."""
     fmt = chosen_format(args)
+    if args.spark_master is not None and args.engine != "spark":
+        raise UsageError(f"--spark-master is for --engine spark (the engine is {args.engine})")
     if os.path.isdir(args.source):
         from whoson.engines.command import parquet_report
 
@@ -136,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         if args.as_of is None:
             newest = tracker.projection.last_ts
             if newest is None:
-                print(f"{redact(args.source)}: no events", file=sys.stderr)
+                print(f"{source_label(args.source)}: no events", file=sys.stderr)
             options["as_of"] = newest if newest is not None else tracker.clock.now()
         try:
             with busy("computing the report"):

@@ -83,11 +83,10 @@ def log_report(args: argparse.Namespace, options: dict[str, Any]) -> tuple[Repor
     """
     import gc
 
-    from whoson.cli.common import print_errors, tracker_options
+    from whoson.cli.common import print_errors, source_label, tracker_options
     from whoson.cli.formats import busy
     from whoson.engines import log_report as engine_log_report
     from whoson.engines.vectorlog import TableRead, read_for_engine
-    from whoson.stores.url import redact
     from whoson.tracker import Tracker
 
     source = args.source
@@ -115,7 +114,7 @@ def log_report(args: argparse.Namespace, options: dict[str, Any]) -> tuple[Repor
     options = {**options, "start": args.start, "end": args.end, "by": args.by}
     if options.get("as_of") is None:
         if read.newest is None:
-            print(f"{redact(source)}: no events", file=sys.stderr)
+            print(f"{source_label(source)}: no events", file=sys.stderr)
         options["as_of"] = read.newest if read.newest is not None else probe.clock.now()
     try:
         options["compare"] = parse_compare(args.compare) if args.compare is not None else None
