@@ -51,12 +51,14 @@ def connect(engine: str, spark_master: str | None = None) -> Any:
     starts on ``spark_master`` (default ``local[2]``) with UTC as its zone.
     """
     _check(engine)
-    try:
-        import ibis
-    except ImportError:  # pragma: no cover - depends on the installed extras
-        raise ConfigError("the duckdb and spark engines need ibis: pip install 'whoson[sql]'") from None
+    import importlib.util
+
+    if importlib.util.find_spec("ibis") is None:  # pragma: no cover - depends on the installed extras
+        raise ConfigError("the duckdb and spark engines need ibis: pip install 'whoson[sql]'")
     if engine == "duckdb":
-        return ibis.duckdb.connect()
+        from whoson.engines.shape import DuckDB
+
+        return DuckDB()  # Ibis is imported only if a query has to be compiled
     if engine == "spark":
         try:
             from pyspark.sql import SparkSession
@@ -72,6 +74,8 @@ def connect(engine: str, spark_master: str | None = None) -> Any:
         if master.startswith("local"):
             # One machine: a few shuffle partitions, not the cluster default of 200.
             builder = builder.config("spark.sql.shuffle.partitions", "4")
+        import ibis
+
         session = _quiet_start(builder)
         session.conf.set("spark.sql.session.timeZone", "UTC")
         session.sparkContext.setLogLevel("ERROR")
@@ -109,9 +113,11 @@ def _quiet_start(builder: Any) -> Any:
 
 def _parquet_table(con: Any, engine: str, directory: str) -> Any:
     if engine == "duckdb":
-        pattern = os.path.join(directory, "**", "*.parquet")
+        from whoson.engines.shape import named
+
+        pattern = os.path.join(directory, "**", "*.parquet").replace("'", "''")
         # A fixed name: the compiled SQL that reads it is then the same every run.
-        return con.read_parquet(pattern, table_name="whoson_events", hive_partitioning=True)
+        return named(con, "whoson_events", f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)")
     return con.read_parquet(directory)
 
 

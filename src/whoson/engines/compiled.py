@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from whoson.engines.definition import Bounds
+from whoson.engines.shape import Bounds, NamedTable
 
 __all__ = ["SENTINEL", "Executor", "sentinel_bounds", "substitute"]
 
@@ -81,15 +81,19 @@ def _cache_dir() -> Path | None:
 
 
 def _version() -> str:
-    """A digest of everything the compiled SQL depends on."""
-    import duckdb
-    import ibis
-    import sqlglot
+    """A digest of everything the compiled SQL depends on (read without importing Ibis)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    versions = (ibis.__version__, getattr(sqlglot, "__version__", ""), duckdb.__version__)
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return ""
+
+    versions = (installed("ibis-framework"), installed("sqlglot"), installed("duckdb"))
     digest = hashlib.sha256("|".join(versions).encode())
     here = Path(__file__).resolve().parent
-    for name in ("definition.py", "run.py", "segments.py", "compiled.py"):
+    for name in ("definition.py", "run.py", "segments.py", "compiled.py", "shape.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:24]
 
@@ -141,11 +145,9 @@ class Executor:
         if not self.cached:
             rows: list[dict[str, Any]] = self.con.to_pyarrow(build()).to_pylist()
             return rows
-        from ibis.backends.duckdb.converter import DuckDBPyArrowData
-
         entry = self._entry(label, build)
         table = self.con.con.sql(substitute(entry["sql"], self.values)).to_arrow_table()
-        result: list[dict[str, Any]] = DuckDBPyArrowData.convert_table(table, _schema(entry)).to_pylist()
+        result: list[dict[str, Any]] = _converted(table, entry).to_pylist()
         return result
 
     def keep(self, label: str | None, build: Callable[[], Any]) -> Any:
@@ -161,9 +163,11 @@ class Executor:
             return table
         entry = self._entry(label, build, keep=name)
         self.kept.append((name, None))
-        self.con.raw_sql(entry["create"]).fetchall()
-        self.con.raw_sql(substitute(entry["insert"], self.values)).fetchall()
-        table = self.con.table(name, database=("temp", "main"))
+        raw = self.con.con
+        raw.execute(entry["create"]).fetchall()
+        raw.execute(substitute(entry["insert"], self.values)).fetchall()
+        # A temporary table in the temp catalog: Ibis finds it there, if a later query needs it.
+        table = _TempTable(self.con, name)
         self.kept[-1] = (name, table)
         return table
 
@@ -171,7 +175,9 @@ class Executor:
         """Drop the kept tables (newest first); a failure to drop is not an error."""
         for name, table in reversed(self.kept):
             try:
-                if name:
+                if name and self.cached:
+                    self.con.con.execute(f'DROP TABLE IF EXISTS "{name}"').fetchall()
+                elif name:
                     self.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
                 else:
                     table.release()
@@ -213,7 +219,8 @@ class Executor:
         con._run_pre_execute_hooks(expr)  # register in-memory tables the query reads
         sql = con.compile(expr)
         schema = expr.as_table().schema()
-        entry: dict[str, Any] = {"schema": {name: str(dtype) for name, dtype in schema.items()}}
+        entry: dict[str, Any] = {"schema": {name: str(dtype) for name, dtype in schema.items()},
+                                 "arrow": _arrow_schema(schema)}
         if keep is None:
             entry["sql"] = sql
         else:
@@ -230,6 +237,53 @@ class Executor:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+class _TempTable(NamedTable):
+    """A kept table: in DuckDB's temp catalog, an Ibis table only when a query is built on it."""
+
+    @property
+    def table(self) -> Any:
+        """The Ibis table (imports Ibis the first time)."""
+        if self._table is None:
+            self._table = self.connection.table(self.table_name, database=("temp", "main"))
+        return self._table
+
+
+def _arrow_schema(schema: Any) -> str:
+    """The Arrow schema Ibis gives a query's result, serialised for the cache file."""
+    import base64
+
+    from ibis.formats.pyarrow import PyArrowSchema
+
+    return base64.b64encode(PyArrowSchema.from_ibis(schema).serialize().to_pybytes()).decode("ascii")
+
+
+def _converted(table: Any, entry: Mapping[str, Any]) -> Any:
+    """A cached query's DuckDB result with the column types Ibis would give it, without Ibis.
+
+    (Ibis's own conversion casts each column to the Arrow type of its schema,
+    and a column whose type is null to nulls; so does this.)
+    """
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    text = entry.get("arrow")
+    if text is None:  # written by an older whoson: convert through Ibis
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        return DuckDBPyArrowData.convert_table(table, _schema(entry))
+    wanted = pyarrow.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
+    if table.schema == wanted:
+        return table
+    columns = [
+        pa.nulls(table.num_rows, field.type) if pa.types.is_null(field.type)
+        else table.column(field.name).cast(field.type)
+        for field in wanted
+    ]
+    return pa.Table.from_arrays(columns, schema=wanted)
 
 
 def _schema(entry: Mapping[str, Any]) -> Any:

@@ -17,31 +17,15 @@ adds to the report); the results are small tables that
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import attrs
 import ibis
 import ibis.expr.types as ir
 from ibis import _
 
-__all__ = ["Bounds", "Definition", "SLOT_US"]
+from whoson.engines.shape import EPOCH, SLOT_US, Bounds
 
-SLOT_US = 15 * 60 * 1_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+__all__ = ["EPOCH", "SLOT_US", "Bounds", "Definition"]
+
 FEEDBACK_COLUMNS = ("us", "id", "visitor", "agent", "rating", "feedback")
-
-
-@attrs.frozen
-class Bounds:
-    """The report parameters the aggregation depends on, as integer microseconds."""
-
-    as_of: int
-    start: int | None
-    end: int | None
-    response_timeout: int
-    attribution_window: int
-    fcr_window: int
-    session_timeout: int
 
 
 def epoch_micros(ts: ir.TimestampValue) -> ir.IntegerValue:

@@ -20,8 +20,8 @@ from typing import Any
 import attrs
 
 from whoson.engines.compiled import Executor
-from whoson.engines.definition import EPOCH, SLOT_US, Bounds, Definition
 from whoson.engines.parquet import cents
+from whoson.engines.shape import EPOCH, SLOT_US, Bounds, DuckDB, NamedTable
 from whoson.metrics import agents, auto_messages, conversations, pages, ratings, sales, support, visitors
 from whoson.metrics.breakdowns import BreakdownRow
 from whoson.metrics.experiments import EXPOSURES, WAITS, exposure_member, wait_member
@@ -131,7 +131,6 @@ def engine_parts(
     On DuckDB the definition is built with sentinel parameters and its SQL
     comes from the compile cache (:mod:`whoson.engines.compiled`).
     """
-    import ibis
     import pyarrow as pa
 
     from whoson.engines.compiled import Executor, sentinel_bounds
@@ -141,15 +140,22 @@ def engine_parts(
         bounds, values = sentinel_bounds(real)
     else:
         bounds, values = real, {}
-    events = _with_micros(con, events)
     # The SQL also depends on the events table: its name and columns (an export has a
-    # ``date`` partition column); its own SQL names both, and compiles in milliseconds.
-    source = con.compile(events) if con.name == "duckdb" else ""
-    digest = hashlib.sha256(f"{source}|{sorted(events.schema().items())!r}".encode()).hexdigest()[:16]
+    # ``date`` partition column). A named table is described by DuckDB, without Ibis;
+    # any other table's own SQL names both, and compiles in milliseconds.
+    if isinstance(events, NamedTable):
+        source = f"{events.table_name}|{events.columns_digest()}"
+    elif con.name == "duckdb":
+        source = f"{con.compile(events)}|{sorted(events.schema().items())!r}"
+    else:
+        source = ""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     shape = f"start={real.start is not None},end={real.end is not None},events={digest}"
     ex = Executor(con, values, shape)
-    probe = Definition(events, bounds, ibis.memtable({"slot": [0], "day": [0], "hour": [0]}))
-    extent = ex.rows("extent", probe.extent)[0]
+    # Built only when a query is not in the compile cache (they import Ibis).
+    timed = _Deferred(lambda: _with_micros(con, _real(events)))
+    probe = _Deferred(lambda: _definition()(timed.get(), bounds, _memtable({"slot": [0], "day": [0], "hour": [0]})))
+    extent = ex.rows("extent", lambda: probe.extent())[0]
     earliest = EPOCH + timedelta(microseconds=extent["lo"]) if extent["n"] else None
     newest = EPOCH + timedelta(microseconds=extent["hi"]) if extent["n"] else None
     dates = report_dates(earliest, newest, params)
@@ -160,18 +166,18 @@ def engine_parts(
     if not extent["n"] or low is None or high is None or low > high:
         ex.save()
         return View(EngineTally(), {}, {}, dates), ()
-    slot_rows = _slots(params, [row["slot"] for row in ex.rows("event_slots", probe.event_slots)])
+    slot_rows = _slots(params, [row["slot"] for row in ex.rows("event_slots", lambda: probe.event_slots())])
     slots = named_table(con, "whoson_slots", pa.table(
         {key: pa.array([row[key] for row in slot_rows], pa.int64()) for key in ("slot", "day", "hour")}
     ))
-    d = Definition(events, bounds, slots)
+    d = _Deferred(lambda: _definition()(timed.get(), bounds, _real(slots)))
     collector = _Collector(dates)
     try:
-        requests = ex.keep("requests", d.requests)
-        winners = ex.keep("winners", d.winners)
-        attributed = ex.keep("attributed", lambda: d.attributed(winners, requests))
-        surveys = ex.keep("surveys", d.surveys)
-        sessions = ex.keep("sessions", lambda: d.sessions(winners))
+        requests = ex.keep("requests", lambda: d.requests())
+        winners = ex.keep("winners", lambda: d.winners())
+        attributed = ex.keep("attributed", lambda: d.attributed(_real(winners), _real(requests)))
+        surveys = ex.keep("surveys", lambda: d.surveys())
+        sessions = ex.keep("sessions", lambda: d.sessions(_real(winners)))
         _fill(ex, d, collector, requests, attributed, surveys, sessions, winners)
         rows = _breakdown(ex, d, by, requests, attributed) if by is not None else ()
     finally:
@@ -180,21 +186,61 @@ def engine_parts(
 
 
 def named_table(con: Any, name: str, table: Any) -> Any:
-    """An Arrow table as an Ibis table: registered under ``name`` on DuckDB (so the SQL that
-    reads it is the same every run), an in-memory table elsewhere."""
-    import ibis
-
+    """An Arrow table for the definition: registered under ``name`` on DuckDB (so the SQL that
+    reads it is the same every run; an Ibis table only when a query is built on it), an
+    in-memory Ibis table elsewhere."""
+    if isinstance(con, DuckDB):
+        con.con.register(name, table)
+        return NamedTable(con, name)
     if con.name == "duckdb":
         con.con.register(name, table)
         return con.table(name)
-    return ibis.memtable(table)
+    return _memtable(table)
 
 
-def _breakdown(ex: Executor, d: Definition, by: str, requests: Any, attributed: Any) -> tuple[BreakdownRow, ...]:
+def _real(table: Any) -> Any:
+    """The Ibis table behind a stand-in (Ibis takes only its own tables as arguments)."""
+    return table.table if isinstance(table, NamedTable) else table
+
+
+def _memtable(data: Any) -> Any:
+    import ibis
+
+    return ibis.memtable(data)
+
+
+def _definition() -> Any:
+    from whoson.engines.definition import Definition
+
+    return Definition
+
+
+class _Deferred:
+    """An object built on first use (a Definition, the events with ``us``): a report whose SQL
+    is all cached never builds one, and so never imports Ibis."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._value: Any = None
+
+    def get(self) -> Any:
+        """The object, built the first time."""
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
+
+
+def _breakdown(ex: Executor, d: Any, by: str, requests: Any, attributed: Any) -> tuple[BreakdownRow, ...]:
     from whoson.engines.segments import Segments, breakdown_rows
 
-    segments = Segments(d, by, requests, attributed,
-                        keep=lambda expr: ex.keep(None, lambda: expr), rows=lambda expr: ex.rows(None, lambda: expr))
+    segments = Segments(d.get() if isinstance(d, _Deferred) else d, by, _real(requests), _real(attributed),
+                        keep=lambda expr: _real(ex.keep(None, lambda: expr)),
+                        rows=lambda expr: ex.rows(None, lambda: expr))
     return breakdown_rows(segments)
 
 
@@ -226,16 +272,16 @@ def _moment_or_none(us: int | None) -> datetime | None:
     return _moment(us) if us is not None else None
 
 
-def _pages(ex: Executor, d: Definition, total: EngineTally, requests: Any) -> None:
+def _pages(ex: Executor, d: Any, total: EngineTally, requests: Any) -> None:
     """What :func:`~whoson.metrics.pages.page_rows` and ``top_urls`` read: per-url rows only."""
-    for row in ex.rows("url_requests", lambda: d.url_requests(requests)):
+    for row in ex.rows("url_requests", lambda: d.url_requests(_real(requests))):
         url = row["url"]
         total.put(URLS, url, int(row["requests"]))
         if row["conversations"]:
             total.put(pages.CONVERSATION_URLS, url, int(row["conversations"]))
     viewers = total.grouped.setdefault(pages.VIEWERS, Counter())
     chatted = total.grouped_common.setdefault((pages.REQUESTERS, pages.VIEWERS), Counter())
-    for row in ex.rows("page_stats", lambda: d.page_stats(requests)):
+    for row in ex.rows("page_stats", lambda: d.page_stats(_real(requests))):
         url = row["url"]
         total.put(pages.PAGE_VIEWS, url, int(row["views"]))
         viewers[url] = int(row["viewers"])
@@ -243,24 +289,24 @@ def _pages(ex: Executor, d: Definition, total: EngineTally, requests: Any) -> No
             chatted[url] = int(row["chatted"])
 
 
-def _experiments(ex: Executor, d: Definition, total: Tally, requests: Any, winners: Any) -> None:
+def _experiments(ex: Executor, d: Any, total: Tally, requests: Any, winners: Any) -> None:
     """Exposure and wait members, as :func:`~whoson.metrics.experiments.experiment_contribution` puts them."""
-    for row in ex.rows("exposures", lambda: d.exposures(winners)):
+    for row in ex.rows("exposures", lambda: d.exposures(_real(winners))):
         gmv = cents(Decimal(row["gmv"])) if row["gmv"] is not None else Decimal(0)
         total.put(EXPOSURES, exposure_member(
             row["trigger"], row["visitor"], _moment(row["us"]), row["id"], row["arm"],
             bool(row["orders"]), gmv,
         ))
-    for row in ex.rows("visitor_waits", lambda: d.visitor_waits(requests)):
+    for row in ex.rows("visitor_waits", lambda: d.visitor_waits(_real(requests))):
         total.put(WAITS, wait_member(
             row["request"], _moment(row["created"]), _moment_or_none(row["fa"]),
             _moment_or_none(row["first_end"]), _moment(row["last_us"]),
         ))
 
 
-def _fill(ex: Executor, d: Definition, c: _Collector, requests: Any, attributed: Any,
+def _fill(ex: Executor, d: Any, c: _Collector, requests: Any, attributed: Any,
           surveys: Any, sessions: Any, winners: Any) -> None:
-    for row in ex.rows("request_counts", lambda: d.request_counts(requests)):
+    for row in ex.rows("request_counts", lambda: d.request_counts(_real(requests))):
         day = c.day(row["day"])
         channel, initiator = row["channel"], row["initiator"]
         day.count((REQUESTS, channel, initiator), row["req"])
@@ -272,49 +318,49 @@ def _fill(ex: Executor, d: Definition, c: _Collector, requests: Any, attributed:
         for key in (OTHER_SIDE, NOT_CONVERSATION, PENDING, PENDING_OTHER):
             c.add(day, (key, initiator), row[key])
         c.add(day, (conversations.CONVERSATIONS, channel, initiator), row["conv"])
-    for row in ex.rows("agent_request_counts", lambda: d.agent_request_counts(requests)):
+    for row in ex.rows("agent_request_counts", lambda: d.agent_request_counts(_real(requests))):
         day = c.day(row["day"])
         for key in (agents.INITIATED, agents.INITIATED_OTHER, agents.INITIATED_PENDING,
                     agents.INITIATED_PENDING_OTHER):
             c.add(day, (key, row["agent"]), row[key])
-    for row in ex.rows("first_response_agents", lambda: d.first_response_agents(requests)):
+    for row in ex.rows("first_response_agents", lambda: d.first_response_agents(_real(requests))):
         day = c.day(row["day"])
         c.add(day, (agents.FIRST_RESPONSE_SUM, row["agent"]), row["a_fr_sum"])
         c.add(day, (agents.FIRST_RESPONSES, row["agent"]), row["a_fr_n"])
-    for row in ex.rows("agent_conversations", lambda: d.agent_conversations(requests)):
+    for row in ex.rows("agent_conversations", lambda: d.agent_conversations(_real(requests))):
         day = c.day(row["day"])
         c.add(day, (agents.AGENT_CONVERSATIONS, row["agent"]), row["a_conv"])
         c.add(day, (agents.AGENT_HANDLE, row["agent"]), row["a_handle"])
-    summary = ex.rows("wait_summary", lambda: d.wait_summary(requests))[0]
+    summary = ex.rows("wait_summary", lambda: d.wait_summary(_real(requests)))[0]
     count = int(summary["n"])
     ranks = sorted({r for q in _QUANTILES for r in rank_positions(count, q)[:2]}) if count else []
     at: dict[int, int] = {}
     if ranks:
         given = ex.parameters(ranks)
-        for row in ex.rows(f"wait_ranks/{len(ranks)}", lambda: d.wait_ranks(requests, given)):
+        for row in ex.rows(f"wait_ranks/{len(ranks)}", lambda: d.wait_ranks(_real(requests), given)):
             at[row["rank"]] = int(row["wait"])
     c.total.ranks[support.FIRST_RESPONSE] = Ranked(count, int(summary["total"] or 0), at.__getitem__)
     _pages(ex, d, c.total, requests)
     _experiments(ex, d, c.total, requests, winners)
-    for row in ex.rows("event_days", d.event_days):
+    for row in ex.rows("event_days", lambda: d.event_days()):
         day = c.day(row["day"])
         for key in (visitors.VISITORS, visitors.SEEN, visitors.CLICKED):
             day.sizes[key] = row[key]
         c.add(day, (auto_messages.AUTO_SHOWN,), row["auto_shown"])
         c.add(day, (auto_messages.AUTO_CLICKS,), row["auto_clicks"])
-    totals = ex.rows("event_totals", d.event_totals)[0]
+    totals = ex.rows("event_totals", lambda: d.event_totals())[0]
     for key in (visitors.VISITORS, visitors.SEEN, visitors.CLICKED):
         c.total.sizes[key] = totals[key]
     for row in ex.rows("top_triggers", lambda: d.top_triggers(TOP)):
         c.total.put(auto_messages.TRIGGER_CLICKS, row["trigger"], row["clicks"])
     for row in ex.rows("top_links", lambda: d.top_links(TOP)):
         c.total.put(auto_messages.LINK_CLICKS, (row["trigger"], row["link"]), row["clicks"])
-    for row in ex.rows("session_counts", lambda: d.session_counts(sessions)):
+    for row in ex.rows("session_counts", lambda: d.session_counts(_real(sessions))):
         day = c.day(row["day"])
         for key in (visitors.SESSIONS, support.CART_SESSIONS, support.CART_ABANDONED):
             c.add(day, (key,), row[key])
-    c.total.sizes[visitors.RETURNING] = ex.rows("returning", lambda: d.returning(sessions))[0]["returning"]
-    for row in ex.rows("order_counts", lambda: d.order_counts(attributed)):
+    c.total.sizes[visitors.RETURNING] = ex.rows("returning", lambda: d.returning(_real(sessions)))[0]["returning"]
+    for row in ex.rows("order_counts", lambda: d.order_counts(_real(attributed))):
         day = c.day(row["day"])
         c.add(day, (sales.ORDERS,), row["orders"])
         c.add_money(day, (sales.GMV,), row["gmv"])
@@ -325,23 +371,23 @@ def _fill(ex: Executor, d: Definition, c: _Collector, requests: Any, attributed:
             if row["c_agent"] is not None:
                 c.add(day, (agents.ATTRIBUTED_AGENT_ORDERS, row["c_agent"]), row["att_orders"])
                 c.add_money(day, (agents.ATTRIBUTED_AGENT_SALES, row["c_agent"]), row["att_gmv"])
-    buyers = ex.rows("buyers", lambda: d.buyers(attributed, requests))[0]
+    buyers = ex.rows("buyers", lambda: d.buyers(_real(attributed), _real(requests)))[0]
     c.total.sizes[sales.TALKED] = buyers["talked"]
     c.total.sizes[sales.BOUGHT] = buyers["bought"]
     c.total.overlaps[(sales.TALKED, sales.BOUGHT)] = buyers["both"]
-    for row in ex.rows("rating_counts", lambda: d.rating_counts(surveys)):
+    for row in ex.rows("rating_counts", lambda: d.rating_counts(_real(surveys))):
         day = c.day(row["day"])
         rating, agent, n = int(row["rating"]), row["agent"], row["n"]
         c.add(day, (ratings.RATINGS, rating), n)
         if agent is not None:
             c.add(day, (agents.RATING_SUM, agent), rating * n)
             c.add(day, (agents.RATED, agent), n)
-    for row in ex.rows("feedback", lambda: d.feedback(surveys)):
+    for row in ex.rows("feedback", lambda: d.feedback(_real(surveys))):
         ts = EPOCH + timedelta(microseconds=row["us"])
         score = int(row["rating"]) if row["rating"] is not None else None
         entry = (ts, row["id"], row["visitor"], row["agent"], score, row["feedback"])
         c.total.put(ratings.FEEDBACK, entry)
-    for row in ex.rows("agents", lambda: d.agents(requests, attributed, surveys)):
+    for row in ex.rows("agents", lambda: d.agents(_real(requests), _real(attributed), _real(surveys))):
         c.total.put(agents.AGENTS, row["agent"])
 
 
