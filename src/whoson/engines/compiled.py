@@ -167,7 +167,7 @@ class Executor:
         raw.execute(entry["create"]).fetchall()
         raw.execute(substitute(entry["insert"], self.values)).fetchall()
         # A temporary table in the temp catalog: Ibis finds it there, if a later query needs it.
-        table = _TempTable(self.con, name)
+        table = NamedTable(self.con, name, database=("temp", "main"))
         self.kept[-1] = (name, table)
         return table
 
@@ -237,17 +237,6 @@ class Executor:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-class _TempTable(NamedTable):
-    """A kept table: in DuckDB's temp catalog, an Ibis table only when a query is built on it."""
-
-    @property
-    def table(self) -> Any:
-        """The Ibis table (imports Ibis the first time)."""
-        if self._table is None:
-            self._table = self.connection.table(self.table_name, database=("temp", "main"))
-        return self._table
 
 
 def _arrow_schema(schema: Any) -> str:

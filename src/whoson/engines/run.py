@@ -21,7 +21,7 @@ import attrs
 
 from whoson.engines.compiled import Executor
 from whoson.engines.parquet import cents
-from whoson.engines.shape import EPOCH, SLOT_US, Bounds, DuckDB, NamedTable
+from whoson.engines.shape import EPOCH, SLOT_US, Bounds, Deferred, DuckDB, NamedTable
 from whoson.metrics import agents, auto_messages, conversations, pages, ratings, sales, support, visitors
 from whoson.metrics.breakdowns import BreakdownRow
 from whoson.metrics.experiments import EXPOSURES, WAITS, exposure_member, wait_member
@@ -153,8 +153,8 @@ def engine_parts(
     shape = f"start={real.start is not None},end={real.end is not None},events={digest}"
     ex = Executor(con, values, shape)
     # Built only when a query is not in the compile cache (they import Ibis).
-    timed = _Deferred(lambda: _with_micros(con, _real(events)))
-    probe = _Deferred(lambda: _definition()(timed.get(), bounds, _memtable({"slot": [0], "day": [0], "hour": [0]})))
+    timed = Deferred(lambda: _with_micros(con, _real(events)))
+    probe = Deferred(lambda: _definition()(timed.get(), bounds, _memtable({"slot": [0], "day": [0], "hour": [0]})))
     extent = ex.rows("extent", lambda: probe.extent())[0]
     earliest = EPOCH + timedelta(microseconds=extent["lo"]) if extent["n"] else None
     newest = EPOCH + timedelta(microseconds=extent["hi"]) if extent["n"] else None
@@ -170,7 +170,7 @@ def engine_parts(
     slots = named_table(con, "whoson_slots", pa.table(
         {key: pa.array([row[key] for row in slot_rows], pa.int64()) for key in ("slot", "day", "hour")}
     ))
-    d = _Deferred(lambda: _definition()(timed.get(), bounds, _real(slots)))
+    d = Deferred(lambda: _definition()(timed.get(), bounds, _real(slots)))
     collector = _Collector(dates)
     try:
         requests = ex.keep("requests", lambda: d.requests())
@@ -215,30 +215,10 @@ def _definition() -> Any:
     return Definition
 
 
-class _Deferred:
-    """An object built on first use (a Definition, the events with ``us``): a report whose SQL
-    is all cached never builds one, and so never imports Ibis."""
-
-    def __init__(self, build: Any) -> None:
-        self._build = build
-        self._value: Any = None
-
-    def get(self) -> Any:
-        """The object, built the first time."""
-        if self._value is None:
-            self._value = self._build()
-        return self._value
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.get(), name)
-
-
 def _breakdown(ex: Executor, d: Any, by: str, requests: Any, attributed: Any) -> tuple[BreakdownRow, ...]:
     from whoson.engines.segments import Segments, breakdown_rows
 
-    segments = Segments(d.get() if isinstance(d, _Deferred) else d, by, _real(requests), _real(attributed),
+    segments = Segments(d.get() if isinstance(d, Deferred) else d, by, _real(requests), _real(attributed),
                         keep=lambda expr: _real(ex.keep(None, lambda: expr)),
                         rows=lambda expr: ex.rows(None, lambda: expr))
     return breakdown_rows(segments)

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["EPOCH", "SLOT_US", "Bounds", "DuckDB", "NamedTable", "named"]
+__all__ = ["EPOCH", "SLOT_US", "Bounds", "Deferred", "DuckDB", "NamedTable", "named"]
 
 SLOT_US = 15 * 60 * 1_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,7 +46,32 @@ class Bounds:
     session_timeout: int
 
 
-class DuckDB:
+class Deferred:
+    """An object built on first use; every attribute not set here is the object's.
+
+    >>> built = []
+    >>> later = Deferred(lambda: built.append("once") or "text")
+    >>> len(built), later.upper(), later.upper(), len(built)
+    (0, 'TEXT', 'TEXT', 1)
+    """
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._value: Any = None
+
+    def get(self) -> Any:
+        """The object, built the first time."""
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
+
+
+class DuckDB(Deferred):
     """An in-memory DuckDB connection (``con``) standing in for an Ibis DuckDB backend.
 
     ``name`` is ``"duckdb"``; any other attribute is the Ibis backend's,
@@ -59,42 +84,31 @@ class DuckDB:
         import duckdb
 
         self.con = con if con is not None else duckdb.connect()
-        self._backend: Any = None
+        super().__init__(self._backend)
+
+    def _backend(self) -> Any:
+        import ibis
+
+        return ibis.duckdb.from_connection(self.con)
 
     @property
     def backend(self) -> Any:
         """The Ibis backend over :attr:`con` (imports Ibis the first time)."""
-        if self._backend is None:
-            import ibis
-
-            self._backend = ibis.duckdb.from_connection(self.con)
-        return self._backend
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.backend, name)
+        return self.get()
 
 
-class NamedTable:
+class NamedTable(Deferred):
     """A table of ``connection`` known by ``table_name``; an Ibis table on first use."""
 
-    def __init__(self, connection: DuckDB, table_name: str) -> None:
+    def __init__(self, connection: DuckDB, table_name: str, database: Any = None) -> None:
         self.connection = connection
         self.table_name = table_name
-        self._table: Any = None
+        super().__init__(lambda: connection.table(table_name, database=database))
 
     @property
     def table(self) -> Any:
         """The Ibis table (imports Ibis the first time)."""
-        if self._table is None:
-            self._table = self.connection.table(self.table_name)
-        return self._table
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.table, name)
+        return self.get()
 
     def columns_digest(self) -> str:
         """The table's columns and types, as DuckDB describes them."""
