@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -317,3 +318,24 @@ class TestRawLines:
     def test_random_lines(self, data: bytes, store_text: bool) -> None:
         """Strings with control characters and escapes, numbers of every form, wrong types."""
         _same(data, batch_size=2, store_text=store_text)
+
+
+class TestChoice:
+    """read_for_engine takes DuckDB for a big log and the parser for a small one, with one outcome."""
+
+    def test_big_and_small(self, tmp_path: Path) -> None:
+        """A log over SMALL_LOG_BYTES is read by SQL (only its orders by the parser); a small one event by event."""
+        from whoson.engines.vectorlog import SMALL_LOG_BYTES, read_for_engine
+
+        big, small = tmp_path / "big.jsonl", tmp_path / "small.jsonl"
+        events = list(islice(simulate(visitors=400, days=3, seed=5), 9000))
+        write_log(big, events)
+        write_log(small, events[:200])
+        assert big.stat().st_size >= SMALL_LOG_BYTES > small.stat().st_size
+        ctx = Tracker().parse_context
+        by_sql, by_parser = read_for_engine(big, ctx), read_for_engine(small, ctx)
+        assert sum(e["type"] == "order" for e in events) == by_sql.python_lines
+        assert 200 == by_parser.python_lines
+        with open(big, "rb") as stream:
+            assert by_sql.table.sort_by("id").equals(read_for_engine(stream, ctx).table.sort_by("id"))
+        assert TableRead.of(read_log(big, ctx)).table.sort_by("id").equals(by_sql.table.sort_by("id"))
