@@ -23,6 +23,7 @@ def newest_ts(directory: str) -> datetime | None:
     report anyway), else with pyarrow.
     """
     from whoson.engines.parquet import _parquet_files
+    from whoson.engines.shape import EPOCH
 
     files = sorted(_parquet_files(directory))
     if not files:
@@ -42,7 +43,7 @@ def newest_ts(directory: str) -> datetime | None:
     finally:
         con.close()
     micros = rows[0][0]
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros) if micros is not None else None
+    return EPOCH + timedelta(microseconds=micros) if micros is not None else None
 
 
 def parquet_report(args: argparse.Namespace) -> Report:

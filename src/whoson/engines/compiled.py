@@ -44,7 +44,6 @@ _SENTINELS = re.compile(r"\b734000000000000\d{4}\b")
 _MEMORY: dict[str, dict[str, Any]] = {}
 _LOCK = threading.Lock()
 _LOADED: set[str] = set()
-_DTYPES: dict[str, Any] = {}
 
 
 def substitute(sql: str, values: Mapping[int, int]) -> str:
@@ -175,10 +174,8 @@ class Executor:
         """Drop the kept tables (newest first); a failure to drop is not an error."""
         for name, table in reversed(self.kept):
             try:
-                if name and self.cached:
+                if name:
                     self.con.con.execute(f'DROP TABLE IF EXISTS "{name}"').fetchall()
-                elif name:
-                    self.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
                 else:
                     table.release()
             except Exception:
@@ -219,8 +216,7 @@ class Executor:
         con._run_pre_execute_hooks(expr)  # register in-memory tables the query reads
         sql = con.compile(expr)
         schema = expr.as_table().schema()
-        entry: dict[str, Any] = {"schema": {name: str(dtype) for name, dtype in schema.items()},
-                                 "arrow": _arrow_schema(schema)}
+        entry: dict[str, Any] = {"arrow": _arrow_schema(schema)}
         if keep is None:
             entry["sql"] = sql
         else:
@@ -259,12 +255,7 @@ def _converted(table: Any, entry: Mapping[str, Any]) -> Any:
     import pyarrow as pa
     import pyarrow.ipc
 
-    text = entry.get("arrow")
-    if text is None:  # written by an older whoson: convert through Ibis
-        from ibis.backends.duckdb.converter import DuckDBPyArrowData
-
-        return DuckDBPyArrowData.convert_table(table, _schema(entry))
-    wanted = pyarrow.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
+    wanted = pyarrow.ipc.read_schema(pa.py_buffer(base64.b64decode(entry["arrow"])))
     if table.schema == wanted:
         return table
     columns = [
@@ -273,19 +264,6 @@ def _converted(table: Any, entry: Mapping[str, Any]) -> Any:
         for field in wanted
     ]
     return pa.Table.from_arrays(columns, schema=wanted)
-
-
-def _schema(entry: Mapping[str, Any]) -> Any:
-    """The Ibis schema of a cached query (each type name parsed once per process)."""
-    import ibis
-
-    types = []
-    for name, text in entry["schema"].items():
-        dtype = _DTYPES.get(text)
-        if dtype is None:
-            dtype = _DTYPES[text] = ibis.dtype(text)
-        types.append((name, dtype))
-    return ibis.schema(dict(types))
 
 
 def _create(name: str, schema: Any) -> tuple[str, str]:

@@ -218,7 +218,7 @@ def _definition() -> Any:
 def _breakdown(ex: Executor, d: Any, by: str, requests: Any, attributed: Any) -> tuple[BreakdownRow, ...]:
     from whoson.engines.segments import Segments, breakdown_rows
 
-    segments = Segments(d.get() if isinstance(d, Deferred) else d, by, _real(requests), _real(attributed),
+    segments = Segments(d.get(), by, _real(requests), _real(attributed),
                         keep=lambda expr: _real(ex.keep(None, lambda: expr)),
                         rows=lambda expr: ex.rows(None, lambda: expr))
     return breakdown_rows(segments)

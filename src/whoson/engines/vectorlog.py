@@ -56,7 +56,7 @@ import attrs
 from whoson.core.events import EVENT_TYPES, MAX_ID, MAX_URL, Event, Kind
 from whoson.core.settings import ParseContext, RatingScale
 from whoson.engines.jsonl import Intake, LogRead
-from whoson.logfile import LogError, read_line
+from whoson.logfile import LogError, _binary, read_line
 from whoson.tracking.loading import BATCH_SIZE, LoadResult
 
 if TYPE_CHECKING:
@@ -115,16 +115,15 @@ def read_for_engine(
     except ImportError:  # a Spark-only installation
         return TableRead.of(read_log(source, ctx, name=name, store_text=store_text))
     if isinstance(source, (str, os.PathLike)):
-        if os.path.getsize(source) < SMALL_LOG_BYTES:
-            return TableRead.of(read_log(source, ctx, name=name, store_text=store_text))
-        return read_log_table(source, ctx, name=name, store_text=store_text)
-    label = name if name is not None else getattr(source, "name", None)
-    data = _read_bytes(source)
-    if len(data) < SMALL_LOG_BYTES:
-        return TableRead.of(read_log(io.BytesIO(data), ctx, name=label if isinstance(label, str) else None,
-                                     store_text=store_text))
-    return read_log_table(io.BytesIO(data), ctx, name=label if isinstance(label, str) else None,
-                          store_text=store_text)
+        size = os.path.getsize(source)
+    else:  # a stream is read once, then measured
+        label = name if name is not None else getattr(source, "name", None)
+        name = label if isinstance(label, str) else None
+        source = io.BytesIO(_read_bytes(source))
+        size = len(source.getbuffer())
+    if size < SMALL_LOG_BYTES:
+        return TableRead.of(read_log(source, ctx, name=name, store_text=store_text))
+    return read_log_table(source, ctx, name=name, store_text=store_text)
 
 
 # -- the SQL condition, generated from the contract ------------------------------------
@@ -292,15 +291,13 @@ def _shape_ok(type_name: str, keys: str, store_text: bool) -> bool:
 # -- lines -----------------------------------------------------------------------------
 
 def _read_bytes(source: str | os.PathLike[str] | IO[bytes] | IO[str]) -> bytes:
+    """The whole log as bytes; a text stream is read through its buffer, as :func:`iter_log` reads it."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as stream:
             return stream.read()
-    if isinstance(source, io.TextIOBase):
-        buffer = getattr(source, "buffer", None)
-        if buffer is not None:
-            return bytes(buffer.read())
-        return source.read().encode("utf-8", "surrogateescape")
-    return bytes(source.read())  # type: ignore[arg-type]
+    binary = _binary(source)
+    read = getattr(binary, "read", None)
+    return bytes(read()) if read is not None else b"".join(binary)
 
 
 @attrs.frozen
